@@ -1,0 +1,3 @@
+//! (skeleton: filled by its issue)
+
+pub mod layout;

@@ -1,0 +1,59 @@
+//! Embeddings: the encoder's output for one window, a finite f32 vector of a
+//! dimension checked at construction.
+
+/// A finite f32 vector of known dimension. Built only by `Embedding::new`, so a
+/// value of this type never holds NaN/Inf and always has the dimension asked for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Embedding(Vec<f32>);
+
+impl Embedding {
+    /// Checks `values.len() == dim` and that every value is finite.
+    pub fn new(values: Vec<f32>, dim: usize) -> Result<Embedding, EmbeddingError> {
+        if values.len() != dim {
+            return Err(EmbeddingError::DimMismatch { expected: dim, got: values.len() });
+        }
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(EmbeddingError::NonFinite { index, value: values[index] });
+        }
+        Ok(Embedding(values))
+    }
+
+    pub fn dim(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn as_slice(&self) -> &[f32] {
+        &self.0
+    }
+
+    pub fn into_vec(self) -> Vec<f32> {
+        self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EmbeddingError {
+    #[error("embedding dimension mismatch: expected {expected}, got {got}")]
+    DimMismatch { expected: usize, got: usize },
+    #[error("embedding value {index} is not finite ({value})")]
+    NonFinite { index: usize, value: f32 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_dimension_and_finiteness() {
+        assert!(Embedding::new(vec![1.0, 2.0], 2).is_ok());
+        assert_eq!(
+            Embedding::new(vec![1.0], 2),
+            Err(EmbeddingError::DimMismatch { expected: 2, got: 1 })
+        );
+        assert!(matches!(
+            Embedding::new(vec![1.0, f32::NAN], 2),
+            Err(EmbeddingError::NonFinite { index: 1, .. })
+        ));
+        assert!(Embedding::new(vec![f32::INFINITY], 1).is_err());
+    }
+}

@@ -1,0 +1,26 @@
+//! mmcl: on-device multimodal continual learning.
+//!
+//! Modules in data-path order (DESIGN.md draws the whole path):
+//! - `time`, `sample`: monotonic timestamps, injected clocks, and one reading of one sensor.
+//! - `config`: TOML device profiles, `RawConfig` validated once into `Config`.
+//! - `dataset`: the UESTC-MMEA-CL layout (lists, frames, mp4, sensor CSV) and the
+//!   synthetic generator that writes the same layout.
+//! - `align`: timestamped sample streams cut into aligned `Window`s.
+//! - `window`: the aligned span the encoder sees, with per-modality presence.
+//! - `encode`: the frozen ONNX encoder (tract by default, ONNX Runtime behind `ort`).
+//! - `embedding`: the encoder's checked output vector.
+//! - `learn`: the continual learner: strategies, bounded replay, prototypes.
+//! - `eval`: the continual-learning protocol, metrics and reports.
+//! - `cli`: the `mmcl` command line, one file per command.
+
+pub mod time;
+pub mod sample;
+pub mod config;
+pub mod dataset;
+pub mod align;
+pub mod window;
+pub mod encode;
+pub mod embedding;
+pub mod learn;
+pub mod eval;
+pub mod cli;
