@@ -41,7 +41,13 @@ struct ReportError {
 
 impl From<Issue> for ReportError {
     fn from(issue: Issue) -> ReportError {
-        ReportError { key: Some(issue.key), value: Some(issue.value), message: issue.message, line: None, column: None }
+        ReportError {
+            key: Some(issue.key),
+            value: Some(issue.value),
+            message: issue.message,
+            line: None,
+            column: None,
+        }
     }
 }
 
@@ -54,13 +60,23 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     match report.errors.len() {
         0 => Ok(()),
-        n => Err(CliError::Input(anyhow!("{}: {n} configuration error{}", report.path, if n == 1 { "" } else { "s" }))),
+        n => Err(CliError::Input(anyhow!(
+            "{}: {n} configuration error{}",
+            report.path,
+            if n == 1 { "" } else { "s" }
+        ))),
     }
 }
 
 fn check(args: &Args) -> Report {
     let path = args.file.display().to_string();
-    let mut report = Report { path, ok: false, config: None, errors: Vec::new(), warnings: Vec::new() };
+    let mut report = Report {
+        path,
+        ok: false,
+        config: None,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     match Config::load(&args.file) {
         Ok(config) => {
             report.ok = true;
@@ -71,11 +87,28 @@ fn check(args: &Args) -> Report {
             report.errors = errors.errors.into_iter().map(ReportError::from).collect();
             report.warnings = errors.warnings;
         }
-        Err(ConfigError::Parse { line, column, message, .. }) => {
-            report.errors.push(ReportError { key: None, value: None, message, line: Some(line), column: Some(column) });
+        Err(ConfigError::Parse {
+            line,
+            column,
+            message,
+            ..
+        }) => {
+            report.errors.push(ReportError {
+                key: None,
+                value: None,
+                message,
+                line: Some(line),
+                column: Some(column),
+            });
         }
         Err(e @ ConfigError::Io { .. }) => {
-            report.errors.push(ReportError { key: None, value: None, message: e.to_string(), line: None, column: None });
+            report.errors.push(ReportError {
+                key: None,
+                value: None,
+                message: e.to_string(),
+                line: None,
+                column: None,
+            });
         }
     }
     report
@@ -89,14 +122,19 @@ fn print_text(report: &Report) -> Result<(), CliError> {
     }
     if let Some(config) = &report.config {
         let text = toml::to_string_pretty(config).map_err(|e| CliError::Runtime(e.into()))?;
-        println!("# effective configuration of {} (defaults filled in, paths resolved)", report.path);
+        println!(
+            "# effective configuration of {} (defaults filled in, paths resolved)",
+            report.path
+        );
         print!("{text}");
         return Ok(());
     }
     for e in &report.errors {
         match (&e.key, &e.value, e.line, e.column) {
             (Some(key), Some(value), _, _) => println!("error: {key} = {value}: {}", e.message),
-            (_, _, Some(line), Some(column)) => println!("error: {}:{line}:{column}: {}", report.path, e.message),
+            (_, _, Some(line), Some(column)) => {
+                println!("error: {}:{line}:{column}: {}", report.path, e.message)
+            }
             _ => println!("error: {}", e.message),
         }
     }

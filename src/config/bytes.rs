@@ -18,12 +18,17 @@ const UNITS: [(&str, u64); 7] = [
 /// Parses a whole number of units; the error says what was expected.
 pub fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let unit = unit.trim();
-    let count: u64 = digits
-        .parse()
-        .map_err(|_| format!("expected a whole number followed by a unit ({})", unit_names()))?;
+    let count: u64 = digits.parse().map_err(|_| {
+        format!(
+            "expected a whole number followed by a unit ({})",
+            unit_names()
+        )
+    })?;
     let scale = if unit.is_empty() {
         1
     } else {
@@ -33,11 +38,17 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
             .map(|(_, scale)| *scale)
             .ok_or_else(|| format!("unknown unit {unit:?}: use one of {}", unit_names()))?
     };
-    count.checked_mul(scale).ok_or_else(|| "too large for a 64-bit byte count".to_string())
+    count
+        .checked_mul(scale)
+        .ok_or_else(|| "too large for a 64-bit byte count".to_string())
 }
 
 fn unit_names() -> String {
-    UNITS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+    UNITS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -59,9 +70,15 @@ mod tests {
     #[test]
     fn refuses_what_it_cannot_read() {
         assert!(parse_bytes("KiB").unwrap_err().contains("whole number"));
-        assert!(parse_bytes("1.5MiB").unwrap_err().contains("unknown unit \".5MiB\""));
-        assert!(parse_bytes("2KB").unwrap_err().contains("unknown unit \"KB\""));
+        assert!(parse_bytes("1.5MiB")
+            .unwrap_err()
+            .contains("unknown unit \".5MiB\""));
+        assert!(parse_bytes("2KB")
+            .unwrap_err()
+            .contains("unknown unit \"KB\""));
         assert!(parse_bytes("-1").is_err());
-        assert!(parse_bytes("99999999999GiB").unwrap_err().contains("too large"));
+        assert!(parse_bytes("99999999999GiB")
+            .unwrap_err()
+            .contains("too large"));
     }
 }

@@ -52,10 +52,26 @@ impl ChannelsConfig {
         let mut capacity = |key: &str, value: Option<i64>, default: usize| {
             c.int_in(key, value.unwrap_or(default as i64), 1, MAX_CAPACITY)
         };
-        let video = capacity("channels.video_capacity", raw.video_capacity, DEFAULT_VIDEO_CAPACITY);
-        let imu = capacity("channels.imu_capacity", raw.imu_capacity, DEFAULT_IMU_CAPACITY);
-        let window = capacity("channels.window_capacity", raw.window_capacity, DEFAULT_WINDOW_CAPACITY);
-        Some(ChannelsConfig { video_capacity: video?, imu_capacity: imu?, window_capacity: window? })
+        let video = capacity(
+            "channels.video_capacity",
+            raw.video_capacity,
+            DEFAULT_VIDEO_CAPACITY,
+        );
+        let imu = capacity(
+            "channels.imu_capacity",
+            raw.imu_capacity,
+            DEFAULT_IMU_CAPACITY,
+        );
+        let window = capacity(
+            "channels.window_capacity",
+            raw.window_capacity,
+            DEFAULT_WINDOW_CAPACITY,
+        );
+        Some(ChannelsConfig {
+            video_capacity: video?,
+            imu_capacity: imu?,
+            window_capacity: window?,
+        })
     }
 
     pub(crate) fn to_raw(&self) -> RawChannels {

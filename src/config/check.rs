@@ -5,7 +5,7 @@
 //! built only when every one of its checks returned `Some`.
 
 use super::choice::Choice;
-use super::error::Issue;
+use super::error::{ConfigErrors, Issue};
 use std::path::{Component, Path, PathBuf};
 
 pub(crate) const MISSING: &str = "(missing)";
@@ -20,10 +20,31 @@ pub(crate) struct Checker {
 
 impl Checker {
     pub(crate) fn new(base_dir: &Path) -> Checker {
-        Checker { base_dir: base_dir.to_path_buf(), errors: Vec::new(), warnings: Vec::new() }
+        Checker {
+            base_dir: base_dir.to_path_buf(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
     }
 
-    pub(crate) fn error<T>(&mut self, key: &str, value: impl Into<String>, rule: impl Into<String>) -> Option<T> {
+    /// The checked value with the warnings, or every error: `built` is `None`
+    /// only when some check failed, and a failed check always left an error.
+    pub(crate) fn finish<T>(self, built: Option<T>) -> Result<(T, Vec<Issue>), ConfigErrors> {
+        match built {
+            Some(value) if self.errors.is_empty() => Ok((value, self.warnings)),
+            _ => Err(ConfigErrors {
+                errors: self.errors,
+                warnings: self.warnings,
+            }),
+        }
+    }
+
+    pub(crate) fn error<T>(
+        &mut self,
+        key: &str,
+        value: impl Into<String>,
+        rule: impl Into<String>,
+    ) -> Option<T> {
         self.errors.push(Issue::new(key, value, rule));
         None
     }
@@ -41,7 +62,13 @@ impl Checker {
     }
 
     /// An integer in `lo..=hi`, converted to the type the validated config stores.
-    pub(crate) fn int_in<T: TryFrom<i64>>(&mut self, key: &str, value: i64, lo: i64, hi: i64) -> Option<T> {
+    pub(crate) fn int_in<T: TryFrom<i64>>(
+        &mut self,
+        key: &str,
+        value: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Option<T> {
         if (lo..=hi).contains(&value) {
             T::try_from(value).ok()
         } else {
@@ -70,7 +97,11 @@ impl Checker {
     pub(crate) fn choice<C: Choice>(&mut self, key: &str, name: &str) -> Option<C> {
         match C::from_name(name) {
             Some(v) => Some(v),
-            None => self.error(key, format!("{name:?}"), format!("must be one of {}", C::expected())),
+            None => self.error(
+                key,
+                format!("{name:?}"),
+                format!("must be one of {}", C::expected()),
+            ),
         }
     }
 
@@ -80,7 +111,10 @@ impl Checker {
         let joined = self.base_dir.join(path);
         // Drop `.` components so reports read cleanly; `..` is kept because
         // removing it lexically is wrong across symlinks.
-        joined.components().filter(|c| *c != Component::CurDir).collect()
+        joined
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
     }
 
     /// A resolved path that must name an existing file now (the encoder model,
@@ -90,8 +124,15 @@ impl Checker {
         if resolved.is_file() {
             return Some(resolved);
         }
-        let what = if resolved.exists() { "is not a regular file" } else { "does not exist" };
-        let rule = format!("{what}: {} (relative paths resolve against the config file's directory)", resolved.display());
+        let what = if resolved.exists() {
+            "is not a regular file"
+        } else {
+            "does not exist"
+        };
+        let rule = format!(
+            "{what}: {} (relative paths resolve against the config file's directory)",
+            resolved.display()
+        );
         self.error(key, path_text(path), rule)
     }
 
@@ -115,11 +156,17 @@ pub(crate) struct Bound {
 
 impl Bound {
     pub(crate) fn fixed(value: f64) -> Bound {
-        Bound { value, label: float_text(value) }
+        Bound {
+            value,
+            label: float_text(value),
+        }
     }
 
     pub(crate) fn key(key: &str, value: f64) -> Bound {
-        Bound { value, label: format!("{key} ({})", float_text(value)) }
+        Bound {
+            value,
+            label: format!("{key} ({})", float_text(value)),
+        }
     }
 }
 
@@ -142,7 +189,10 @@ mod tests {
         let mut c = Checker::new(Path::new("/etc/mmcl"));
         assert_eq!(c.int_in::<u32>("a.threads", 0, 1, 64), None);
         assert_eq!(c.positive("a.seconds", 0.0, Some(Bound::fixed(60.0))), None);
-        assert_eq!(c.positive("a.stride", 6.0, Some(Bound::key("a.seconds", 5.12))), None);
+        assert_eq!(
+            c.positive("a.stride", 6.0, Some(Bound::key("a.seconds", 5.12))),
+            None
+        );
         assert_eq!(c.choice::<Backend>("a.backend", "onnx"), None);
         let text: Vec<String> = c.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
@@ -161,7 +211,10 @@ mod tests {
         let mut c = Checker::new(Path::new("/"));
         assert_eq!(c.positive("k", f64::NAN, None), None);
         assert_eq!(c.positive("k", f64::INFINITY, None), None);
-        assert_eq!(c.positive("k", f64::INFINITY, Some(Bound::fixed(f64::MAX))), None);
+        assert_eq!(
+            c.positive("k", f64::INFINITY, Some(Bound::fixed(f64::MAX))),
+            None
+        );
         assert_eq!(c.errors.len(), 3);
         assert_eq!(c.positive("k", 0.5, None), Some(0.5));
     }
@@ -169,9 +222,18 @@ mod tests {
     #[test]
     fn relative_paths_resolve_against_the_base() {
         let c = Checker::new(Path::new("/etc/mmcl"));
-        assert_eq!(c.resolve(Path::new("./a/b")), PathBuf::from("/etc/mmcl/a/b"));
-        assert_eq!(c.resolve(Path::new("../m.onnx")), PathBuf::from("/etc/mmcl/../m.onnx"));
-        assert_eq!(c.resolve(Path::new("/dev/video0")), PathBuf::from("/dev/video0"));
+        assert_eq!(
+            c.resolve(Path::new("./a/b")),
+            PathBuf::from("/etc/mmcl/a/b")
+        );
+        assert_eq!(
+            c.resolve(Path::new("../m.onnx")),
+            PathBuf::from("/etc/mmcl/../m.onnx")
+        );
+        assert_eq!(
+            c.resolve(Path::new("/dev/video0")),
+            PathBuf::from("/dev/video0")
+        );
     }
 
     #[test]
@@ -180,6 +242,10 @@ mod tests {
         assert_eq!(c.existing_file("encoder.model", Path::new("m.onnx")), None);
         let e = &c.errors[0];
         assert_eq!(e.key, "encoder.model");
-        assert!(e.message.contains("/nonexistent-mmcl-dir/m.onnx"), "{}", e.message);
+        assert!(
+            e.message.contains("/nonexistent-mmcl-dir/m.onnx"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -18,7 +18,10 @@ pub trait Choice: Copy + Sized + 'static {
 
     /// `"a", "b" or "c"` for error messages.
     fn expected() -> String {
-        let names: Vec<String> = Self::ALL.iter().map(|v| format!("{:?}", v.name())).collect();
+        let names: Vec<String> = Self::ALL
+            .iter()
+            .map(|v| format!("{:?}", v.name()))
+            .collect();
         match names.split_last() {
             Some((last, [])) => last.clone(),
             Some((last, rest)) => format!("{} or {last}", rest.join(", ")),

@@ -23,14 +23,21 @@ impl ControlConfig {
 
     /// `state_dir` is the resolved state directory, if it was valid: the default
     /// socket lives there so a device needs no extra writable directory.
-    pub(crate) fn from_raw(raw: &RawControl, state_dir: Option<&Path>, c: &mut Checker) -> Option<ControlConfig> {
+    pub(crate) fn from_raw(
+        raw: &RawControl,
+        state_dir: Option<&Path>,
+        c: &mut Checker,
+    ) -> Option<ControlConfig> {
         let socket = match &raw.socket {
             Some(p) => c.nonempty_path("control.socket", p)?,
             None => state_dir?.join(DEFAULT_SOCKET_NAME),
         };
         let len = socket.as_os_str().len();
         if len > MAX_SOCKET_PATH_BYTES {
-            let written = raw.socket.as_deref().map_or_else(|| "(default: state_dir/control.sock)".to_string(), path_text);
+            let written = raw.socket.as_deref().map_or_else(
+                || "(default: state_dir/control.sock)".to_string(),
+                path_text,
+            );
             let rule = format!(
                 "resolves to {} ({len} bytes); a Unix socket path must be at most {MAX_SOCKET_PATH_BYTES} bytes",
                 socket.display()
@@ -41,7 +48,9 @@ impl ControlConfig {
     }
 
     pub(crate) fn to_raw(&self) -> RawControl {
-        RawControl { socket: Some(self.socket.clone()) }
+        RawControl {
+            socket: Some(self.socket.clone()),
+        }
     }
 }
 
@@ -52,15 +61,26 @@ mod tests {
     #[test]
     fn default_socket_lives_in_state_dir() {
         let mut c = Checker::new(Path::new("/etc/mmcl"));
-        let control = ControlConfig::from_raw(&RawControl::default(), Some(Path::new("/var/lib/mmcl")), &mut c).unwrap();
+        let control = ControlConfig::from_raw(
+            &RawControl::default(),
+            Some(Path::new("/var/lib/mmcl")),
+            &mut c,
+        )
+        .unwrap();
         assert_eq!(control.socket(), Path::new("/var/lib/mmcl/control.sock"));
     }
 
     #[test]
     fn overlong_socket_path_is_refused_with_its_length() {
         let mut c = Checker::new(Path::new("/etc/mmcl"));
-        let raw = RawControl { socket: Some(PathBuf::from("x".repeat(120))) };
+        let raw = RawControl {
+            socket: Some(PathBuf::from("x".repeat(120))),
+        };
         assert!(ControlConfig::from_raw(&raw, None, &mut c).is_none());
-        assert!(c.errors[0].message.contains("(130 bytes)"), "{}", c.errors[0]);
+        assert!(
+            c.errors[0].message.contains("(130 bytes)"),
+            "{}",
+            c.errors[0]
+        );
     }
 }

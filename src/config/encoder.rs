@@ -53,7 +53,12 @@ impl EncoderConfig {
             Some(name) => c.choice("encoder.backend", name),
             None => Some(DEFAULT_BACKEND),
         };
-        let threads = c.int_in("encoder.threads", raw.threads.unwrap_or(DEFAULT_THREADS.into()), 1, MAX_THREADS);
+        let threads = c.int_in(
+            "encoder.threads",
+            raw.threads.unwrap_or(DEFAULT_THREADS.into()),
+            1,
+            MAX_THREADS,
+        );
         let eps = execution_providers(raw.execution_providers.as_deref(), backend, c);
         let ort_library = match &raw.ort_library {
             Some(p) => c.existing_file("encoder.ort_library", p).map(Some),
@@ -61,11 +66,19 @@ impl EncoderConfig {
         };
         if backend == Some(Backend::Tract) {
             if let Some(p) = &raw.ort_library {
-                c.warn("encoder.ort_library", path_text(p), "ignored: encoder.backend is \"tract\"");
+                c.warn(
+                    "encoder.ort_library",
+                    path_text(p),
+                    "ignored: encoder.backend is \"tract\"",
+                );
             }
         }
         if backend == Some(Backend::Ort) && !cfg!(feature = "ort") {
-            c.warn("encoder.backend", "\"ort\"", "this mmcl was built without the `ort` feature");
+            c.warn(
+                "encoder.backend",
+                "\"ort\"",
+                "this mmcl was built without the `ort` feature",
+            );
         }
         Some(EncoderConfig {
             model: model?,
@@ -81,7 +94,12 @@ impl EncoderConfig {
             model: Some(self.model.clone()),
             backend: Some(self.backend.name().to_string()),
             threads: Some(self.threads.into()),
-            execution_providers: Some(self.execution_providers.iter().map(|ep| ep.name().to_string()).collect()),
+            execution_providers: Some(
+                self.execution_providers
+                    .iter()
+                    .map(|ep| ep.name().to_string())
+                    .collect(),
+            ),
             ort_library: self.ort_library.clone(),
         }
     }
@@ -89,14 +107,22 @@ impl EncoderConfig {
 
 /// Names → providers: each known, none repeated, not empty, and nothing but
 /// `cpu` with tract (which has no providers: a GPU list there would be a silent lie).
-fn execution_providers(names: Option<&[String]>, backend: Option<Backend>, c: &mut Checker) -> Option<Vec<ExecutionProvider>> {
+fn execution_providers(
+    names: Option<&[String]>,
+    backend: Option<Backend>,
+    c: &mut Checker,
+) -> Option<Vec<ExecutionProvider>> {
     const KEY: &str = "encoder.execution_providers";
     let Some(names) = names else {
         return Some(vec![ExecutionProvider::Cpu]);
     };
     let shown = format!("{names:?}");
     if names.is_empty() {
-        return c.error(KEY, shown, "must list at least one provider (\"cpu\" always works)");
+        return c.error(
+            KEY,
+            shown,
+            "must list at least one provider (\"cpu\" always works)",
+        );
     }
     let mut eps = Vec::with_capacity(names.len());
     let mut ok = true;
@@ -124,7 +150,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("m.onnx"), b"").unwrap();
         let mut c = Checker::new(dir.path());
-        let raw = RawEncoder { model: Some("m.onnx".into()), ..raw };
+        let raw = RawEncoder {
+            model: Some("m.onnx".into()),
+            ..raw
+        };
         (EncoderConfig::from_raw(&raw, &mut c), c)
     }
 
@@ -144,19 +173,34 @@ mod tests {
 
     #[test]
     fn duplicate_provider_is_named() {
-        let raw = RawEncoder { backend: Some("ort".into()), execution_providers: eps(&["cuda", "cpu", "cuda"]), ..Default::default() };
+        let raw = RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["cuda", "cpu", "cuda"]),
+            ..Default::default()
+        };
         let (enc, c) = check(raw);
         assert!(enc.is_none());
         assert_eq!(c.errors.len(), 1);
-        assert!(c.errors[0].message.contains("\"cuda\" is listed twice"), "{}", c.errors[0]);
+        assert!(
+            c.errors[0].message.contains("\"cuda\" is listed twice"),
+            "{}",
+            c.errors[0]
+        );
     }
 
     #[test]
     fn providers_other_than_cpu_need_ort() {
-        let (enc, c) = check(RawEncoder { execution_providers: eps(&["cuda", "cpu"]), ..Default::default() });
+        let (enc, c) = check(RawEncoder {
+            execution_providers: eps(&["cuda", "cpu"]),
+            ..Default::default()
+        });
         assert!(enc.is_none());
         assert_eq!(c.errors[0].key, "encoder.execution_providers");
-        let raw = RawEncoder { backend: Some("ort".into()), execution_providers: eps(&["tensorrt", "cuda", "cpu"]), ..Default::default() };
+        let raw = RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["tensorrt", "cuda", "cpu"]),
+            ..Default::default()
+        };
         let (enc, c) = check(raw);
         assert!(c.errors.is_empty(), "{:?}", c.errors);
         assert_eq!(enc.unwrap().execution_providers().len(), 3);
@@ -164,9 +208,19 @@ mod tests {
 
     #[test]
     fn empty_and_unknown_providers_are_refused() {
-        let (_, c) = check(RawEncoder { backend: Some("ort".into()), execution_providers: eps(&[]), ..Default::default() });
+        let (_, c) = check(RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&[]),
+            ..Default::default()
+        });
         assert_eq!(c.errors.len(), 1);
-        let (_, c) = check(RawEncoder { backend: Some("ort".into()), execution_providers: eps(&["rocm"]), ..Default::default() });
-        assert!(c.errors[0].to_string().starts_with("encoder.execution_providers = \"rocm\": must be one of"));
+        let (_, c) = check(RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["rocm"]),
+            ..Default::default()
+        });
+        assert!(c.errors[0]
+            .to_string()
+            .starts_with("encoder.execution_providers = \"rocm\": must be one of"));
     }
 }

@@ -18,8 +18,16 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn new(key: impl Into<String>, value: impl Into<String>, message: impl Into<String>) -> Issue {
-        Issue { key: key.into(), value: value.into(), message: message.into() }
+    pub fn new(
+        key: impl Into<String>,
+        value: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Issue {
+        Issue {
+            key: key.into(),
+            value: value.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -70,7 +78,12 @@ pub enum ConfigError {
     /// error is reported (the parser stops there); `message` starts with the
     /// dotted key when it can be told from the line. Line and column are 1-based.
     #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("config {} has {errors}", path.display())]
     Invalid { path: PathBuf, errors: ConfigErrors },
 }
@@ -81,7 +94,11 @@ mod tests {
 
     #[test]
     fn issue_reads_key_value_rule() {
-        let issue = Issue::new("window.stride_seconds", "0", "must be > 0 and <= window.seconds (5.12)");
+        let issue = Issue::new(
+            "window.stride_seconds",
+            "0",
+            "must be > 0 and <= window.seconds (5.12)",
+        );
         assert_eq!(
             issue.to_string(),
             "window.stride_seconds = 0: must be > 0 and <= window.seconds (5.12)"
@@ -94,7 +111,13 @@ mod tests {
             errors: vec![Issue::new("a", "1", "x"), Issue::new("b", "2", "y")],
             warnings: vec![],
         };
-        let e = ConfigError::Invalid { path: "p.toml".into(), errors };
-        assert_eq!(e.to_string(), "config p.toml has 2 invalid values\n  a = 1: x\n  b = 2: y");
+        let e = ConfigError::Invalid {
+            path: "p.toml".into(),
+            errors,
+        };
+        assert_eq!(
+            e.to_string(),
+            "config p.toml has 2 invalid values\n  a = 1: x\n  b = 2: y"
+        );
     }
 }

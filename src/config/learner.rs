@@ -23,7 +23,11 @@ pub struct LearnerConfig {
 
 impl Default for LearnerConfig {
     fn default() -> LearnerConfig {
-        LearnerConfig { strategy: DEFAULT_STRATEGY, budget_bytes: DEFAULT_BUDGET_BYTES, seed: DEFAULT_SEED }
+        LearnerConfig {
+            strategy: DEFAULT_STRATEGY,
+            budget_bytes: DEFAULT_BUDGET_BYTES,
+            seed: DEFAULT_SEED,
+        }
     }
 }
 
@@ -31,10 +35,8 @@ impl LearnerConfig {
     /// Checks a `[learner]` table on its own (benchmarks sweep strategies and budgets).
     pub fn new(raw: &RawLearner) -> Result<LearnerConfig, ConfigErrors> {
         let mut c = Checker::new(Path::new(""));
-        match LearnerConfig::from_raw(raw, &mut c) {
-            Some(l) => Ok(l),
-            None => Err(ConfigErrors { errors: c.errors, warnings: c.warnings }),
-        }
+        let built = LearnerConfig::from_raw(raw, &mut c);
+        c.finish(built).map(|(checked, _warnings)| checked)
     }
 
     pub fn strategy(&self) -> Strategy {
@@ -60,15 +62,26 @@ impl LearnerConfig {
             None => Some(DEFAULT_BUDGET_BYTES),
         };
         // TOML integers are i64, so a seed above i64::MAX could not be written back.
-        let seed = c.int_in("learner.seed", raw.seed.unwrap_or(DEFAULT_SEED as i64), 0, i64::MAX);
-        Some(LearnerConfig { strategy: strategy?, budget_bytes: budget?, seed: seed? })
+        let seed = c.int_in(
+            "learner.seed",
+            raw.seed.unwrap_or(DEFAULT_SEED as i64),
+            0,
+            i64::MAX,
+        );
+        Some(LearnerConfig {
+            strategy: strategy?,
+            budget_bytes: budget?,
+            seed: seed?,
+        })
     }
 
     pub(crate) fn to_raw(&self) -> RawLearner {
         RawLearner {
             strategy: Some(self.strategy.name().to_string()),
             // Lossless: validation keeps the budget within i64.
-            budget_bytes: Some(RawBytes::Count(i64::try_from(self.budget_bytes).unwrap_or(i64::MAX))),
+            budget_bytes: Some(RawBytes::Count(
+                i64::try_from(self.budget_bytes).unwrap_or(i64::MAX),
+            )),
             seed: Some(i64::try_from(self.seed).unwrap_or(i64::MAX)),
         }
     }
@@ -82,7 +95,11 @@ fn budget_bytes(raw: &RawBytes, c: &mut Checker) -> Option<u64> {
         RawBytes::Count(n) => c.int_in(KEY, *n, 1, i64::MAX),
         RawBytes::Text(text) => match parse_bytes(text) {
             Ok(n) if n > 0 && i64::try_from(n).is_ok() => Some(n),
-            Ok(_) => c.error(KEY, format!("{text:?}"), format!("must be in 1..={} bytes", i64::MAX)),
+            Ok(_) => c.error(
+                KEY,
+                format!("{text:?}"),
+                format!("must be in 1..={} bytes", i64::MAX),
+            ),
             Err(why) => c.error(KEY, format!("{text:?}"), why),
         },
     }
@@ -94,9 +111,15 @@ mod tests {
 
     #[test]
     fn budget_reads_units() {
-        let raw = RawLearner { budget_bytes: Some(RawBytes::Text("256KiB".into())), ..Default::default() };
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Text("256KiB".into())),
+            ..Default::default()
+        };
         assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 256 * 1024);
-        let raw = RawLearner { budget_bytes: Some(RawBytes::Count(4096)), ..Default::default() };
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Count(4096)),
+            ..Default::default()
+        };
         assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 4096);
     }
 
@@ -107,16 +130,37 @@ mod tests {
             budget_bytes: Some(RawBytes::Text("0MiB".into())),
             seed: Some(-1),
         };
-        let text: Vec<String> = LearnerConfig::new(&raw).unwrap_err().errors.iter().map(|e| e.to_string()).collect();
+        let text: Vec<String> = LearnerConfig::new(&raw)
+            .unwrap_err()
+            .errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
         assert_eq!(text.len(), 3);
-        assert!(text[0].starts_with("learner.strategy = \"gem\": must be one of \"finetune\""), "{}", text[0]);
-        assert!(text[1].starts_with("learner.budget_bytes = \"0MiB\": must be in 1..="), "{}", text[1]);
-        assert_eq!(text[2], format!("learner.seed = -1: must be in 0..={}", i64::MAX));
+        assert!(
+            text[0].starts_with("learner.strategy = \"gem\": must be one of \"finetune\""),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("learner.budget_bytes = \"0MiB\": must be in 1..="),
+            "{}",
+            text[1]
+        );
+        assert_eq!(
+            text[2],
+            format!("learner.seed = -1: must be in 0..={}", i64::MAX)
+        );
     }
 
     #[test]
     fn zero_budget_is_refused() {
-        let raw = RawLearner { budget_bytes: Some(RawBytes::Count(0)), ..Default::default() };
-        assert!(LearnerConfig::new(&raw).unwrap_err().has_key("learner.budget_bytes"));
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Count(0)),
+            ..Default::default()
+        };
+        assert!(LearnerConfig::new(&raw)
+            .unwrap_err()
+            .has_key("learner.budget_bytes"));
     }
 }

@@ -37,7 +37,8 @@ use check::Checker;
 use std::path::{Path, PathBuf};
 
 /// A checked profile. Built only by `Config::from_raw` (or `load` / `parse`).
-#[derive(Debug, Clone, PartialEq)]
+/// Equality compares the settings only, not the load-time warnings.
+#[derive(Debug, Clone)]
 pub struct Config {
     profile: String,
     state_dir: PathBuf,
@@ -53,7 +54,10 @@ pub struct Config {
 impl Config {
     /// Reads, parses and checks the profile at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -61,7 +65,10 @@ impl Config {
     /// resolve against `path`'s directory; `path` itself is not read).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let raw = RawConfig::parse(text).map_err(|e| parse_error(text, path, &e))?;
-        Config::from_raw(raw, &base_dir(path)).map_err(|errors| ConfigError::Invalid { path: path.to_path_buf(), errors })
+        Config::from_raw(raw, &base_dir(path)).map_err(|errors| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        })
     }
 
     /// Checks every rule on `raw` and reports every broken one. Relative paths
@@ -81,16 +88,22 @@ impl Config {
         if let (Some(s), Some(w)) = (&sources, &window) {
             sources::warn_against_window(s, w, &mut c);
         }
-        let parts = (profile, state_dir, encoder, window, learner, sources, channels, control);
-        match parts {
-            (Some(profile), Some(state_dir), Some(encoder), Some(window), Some(learner), Some(sources), Some(channels), Some(control))
-                if c.errors.is_empty() =>
-            {
-                let warnings = c.warnings;
-                Ok(Config { profile, state_dir, encoder, window, learner, sources, channels, control, warnings })
-            }
-            _ => Err(ConfigErrors { errors: c.errors, warnings: c.warnings }),
-        }
+        let built = (|| {
+            Some(Config {
+                profile: profile?,
+                state_dir: state_dir?,
+                encoder: encoder?,
+                window: window?,
+                learner: learner?,
+                sources: sources?,
+                channels: channels?,
+                control: control?,
+                warnings: Vec::new(),
+            })
+        })();
+        let (mut config, warnings) = c.finish(built)?;
+        config.warnings = warnings;
+        Ok(config)
     }
 
     /// The effective profile: every key filled in, every path resolved.
@@ -154,14 +167,53 @@ impl Config {
     }
 }
 
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        // Warnings describe the machine when the profile was loaded (a dataset
+        // not there yet), not what the profile asks for.
+        let Config {
+            profile,
+            state_dir,
+            encoder,
+            window,
+            learner,
+            sources,
+            channels,
+            control,
+            warnings: _,
+        } = self;
+        (profile, state_dir, encoder, window)
+            == (
+                &other.profile,
+                &other.state_dir,
+                &other.encoder,
+                &other.window,
+            )
+            && (learner, sources, channels, control)
+                == (
+                    &other.learner,
+                    &other.sources,
+                    &other.channels,
+                    &other.control,
+                )
+    }
+}
+
 /// 1 to 64 characters of letters, digits, `-`, `_`, `.`: it appears in logs,
 /// status output and file names.
 fn profile_name(name: &str, c: &mut Checker) -> Option<String> {
-    let ok = (1..=64).contains(&name.len()) && name.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
     if ok {
         Some(name.to_string())
     } else {
-        c.error("profile", format!("{name:?}"), "must be 1 to 64 characters of letters, digits, '-', '_' or '.'")
+        c.error(
+            "profile",
+            format!("{name:?}"),
+            "must be 1 to 64 characters of letters, digits, '-', '_' or '.'",
+        )
     }
 }
 
@@ -173,12 +225,19 @@ fn base_dir(path: &Path) -> PathBuf {
 }
 
 fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
-    let (line, column) = e.span().map_or((1, 1), |span| location::line_column(text, span.start));
+    let (line, column) = e
+        .span()
+        .map_or((1, 1), |span| location::line_column(text, span.start));
     let message = match location::dotted_key_at(text, line) {
         Some(key) => format!("{key}: {}", e.message()),
         None => e.message().to_string(),
     };
-    ConfigError::Parse { path: path.to_path_buf(), line, column, message }
+    ConfigError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -189,15 +248,33 @@ mod tests {
     fn unknown_key_error_names_key_and_line() {
         let text = "profile = \"p\"\nstate_dir = \"s\"\n[window]\nseconds = 5.12\ncolour = 3\n";
         let err = Config::parse(text, Path::new("/etc/mmcl/p.toml")).unwrap_err();
-        let ConfigError::Parse { line, column, message, .. } = &err else { panic!("{err}") };
+        let ConfigError::Parse {
+            line,
+            column,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("{err}")
+        };
         assert_eq!((*line, *column), (5, 1));
-        assert!(message.starts_with("window.colour: unknown field `colour`"), "{message}");
-        assert!(err.to_string().starts_with("/etc/mmcl/p.toml:5:1: window.colour"), "{err}");
+        assert!(
+            message.starts_with("window.colour: unknown field `colour`"),
+            "{message}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("/etc/mmcl/p.toml:5:1: window.colour"),
+            "{err}"
+        );
     }
 
     #[test]
     fn base_dir_is_the_file_directory() {
-        assert_eq!(base_dir(Path::new("/etc/mmcl/p.toml")), PathBuf::from("/etc/mmcl"));
+        assert_eq!(
+            base_dir(Path::new("/etc/mmcl/p.toml")),
+            PathBuf::from("/etc/mmcl")
+        );
         assert!(base_dir(Path::new("p.toml")).is_absolute());
     }
 

@@ -213,13 +213,20 @@ mod tests {
         let raw = RawConfig::parse("[learner]\nbudget_bytes = 4096\n").unwrap();
         assert_eq!(raw.learner.budget_bytes, Some(RawBytes::Count(4096)));
         let raw = RawConfig::parse("[learner]\nbudget_bytes = \"2MiB\"\n").unwrap();
-        assert_eq!(raw.learner.budget_bytes, Some(RawBytes::Text("2MiB".into())));
+        assert_eq!(
+            raw.learner.budget_bytes,
+            Some(RawBytes::Text("2MiB".into()))
+        );
     }
 
     #[test]
     fn budget_of_wrong_type_says_what_is_expected() {
         let err = RawConfig::parse("[learner]\nbudget_bytes = 1.5\n").unwrap_err();
-        assert!(err.message().contains("integer byte count"), "{}", err.message());
+        assert!(
+            err.message().contains("integer byte count"),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]

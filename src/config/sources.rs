@@ -52,18 +52,30 @@ impl SourcesConfig {
         let camera = raw.camera.as_ref().map(|r| CameraSource::from_raw(r, c));
         let imu = raw.imu.as_ref().map(|r| ImuSource::from_raw(r, c));
         let audio = raw.audio.as_ref().map(|r| AudioSource::from_raw(r, c));
-        let live: Vec<&str> = [("camera", raw.camera.is_some()), ("imu", raw.imu.is_some()), ("audio", raw.audio.is_some())]
-            .into_iter()
-            .filter_map(|(name, on)| on.then_some(name))
-            .collect();
+        let live: Vec<&str> = [
+            ("camera", raw.camera.is_some()),
+            ("imu", raw.imu.is_some()),
+            ("audio", raw.audio.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
         if raw.replay.is_none() && live.is_empty() {
             return c.error("sources", "{}", "configure at least one of sources.replay, sources.camera, sources.imu, sources.audio");
         }
         if raw.replay.is_some() && !live.is_empty() {
-            let rule = format!("cannot be combined with live sources ({}): a replay already carries video and IMU", live.join(", "));
+            let rule = format!(
+                "cannot be combined with live sources ({}): a replay already carries video and IMU",
+                live.join(", ")
+            );
             return c.error("sources.replay", "{…}", rule);
         }
-        Some(SourcesConfig { replay: lift(replay)?, camera: lift(camera)?, imu: lift(imu)?, audio: lift(audio)? })
+        Some(SourcesConfig {
+            replay: lift(replay)?,
+            camera: lift(camera)?,
+            imu: lift(imu)?,
+            audio: lift(audio)?,
+        })
     }
 
     pub(crate) fn to_raw(&self) -> RawSources {
@@ -118,7 +130,10 @@ impl ReplaySource {
         let dataset = dataset.and_then(|p| c.nonempty_path("sources.replay.dataset", p));
         if let (Some(written), Some(resolved)) = (&raw.dataset, &dataset) {
             if !resolved.is_dir() {
-                let note = format!("no dataset directory at {} yet (run `mmcl synth` or copy one there)", resolved.display());
+                let note = format!(
+                    "no dataset directory at {} yet (run `mmcl synth` or copy one there)",
+                    resolved.display()
+                );
                 c.warn("sources.replay.dataset", path_text(written), note);
             }
         }
@@ -126,8 +141,17 @@ impl ReplaySource {
             Some(name) => c.choice("sources.replay.split", name),
             None => Some(DEFAULT_SPLIT),
         };
-        let speed = c.positive("sources.replay.speed", raw.speed.unwrap_or(DEFAULT_SPEED), Some(super::check::Bound::fixed(MAX_SPEED)));
-        Some(ReplaySource { dataset: dataset?, split: split?, speed: speed?, looping: raw.looping.unwrap_or(false) })
+        let speed = c.positive(
+            "sources.replay.speed",
+            raw.speed.unwrap_or(DEFAULT_SPEED),
+            Some(super::check::Bound::fixed(MAX_SPEED)),
+        );
+        Some(ReplaySource {
+            dataset: dataset?,
+            split: split?,
+            speed: speed?,
+            looping: raw.looping.unwrap_or(false),
+        })
     }
 
     fn to_raw(&self) -> RawReplay {
@@ -173,10 +197,30 @@ impl CameraSource {
     fn from_raw(raw: &RawCamera, c: &mut Checker) -> Option<CameraSource> {
         let device = c.required("sources.camera.device", raw.device.as_deref());
         let device = device.and_then(|p| c.nonempty_path("sources.camera.device", p));
-        let width = c.int_in("sources.camera.width", raw.width.unwrap_or(DEFAULT_CAMERA_SIZE.0.into()), 16, 7680);
-        let height = c.int_in("sources.camera.height", raw.height.unwrap_or(DEFAULT_CAMERA_SIZE.1.into()), 16, 4320);
-        let fps = c.int_in("sources.camera.fps", raw.fps.unwrap_or(DEFAULT_CAMERA_FPS.into()), 1, 240);
-        Some(CameraSource { device: device?, width: width?, height: height?, fps: fps? })
+        let width = c.int_in(
+            "sources.camera.width",
+            raw.width.unwrap_or(DEFAULT_CAMERA_SIZE.0.into()),
+            16,
+            7680,
+        );
+        let height = c.int_in(
+            "sources.camera.height",
+            raw.height.unwrap_or(DEFAULT_CAMERA_SIZE.1.into()),
+            16,
+            4320,
+        );
+        let fps = c.int_in(
+            "sources.camera.fps",
+            raw.fps.unwrap_or(DEFAULT_CAMERA_FPS.into()),
+            1,
+            240,
+        );
+        Some(CameraSource {
+            device: device?,
+            width: width?,
+            height: height?,
+            fps: fps?,
+        })
     }
 
     fn to_raw(&self) -> RawCamera {
@@ -229,9 +273,21 @@ impl ImuSource {
         let kind = kind.and_then(|name| c.choice("sources.imu.kind", name));
         let path = c.required("sources.imu.path", raw.path.as_deref());
         let path = path.and_then(|p| c.nonempty_path("sources.imu.path", p));
-        let rate = c.positive("sources.imu.rate_hz", raw.rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ), Some(super::check::Bound::fixed(MAX_IMU_RATE_HZ)));
-        let acc = optional_scale("sources.imu.acc_scale_g_per_count", raw.acc_scale_g_per_count, c);
-        let gyro = optional_scale("sources.imu.gyro_scale_dps_per_count", raw.gyro_scale_dps_per_count, c);
+        let rate = c.positive(
+            "sources.imu.rate_hz",
+            raw.rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ),
+            Some(super::check::Bound::fixed(MAX_IMU_RATE_HZ)),
+        );
+        let acc = optional_scale(
+            "sources.imu.acc_scale_g_per_count",
+            raw.acc_scale_g_per_count,
+            c,
+        );
+        let gyro = optional_scale(
+            "sources.imu.gyro_scale_dps_per_count",
+            raw.gyro_scale_dps_per_count,
+            c,
+        );
         Some(ImuSource {
             kind: kind?,
             path: path?,
@@ -278,22 +334,51 @@ impl AudioSource {
     }
 
     fn from_raw(raw: &RawAudio, c: &mut Checker) -> Option<AudioSource> {
-        let device = raw.device.clone().unwrap_or_else(|| DEFAULT_AUDIO_DEVICE.to_string());
-        let device = if device.trim().is_empty() { c.error("sources.audio.device", format!("{device:?}"), "must not be empty") } else { Some(device) };
-        let rate = c.int_in("sources.audio.rate_hz", raw.rate_hz.unwrap_or(DEFAULT_AUDIO_RATE_HZ.into()), 8000, 192_000);
-        Some(AudioSource { device: device?, rate_hz: rate? })
+        let device = raw
+            .device
+            .clone()
+            .unwrap_or_else(|| DEFAULT_AUDIO_DEVICE.to_string());
+        let device = if device.trim().is_empty() {
+            c.error(
+                "sources.audio.device",
+                format!("{device:?}"),
+                "must not be empty",
+            )
+        } else {
+            Some(device)
+        };
+        let rate = c.int_in(
+            "sources.audio.rate_hz",
+            raw.rate_hz.unwrap_or(DEFAULT_AUDIO_RATE_HZ.into()),
+            8000,
+            192_000,
+        );
+        Some(AudioSource {
+            device: device?,
+            rate_hz: rate?,
+        })
     }
 
     fn to_raw(&self) -> RawAudio {
-        RawAudio { device: Some(self.device.clone()), rate_hz: Some(self.rate_hz.into()) }
+        RawAudio {
+            device: Some(self.device.clone()),
+            rate_hz: Some(self.rate_hz.into()),
+        }
     }
 }
 
 /// Warnings that need the window shape too: sensors slower than what a window asks.
-pub(crate) fn warn_against_window(sources: &SourcesConfig, window: &super::WindowConfig, c: &mut Checker) {
+pub(crate) fn warn_against_window(
+    sources: &SourcesConfig,
+    window: &super::WindowConfig,
+    c: &mut Checker,
+) {
     if let Some(imu) = &sources.imu {
         if imu.rate_hz < f64::from(window.imu_rate_hz()) {
-            let note = format!("below window.imu_rate_hz ({}): IMU windows will be upsampled", window.imu_rate_hz());
+            let note = format!(
+                "below window.imu_rate_hz ({}): IMU windows will be upsampled",
+                window.imu_rate_hz()
+            );
             c.warn("sources.imu.rate_hz", float_text(imu.rate_hz), note);
         }
     }

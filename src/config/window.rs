@@ -43,10 +43,8 @@ impl WindowConfig {
     /// shape without a whole profile, such as aligner tests and benchmarks).
     pub fn new(raw: &RawWindow) -> Result<WindowConfig, ConfigErrors> {
         let mut c = Checker::new(Path::new(""));
-        match WindowConfig::from_raw(raw, &mut c) {
-            Some(w) => Ok(w),
-            None => Err(ConfigErrors { errors: c.errors, warnings: c.warnings }),
-        }
+        let built = WindowConfig::from_raw(raw, &mut c);
+        c.finish(built).map(|(checked, _warnings)| checked)
     }
 
     /// Window length in seconds, in (0, 60].
@@ -98,18 +96,47 @@ impl WindowConfig {
     }
 
     pub(crate) fn from_raw(raw: &RawWindow, c: &mut Checker) -> Option<WindowConfig> {
-        let seconds = c.positive("window.seconds", raw.seconds.unwrap_or(DEFAULT_SECONDS), Some(Bound::fixed(MAX_SECONDS)));
+        let seconds = c.positive(
+            "window.seconds",
+            raw.seconds.unwrap_or(DEFAULT_SECONDS),
+            Some(Bound::fixed(MAX_SECONDS)),
+        );
         // When window.seconds itself is bad, still check the keys bounded by it
         // against it by name, so their own mistakes are reported in the same pass.
         let within_window = Some(match seconds {
             Some(s) => Bound::key("window.seconds", s),
-            None => Bound { value: f64::MAX, label: "window.seconds".into() },
+            None => Bound {
+                value: f64::MAX,
+                label: "window.seconds".into(),
+            },
         });
-        let stride = c.positive("window.stride_seconds", raw.stride_seconds.unwrap_or(DEFAULT_STRIDE_SECONDS), within_window.clone());
-        let rate = c.int_in("window.imu_rate_hz", raw.imu_rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ.into()), 1, 2000);
-        let frames = c.int_in("window.frames", raw.frames.unwrap_or(DEFAULT_FRAMES as i64), 1, 64);
-        let coverage = c.positive("window.min_coverage", raw.min_coverage.unwrap_or(DEFAULT_MIN_COVERAGE), Some(Bound::fixed(1.0)));
-        let max_gap = c.positive("window.max_gap_seconds", raw.max_gap_seconds.unwrap_or(DEFAULT_MAX_GAP_SECONDS), within_window);
+        let stride = c.positive(
+            "window.stride_seconds",
+            raw.stride_seconds.unwrap_or(DEFAULT_STRIDE_SECONDS),
+            within_window.clone(),
+        );
+        let rate = c.int_in(
+            "window.imu_rate_hz",
+            raw.imu_rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ.into()),
+            1,
+            2000,
+        );
+        let frames = c.int_in(
+            "window.frames",
+            raw.frames.unwrap_or(DEFAULT_FRAMES as i64),
+            1,
+            64,
+        );
+        let coverage = c.positive(
+            "window.min_coverage",
+            raw.min_coverage.unwrap_or(DEFAULT_MIN_COVERAGE),
+            Some(Bound::fixed(1.0)),
+        );
+        let max_gap = c.positive(
+            "window.max_gap_seconds",
+            raw.max_gap_seconds.unwrap_or(DEFAULT_MAX_GAP_SECONDS),
+            within_window,
+        );
         if let (Some(s), Some(r)) = (seconds, rate) {
             whole_imu_len(s, r, c)?;
         }
@@ -165,11 +192,23 @@ mod tests {
 
     #[test]
     fn stride_is_bounded_by_the_window() {
-        let raw = RawWindow { stride_seconds: Some(0.0), ..Default::default() };
+        let raw = RawWindow {
+            stride_seconds: Some(0.0),
+            ..Default::default()
+        };
         let e = WindowConfig::new(&raw).unwrap_err();
-        assert_eq!(e.errors[0].to_string(), "window.stride_seconds = 0: must be > 0 and <= window.seconds (5.12)");
-        let raw = RawWindow { seconds: Some(2.0), stride_seconds: Some(2.5), ..Default::default() };
-        assert!(WindowConfig::new(&raw).unwrap_err().has_key("window.stride_seconds"));
+        assert_eq!(
+            e.errors[0].to_string(),
+            "window.stride_seconds = 0: must be > 0 and <= window.seconds (5.12)"
+        );
+        let raw = RawWindow {
+            seconds: Some(2.0),
+            stride_seconds: Some(2.5),
+            ..Default::default()
+        };
+        assert!(WindowConfig::new(&raw)
+            .unwrap_err()
+            .has_key("window.stride_seconds"));
     }
 
     #[test]
@@ -182,19 +221,42 @@ mod tests {
             min_coverage: Some(1.5),
             max_gap_seconds: Some(0.0),
         };
-        let keys: Vec<String> = WindowConfig::new(&raw).unwrap_err().errors.into_iter().map(|e| e.key).collect();
+        let keys: Vec<String> = WindowConfig::new(&raw)
+            .unwrap_err()
+            .errors
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
         assert_eq!(
             keys,
-            ["window.seconds", "window.stride_seconds", "window.imu_rate_hz", "window.frames", "window.min_coverage", "window.max_gap_seconds"]
+            [
+                "window.seconds",
+                "window.stride_seconds",
+                "window.imu_rate_hz",
+                "window.frames",
+                "window.min_coverage",
+                "window.max_gap_seconds"
+            ]
         );
     }
 
     #[test]
     fn imu_length_must_be_whole() {
-        let raw = RawWindow { seconds: Some(5.1), ..Default::default() };
+        let raw = RawWindow {
+            seconds: Some(5.1),
+            ..Default::default()
+        };
         let e = WindowConfig::new(&raw).unwrap_err();
-        assert!(e.errors[0].message.contains("whole number"), "{}", e.errors[0]);
-        let raw = RawWindow { seconds: Some(2.0), imu_rate_hz: Some(100), ..Default::default() };
+        assert!(
+            e.errors[0].message.contains("whole number"),
+            "{}",
+            e.errors[0]
+        );
+        let raw = RawWindow {
+            seconds: Some(2.0),
+            imu_rate_hz: Some(100),
+            ..Default::default()
+        };
         assert_eq!(WindowConfig::new(&raw).unwrap().imu_len(), 200);
     }
 }
