@@ -1,1 +1,288 @@
-//! (skeleton: filled by its issue)
+//! Device profiles: TOML files parsed into `RawConfig` (serde, unknown keys
+//! refused) and checked once into `Config`, the only way to build one. A `Config`
+//! cannot hold a value outside its documented range; every section is read
+//! through accessors so it cannot be changed after the check.
+//!
+//! Relative paths in a profile resolve against the directory of the profile file
+//! (not the working directory), so a profile and the files it names can move
+//! together. `Config::to_raw` gives back the effective profile (every default
+//! filled in, every path resolved), which reloads to an equal `Config`.
+//! firmware-config/README.md documents every key, unit and default.
+
+mod bytes;
+mod channels;
+mod check;
+mod choice;
+mod control;
+mod encoder;
+mod error;
+mod learner;
+mod location;
+pub mod raw;
+mod sources;
+mod window;
+
+pub use bytes::parse_bytes;
+pub use channels::ChannelsConfig;
+pub use choice::{Backend, Choice, ExecutionProvider, ImuKind, Split, Strategy};
+pub use control::ControlConfig;
+pub use encoder::EncoderConfig;
+pub use error::{ConfigError, ConfigErrors, Issue};
+pub use learner::LearnerConfig;
+pub use raw::RawConfig;
+pub use sources::{AudioSource, CameraSource, ImuSource, ReplaySource, SourcesConfig};
+pub use window::WindowConfig;
+
+use check::Checker;
+use std::path::{Path, PathBuf};
+
+/// A checked profile. Built only by `Config::from_raw` (or `load` / `parse`).
+/// Equality compares the settings only, not the load-time warnings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    profile: String,
+    state_dir: PathBuf,
+    encoder: EncoderConfig,
+    window: WindowConfig,
+    learner: LearnerConfig,
+    sources: SourcesConfig,
+    channels: ChannelsConfig,
+    control: ControlConfig,
+    warnings: Vec<Issue>,
+}
+
+impl Config {
+    /// Reads, parses and checks the profile at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses and checks `text` as if read from `path` (relative paths in it
+    /// resolve against `path`'s directory; `path` itself is not read).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw = RawConfig::parse(text).map_err(|e| parse_error(text, path, &e))?;
+        Config::from_raw(raw, &base_dir(path)).map_err(|errors| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            errors,
+        })
+    }
+
+    /// Checks every rule on `raw` and reports every broken one. Relative paths
+    /// resolve against `base_dir` (the config file's directory).
+    pub fn from_raw(raw: RawConfig, base_dir: &Path) -> Result<Config, ConfigErrors> {
+        let mut c = Checker::new(base_dir);
+        let profile = c.required("profile", raw.profile.as_deref());
+        let profile = profile.and_then(|p| profile_name(p, &mut c));
+        let state_dir = c.required("state_dir", raw.state_dir.as_deref());
+        let state_dir = state_dir.and_then(|p| c.nonempty_path("state_dir", p));
+        let encoder = EncoderConfig::from_raw(&raw.encoder, &mut c);
+        let window = WindowConfig::from_raw(&raw.window, &mut c);
+        let learner = LearnerConfig::from_raw(&raw.learner, &mut c);
+        let sources = SourcesConfig::from_raw(&raw.sources, &mut c);
+        let channels = ChannelsConfig::from_raw(&raw.channels, &mut c);
+        let control = ControlConfig::from_raw(&raw.control, state_dir.as_deref(), &mut c);
+        if let (Some(s), Some(w)) = (&sources, &window) {
+            sources::warn_against_window(s, w, &mut c);
+        }
+        let built = (|| {
+            Some(Config {
+                profile: profile?,
+                state_dir: state_dir?,
+                encoder: encoder?,
+                window: window?,
+                learner: learner?,
+                sources: sources?,
+                channels: channels?,
+                control: control?,
+                warnings: Vec::new(),
+            })
+        })();
+        let (mut config, warnings) = c.finish(built)?;
+        config.warnings = warnings;
+        Ok(config)
+    }
+
+    /// The effective profile: every key filled in, every path resolved.
+    pub fn to_raw(&self) -> RawConfig {
+        RawConfig {
+            profile: Some(self.profile.clone()),
+            state_dir: Some(self.state_dir.clone()),
+            encoder: self.encoder.to_raw(),
+            window: self.window.to_raw(),
+            learner: self.learner.to_raw(),
+            sources: self.sources.to_raw(),
+            channels: self.channels.to_raw(),
+            control: self.control.to_raw(),
+        }
+    }
+
+    /// The effective profile as TOML text that `Config::parse` reads back equal.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(&self.to_raw())
+    }
+
+    /// The profile's name (`jetson-orin`, ...), reported by `mmcl status`.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// Where snapshots and the journal live, resolved; created by systemd
+    /// (`StateDirectory=`) or the daemon, so it may not exist at check time.
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    pub fn encoder(&self) -> &EncoderConfig {
+        &self.encoder
+    }
+
+    pub fn window(&self) -> &WindowConfig {
+        &self.window
+    }
+
+    pub fn learner(&self) -> &LearnerConfig {
+        &self.learner
+    }
+
+    pub fn sources(&self) -> &SourcesConfig {
+        &self.sources
+    }
+
+    pub fn channels(&self) -> &ChannelsConfig {
+        &self.channels
+    }
+
+    pub fn control(&self) -> &ControlConfig {
+        &self.control
+    }
+
+    /// What looked doubtful when the profile was checked (a replay dataset not
+    /// there yet, a sensor slower than the window asks) but did not stop it.
+    pub fn warnings(&self) -> &[Issue] {
+        &self.warnings
+    }
+}
+
+impl PartialEq for Config {
+    fn eq(&self, other: &Config) -> bool {
+        // Warnings describe the machine when the profile was loaded (a dataset
+        // not there yet), not what the profile asks for.
+        let Config {
+            profile,
+            state_dir,
+            encoder,
+            window,
+            learner,
+            sources,
+            channels,
+            control,
+            warnings: _,
+        } = self;
+        (profile, state_dir, encoder, window)
+            == (
+                &other.profile,
+                &other.state_dir,
+                &other.encoder,
+                &other.window,
+            )
+            && (learner, sources, channels, control)
+                == (
+                    &other.learner,
+                    &other.sources,
+                    &other.channels,
+                    &other.control,
+                )
+    }
+}
+
+/// 1 to 64 characters of letters, digits, `-`, `_`, `.`: it appears in logs,
+/// status output and file names.
+fn profile_name(name: &str, c: &mut Checker) -> Option<String> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+    if ok {
+        Some(name.to_string())
+    } else {
+        c.error(
+            "profile",
+            format!("{name:?}"),
+            "must be 1 to 64 characters of letters, digits, '-', '_' or '.'",
+        )
+    }
+}
+
+/// The directory relative paths resolve against: the config file's directory,
+/// made absolute so a daemon that changes directory still finds its files.
+fn base_dir(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+    let (line, column) = e
+        .span()
+        .map_or((1, 1), |span| location::line_column(text, span.start));
+    let message = match location::dotted_key_at(text, line) {
+        Some(key) => format!("{key}: {}", e.message()),
+        None => e.message().to_string(),
+    };
+    ConfigError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_error_names_key_and_line() {
+        let text = "profile = \"p\"\nstate_dir = \"s\"\n[window]\nseconds = 5.12\ncolour = 3\n";
+        let err = Config::parse(text, Path::new("/etc/mmcl/p.toml")).unwrap_err();
+        let ConfigError::Parse {
+            line,
+            column,
+            message,
+            ..
+        } = &err
+        else {
+            panic!("{err}")
+        };
+        assert_eq!((*line, *column), (5, 1));
+        assert!(
+            message.starts_with("window.colour: unknown field `colour`"),
+            "{message}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("/etc/mmcl/p.toml:5:1: window.colour"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn base_dir_is_the_file_directory() {
+        assert_eq!(
+            base_dir(Path::new("/etc/mmcl/p.toml")),
+            PathBuf::from("/etc/mmcl")
+        );
+        assert!(base_dir(Path::new("p.toml")).is_absolute());
+    }
+
+    #[test]
+    fn missing_required_keys_are_listed_together() {
+        let errors = Config::from_raw(RawConfig::default(), Path::new("/")).unwrap_err();
+        for key in ["profile", "state_dir", "encoder.model", "sources"] {
+            assert!(errors.has_key(key), "{key} missing from {errors}");
+        }
+    }
+}

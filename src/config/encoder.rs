@@ -1,0 +1,226 @@
+//! `[encoder]`: which ONNX file runs, on which backend, with how many threads and
+//! (for ONNX Runtime) which execution providers in order of preference.
+
+use super::check::{path_text, Checker};
+use super::choice::{Backend, Choice, ExecutionProvider};
+use super::raw::RawEncoder;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_BACKEND: Backend = Backend::Tract;
+/// One thread: the safe choice on the smallest device; profiles raise it.
+pub const DEFAULT_THREADS: u32 = 1;
+pub const MAX_THREADS: i64 = 64;
+
+/// The validated `[encoder]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderConfig {
+    model: PathBuf,
+    backend: Backend,
+    threads: u32,
+    execution_providers: Vec<ExecutionProvider>,
+    ort_library: Option<PathBuf>,
+}
+
+impl EncoderConfig {
+    /// The ONNX file, resolved; it existed when the config was checked.
+    pub fn model(&self) -> &Path {
+        &self.model
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Intra-op threads for the backend, in 1..=64.
+    pub fn threads(&self) -> u32 {
+        self.threads
+    }
+
+    /// Non-empty, no duplicates; exactly `[Cpu]` with the tract backend.
+    pub fn execution_providers(&self) -> &[ExecutionProvider] {
+        &self.execution_providers
+    }
+
+    /// The `libonnxruntime.so` to load, resolved; `None` leaves it to `ORT_DYLIB_PATH`.
+    pub fn ort_library(&self) -> Option<&Path> {
+        self.ort_library.as_deref()
+    }
+
+    pub(crate) fn from_raw(raw: &RawEncoder, c: &mut Checker) -> Option<EncoderConfig> {
+        let model = c.required("encoder.model", raw.model.as_deref());
+        let model = model.and_then(|m| c.existing_file("encoder.model", m));
+        let backend = match &raw.backend {
+            Some(name) => c.choice("encoder.backend", name),
+            None => Some(DEFAULT_BACKEND),
+        };
+        let threads = c.int_in(
+            "encoder.threads",
+            raw.threads.unwrap_or(DEFAULT_THREADS.into()),
+            1,
+            MAX_THREADS,
+        );
+        let eps = execution_providers(raw.execution_providers.as_deref(), backend, c);
+        let ort_library = match &raw.ort_library {
+            Some(p) => c.existing_file("encoder.ort_library", p).map(Some),
+            None => Some(None),
+        };
+        if backend == Some(Backend::Tract) {
+            if let Some(p) = &raw.ort_library {
+                c.warn(
+                    "encoder.ort_library",
+                    path_text(p),
+                    "ignored: encoder.backend is \"tract\"",
+                );
+            }
+        }
+        if backend == Some(Backend::Ort) && !cfg!(feature = "ort") {
+            c.warn(
+                "encoder.backend",
+                "\"ort\"",
+                "this mmcl was built without the `ort` feature",
+            );
+        }
+        Some(EncoderConfig {
+            model: model?,
+            backend: backend?,
+            threads: threads?,
+            execution_providers: eps?,
+            ort_library: ort_library?,
+        })
+    }
+
+    pub(crate) fn to_raw(&self) -> RawEncoder {
+        RawEncoder {
+            model: Some(self.model.clone()),
+            backend: Some(self.backend.name().to_string()),
+            threads: Some(self.threads.into()),
+            execution_providers: Some(
+                self.execution_providers
+                    .iter()
+                    .map(|ep| ep.name().to_string())
+                    .collect(),
+            ),
+            ort_library: self.ort_library.clone(),
+        }
+    }
+}
+
+/// Names → providers: each known, none repeated, not empty, and nothing but
+/// `cpu` with tract (which has no providers: a GPU list there would be a silent lie).
+fn execution_providers(
+    names: Option<&[String]>,
+    backend: Option<Backend>,
+    c: &mut Checker,
+) -> Option<Vec<ExecutionProvider>> {
+    const KEY: &str = "encoder.execution_providers";
+    let Some(names) = names else {
+        return Some(vec![ExecutionProvider::Cpu]);
+    };
+    let shown = format!("{names:?}");
+    if names.is_empty() {
+        return c.error(
+            KEY,
+            shown,
+            "must list at least one provider (\"cpu\" always works)",
+        );
+    }
+    let mut eps = Vec::with_capacity(names.len());
+    let mut ok = true;
+    for name in names {
+        match c.choice::<ExecutionProvider>(KEY, name) {
+            Some(ep) if eps.contains(&ep) => {
+                ok = false;
+                c.error::<()>(KEY, shown.clone(), format!("{name:?} is listed twice"));
+            }
+            Some(ep) => eps.push(ep),
+            None => ok = false,
+        }
+    }
+    if backend == Some(Backend::Tract) && ok && eps != [ExecutionProvider::Cpu] {
+        return c.error(KEY, shown, "only [\"cpu\"] is possible with encoder.backend = \"tract\"; use \"ort\" for other providers");
+    }
+    ok.then_some(eps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: RawEncoder) -> (Option<EncoderConfig>, Checker) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.onnx"), b"").unwrap();
+        let mut c = Checker::new(dir.path());
+        let raw = RawEncoder {
+            model: Some("m.onnx".into()),
+            ..raw
+        };
+        (EncoderConfig::from_raw(&raw, &mut c), c)
+    }
+
+    fn eps(names: &[&str]) -> Option<Vec<String>> {
+        Some(names.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn defaults_are_tract_one_thread_cpu() {
+        let (enc, c) = check(RawEncoder::default());
+        let enc = enc.unwrap();
+        assert!(c.errors.is_empty());
+        assert_eq!((enc.backend(), enc.threads()), (Backend::Tract, 1));
+        assert_eq!(enc.execution_providers(), [ExecutionProvider::Cpu]);
+        assert!(enc.model().is_absolute());
+    }
+
+    #[test]
+    fn duplicate_provider_is_named() {
+        let raw = RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["cuda", "cpu", "cuda"]),
+            ..Default::default()
+        };
+        let (enc, c) = check(raw);
+        assert!(enc.is_none());
+        assert_eq!(c.errors.len(), 1);
+        assert!(
+            c.errors[0].message.contains("\"cuda\" is listed twice"),
+            "{}",
+            c.errors[0]
+        );
+    }
+
+    #[test]
+    fn providers_other_than_cpu_need_ort() {
+        let (enc, c) = check(RawEncoder {
+            execution_providers: eps(&["cuda", "cpu"]),
+            ..Default::default()
+        });
+        assert!(enc.is_none());
+        assert_eq!(c.errors[0].key, "encoder.execution_providers");
+        let raw = RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["tensorrt", "cuda", "cpu"]),
+            ..Default::default()
+        };
+        let (enc, c) = check(raw);
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        assert_eq!(enc.unwrap().execution_providers().len(), 3);
+    }
+
+    #[test]
+    fn empty_and_unknown_providers_are_refused() {
+        let (_, c) = check(RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&[]),
+            ..Default::default()
+        });
+        assert_eq!(c.errors.len(), 1);
+        let (_, c) = check(RawEncoder {
+            backend: Some("ort".into()),
+            execution_providers: eps(&["rocm"]),
+            ..Default::default()
+        });
+        assert!(c.errors[0]
+            .to_string()
+            .starts_with("encoder.execution_providers = \"rocm\": must be one of"));
+    }
+}

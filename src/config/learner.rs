@@ -1,0 +1,166 @@
+//! `[learner]`: the continual-learning strategy, the memory budget it must stay
+//! within, and the seed that makes its random choices repeatable.
+
+use super::bytes::parse_bytes;
+use super::check::Checker;
+use super::choice::{Choice, Strategy};
+use super::error::ConfigErrors;
+use super::raw::{RawBytes, RawLearner};
+use std::path::Path;
+
+/// Nearest class mean: no training step and one mean per class, so it fits any device.
+pub const DEFAULT_STRATEGY: Strategy = Strategy::Ncm;
+pub const DEFAULT_BUDGET_BYTES: u64 = 1 << 20;
+pub const DEFAULT_SEED: u64 = 0;
+
+/// The validated `[learner]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LearnerConfig {
+    strategy: Strategy,
+    budget_bytes: u64,
+    seed: u64,
+}
+
+impl Default for LearnerConfig {
+    fn default() -> LearnerConfig {
+        LearnerConfig {
+            strategy: DEFAULT_STRATEGY,
+            budget_bytes: DEFAULT_BUDGET_BYTES,
+            seed: DEFAULT_SEED,
+        }
+    }
+}
+
+impl LearnerConfig {
+    /// Checks a `[learner]` table on its own (benchmarks sweep strategies and budgets).
+    pub fn new(raw: &RawLearner) -> Result<LearnerConfig, ConfigErrors> {
+        let mut c = Checker::new(Path::new(""));
+        let built = LearnerConfig::from_raw(raw, &mut c);
+        c.finish(built).map(|(checked, _warnings)| checked)
+    }
+
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The most bytes the learner's state (head + memory) may hold; > 0.
+    pub fn budget_bytes(&self) -> u64 {
+        self.budget_bytes
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub(crate) fn from_raw(raw: &RawLearner, c: &mut Checker) -> Option<LearnerConfig> {
+        let strategy = match &raw.strategy {
+            Some(name) => c.choice("learner.strategy", name),
+            None => Some(DEFAULT_STRATEGY),
+        };
+        let budget = match &raw.budget_bytes {
+            Some(b) => budget_bytes(b, c),
+            None => Some(DEFAULT_BUDGET_BYTES),
+        };
+        // TOML integers are i64, so a seed above i64::MAX could not be written back.
+        let seed = c.int_in(
+            "learner.seed",
+            raw.seed.unwrap_or(DEFAULT_SEED as i64),
+            0,
+            i64::MAX,
+        );
+        Some(LearnerConfig {
+            strategy: strategy?,
+            budget_bytes: budget?,
+            seed: seed?,
+        })
+    }
+
+    pub(crate) fn to_raw(&self) -> RawLearner {
+        RawLearner {
+            strategy: Some(self.strategy.name().to_string()),
+            // Lossless: validation keeps the budget within i64.
+            budget_bytes: Some(RawBytes::Count(
+                i64::try_from(self.budget_bytes).unwrap_or(i64::MAX),
+            )),
+            seed: Some(i64::try_from(self.seed).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// An integer or a string with a unit, > 0 and within TOML's integer range so the
+/// effective config can be written back as a plain integer.
+fn budget_bytes(raw: &RawBytes, c: &mut Checker) -> Option<u64> {
+    const KEY: &str = "learner.budget_bytes";
+    match raw {
+        RawBytes::Count(n) => c.int_in(KEY, *n, 1, i64::MAX),
+        RawBytes::Text(text) => match parse_bytes(text) {
+            Ok(n) if n > 0 && i64::try_from(n).is_ok() => Some(n),
+            Ok(_) => c.error(
+                KEY,
+                format!("{text:?}"),
+                format!("must be in 1..={} bytes", i64::MAX),
+            ),
+            Err(why) => c.error(KEY, format!("{text:?}"), why),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_reads_units() {
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Text("256KiB".into())),
+            ..Default::default()
+        };
+        assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 256 * 1024);
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Count(4096)),
+            ..Default::default()
+        };
+        assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 4096);
+    }
+
+    #[test]
+    fn bad_values_are_all_named() {
+        let raw = RawLearner {
+            strategy: Some("gem".into()),
+            budget_bytes: Some(RawBytes::Text("0MiB".into())),
+            seed: Some(-1),
+        };
+        let text: Vec<String> = LearnerConfig::new(&raw)
+            .unwrap_err()
+            .errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(text.len(), 3);
+        assert!(
+            text[0].starts_with("learner.strategy = \"gem\": must be one of \"finetune\""),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1].starts_with("learner.budget_bytes = \"0MiB\": must be in 1..="),
+            "{}",
+            text[1]
+        );
+        assert_eq!(
+            text[2],
+            format!("learner.seed = -1: must be in 0..={}", i64::MAX)
+        );
+    }
+
+    #[test]
+    fn zero_budget_is_refused() {
+        let raw = RawLearner {
+            budget_bytes: Some(RawBytes::Count(0)),
+            ..Default::default()
+        };
+        assert!(LearnerConfig::new(&raw)
+            .unwrap_err()
+            .has_key("learner.budget_bytes"));
+    }
+}
