@@ -10,10 +10,16 @@ impl Embedding {
     /// Checks `values.len() == dim` and that every value is finite.
     pub fn new(values: Vec<f32>, dim: usize) -> Result<Embedding, EmbeddingError> {
         if values.len() != dim {
-            return Err(EmbeddingError::DimMismatch { expected: dim, got: values.len() });
+            return Err(EmbeddingError::DimMismatch {
+                expected: dim,
+                got: values.len(),
+            });
         }
         if let Some(index) = values.iter().position(|v| !v.is_finite()) {
-            return Err(EmbeddingError::NonFinite { index, value: values[index] });
+            return Err(EmbeddingError::NonFinite {
+                index,
+                value: values[index],
+            });
         }
         Ok(Embedding(values))
     }
@@ -48,7 +54,10 @@ mod tests {
         assert!(Embedding::new(vec![1.0, 2.0], 2).is_ok());
         assert_eq!(
             Embedding::new(vec![1.0], 2),
-            Err(EmbeddingError::DimMismatch { expected: 2, got: 1 })
+            Err(EmbeddingError::DimMismatch {
+                expected: 2,
+                got: 1
+            })
         );
         assert!(matches!(
             Embedding::new(vec![1.0, f32::NAN], 2),

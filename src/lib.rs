@@ -13,14 +13,14 @@
 //! - `eval`: the continual-learning protocol, metrics and reports.
 //! - `cli`: the `mmcl` command line, one file per command.
 
-pub mod time;
-pub mod sample;
+pub mod align;
+pub mod cli;
 pub mod config;
 pub mod dataset;
-pub mod align;
-pub mod window;
-pub mod encode;
 pub mod embedding;
-pub mod learn;
+pub mod encode;
 pub mod eval;
-pub mod cli;
+pub mod learn;
+pub mod sample;
+pub mod time;
+pub mod window;

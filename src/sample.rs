@@ -7,7 +7,9 @@
 use crate::time::Timestamp;
 
 /// The modalities mmcl knows, in the fixed order used by `present` vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Modality {
     Video,
@@ -48,7 +50,14 @@ pub struct ImuSample {
 impl ImuSample {
     /// The six channels in contract order: acc x y z, gyro x y z.
     pub fn channels(&self) -> [f32; 6] {
-        [self.acc[0], self.acc[1], self.acc[2], self.gyro[0], self.gyro[1], self.gyro[2]]
+        [
+            self.acc[0],
+            self.acc[1],
+            self.acc[2],
+            self.gyro[0],
+            self.gyro[1],
+            self.gyro[2],
+        ]
     }
 }
 
@@ -63,12 +72,27 @@ pub struct Frame {
 
 impl Frame {
     /// Builds a frame, checking that the buffer matches the size.
-    pub fn new(t: Timestamp, width: u32, height: u32, rgb: Vec<u8>) -> Result<Frame, FrameSizeError> {
+    pub fn new(
+        t: Timestamp,
+        width: u32,
+        height: u32,
+        rgb: Vec<u8>,
+    ) -> Result<Frame, FrameSizeError> {
         let expected = width as usize * height as usize * 3;
         if width == 0 || height == 0 || rgb.len() != expected {
-            return Err(FrameSizeError { width, height, expected, got: rgb.len() });
+            return Err(FrameSizeError {
+                width,
+                height,
+                expected,
+                got: rgb.len(),
+            });
         }
-        Ok(Frame { t, width, height, rgb })
+        Ok(Frame {
+            t,
+            width,
+            height,
+            rgb,
+        })
     }
 }
 

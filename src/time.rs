@@ -7,7 +7,19 @@
 use std::time::Instant;
 
 /// A point on a monotonic clock, in nanoseconds since that clock's origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
@@ -50,7 +62,9 @@ pub struct MonotonicClock {
 
 impl MonotonicClock {
     pub fn new() -> MonotonicClock {
-        MonotonicClock { origin: Instant::now() }
+        MonotonicClock {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -74,7 +88,9 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new(start: Timestamp) -> ManualClock {
-        ManualClock { now: std::sync::atomic::AtomicU64::new(start.0) }
+        ManualClock {
+            now: std::sync::atomic::AtomicU64::new(start.0),
+        }
     }
 
     /// Moves the clock to `t`; a `t` earlier than now is ignored (monotonic).
@@ -83,7 +99,8 @@ impl ManualClock {
     }
 
     pub fn advance(&self, nanos: u64) {
-        self.now.fetch_add(nanos, std::sync::atomic::Ordering::SeqCst);
+        self.now
+            .fetch_add(nanos, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

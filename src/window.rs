@@ -23,10 +23,16 @@ impl ImuBlock {
     /// Builds a block, checking `data.len() == 6 * len` and that every value is finite.
     pub fn new(rate_hz: f32, len: usize, data: Vec<f32>) -> Result<ImuBlock, WindowError> {
         if data.len() != Self::CHANNELS * len {
-            return Err(WindowError::ImuShape { expected: Self::CHANNELS * len, got: data.len() });
+            return Err(WindowError::ImuShape {
+                expected: Self::CHANNELS * len,
+                got: data.len(),
+            });
         }
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
-            return Err(WindowError::NonFinite { modality: Modality::Imu, index: i });
+            return Err(WindowError::NonFinite {
+                modality: Modality::Imu,
+                index: i,
+            });
         }
         Ok(ImuBlock { rate_hz, len, data })
     }
@@ -51,7 +57,10 @@ impl VideoBlock {
         };
         let (w, h) = (first.width, first.height);
         if let Some(bad) = frames.iter().find(|f| f.width != w || f.height != h) {
-            return Err(WindowError::FrameSizes { first: (w, h), other: (bad.width, bad.height) });
+            return Err(WindowError::FrameSizes {
+                first: (w, h),
+                other: (bad.width, bad.height),
+            });
         }
         Ok(VideoBlock { frames })
     }
@@ -85,7 +94,10 @@ impl Window {
 
     /// The modalities present, in `Modality::ALL` order.
     pub fn present(&self) -> Vec<Modality> {
-        Modality::ALL.into_iter().filter(|m| self.is_present(*m)).collect()
+        Modality::ALL
+            .into_iter()
+            .filter(|m| self.is_present(*m))
+            .collect()
     }
 
     /// True when no modality is present (such a window is never encoded).
@@ -113,5 +125,8 @@ pub enum WindowError {
     #[error("video block has no frames")]
     EmptyVideo,
     #[error("video frames differ in size: first {first:?}, another {other:?}")]
-    FrameSizes { first: (u32, u32), other: (u32, u32) },
+    FrameSizes {
+        first: (u32, u32),
+        other: (u32, u32),
+    },
 }

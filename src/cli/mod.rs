@@ -11,7 +11,11 @@ mod dataset_check;
 mod synth;
 
 #[derive(Debug, Parser)]
-#[command(name = "mmcl", version, about = "On-device multimodal continual learning")]
+#[command(
+    name = "mmcl",
+    version,
+    about = "On-device multimodal continual learning"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -6,5 +6,7 @@ use super::CliError;
 pub struct Args {}
 
 pub fn run(_args: Args) -> Result<(), CliError> {
-    Err(CliError::Runtime(anyhow::anyhow!("this command is being built")))
+    Err(CliError::Runtime(anyhow::anyhow!(
+        "this command is being built"
+    )))
 }

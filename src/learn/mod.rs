@@ -36,7 +36,11 @@ pub struct LearnReport {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LearnError {
     #[error("embedding {index}: dimension {got}, the learner expects {expected}")]
-    DimMismatch { index: usize, expected: usize, got: usize },
+    DimMismatch {
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("embedding {index}: value {position} is not finite")]
     NonFinite { index: usize, position: usize },
     #[error("learn: {embeddings} embeddings but {labels} labels")]
@@ -48,13 +52,22 @@ pub enum LearnError {
     #[error("predict: the learner knows no class yet")]
     NoClasses,
     #[error("{strategy}: budget of {budget} bytes is too small: {needed} bytes needed ({what})")]
-    BudgetTooSmall { strategy: String, budget: usize, needed: usize, what: String },
+    BudgetTooSmall {
+        strategy: String,
+        budget: usize,
+        needed: usize,
+        what: String,
+    },
     #[error("unknown strategy {name:?} (known: {known})")]
     UnknownStrategy { name: String, known: String },
     #[error("snapshot of strategy {strategy}: {message}")]
     Snapshot { strategy: String, message: String },
     #[error("bad learner parameter {name} = {value}: {why}")]
-    BadParameter { name: String, value: String, why: String },
+    BadParameter {
+        name: String,
+        value: String,
+        why: String,
+    },
 }
 
 /// The learner contract: a head plus bounded memory.
@@ -73,7 +86,11 @@ pub trait Learner: Send {
     fn classes(&self) -> Vec<ClassId>;
     /// Learns a batch of labelled embeddings; unknown labels become new classes.
     /// `embeddings.len() == labels.len()`, non-empty, all of dimension `dim()`.
-    fn learn(&mut self, embeddings: &[Embedding], labels: &[ClassId]) -> Result<LearnReport, LearnError>;
+    fn learn(
+        &mut self,
+        embeddings: &[Embedding],
+        labels: &[ClassId],
+    ) -> Result<LearnReport, LearnError>;
     /// Scores every known class for one embedding. `NoClasses` before any learn.
     fn predict(&self, embedding: &Embedding) -> Result<Prediction, LearnError>;
     /// Removes a class: its head weights, exemplars and prototype.
