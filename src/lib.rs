@@ -11,6 +11,7 @@
 //! - `embedding`: the encoder's checked output vector.
 //! - `learn`: the continual learner: strategies, bounded replay, prototypes.
 //! - `eval`: the continual-learning protocol, metrics and reports.
+//! - `store`: versioned snapshot files of the learner state, written atomically.
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
@@ -22,5 +23,6 @@ pub mod encode;
 pub mod eval;
 pub mod learn;
 pub mod sample;
+pub mod store;
 pub mod time;
 pub mod window;
