@@ -56,13 +56,19 @@ impl<'a> TaskData<'a> {
         let tasks = protocol.tasks().len();
         let mut train = vec![Vec::new(); tasks];
         for sample in &features.train {
-            if let Some(group) = protocol.task_of(sample.class).and_then(|t| train.get_mut(t)) {
+            if let Some(group) = protocol
+                .task_of(sample.class)
+                .and_then(|t| train.get_mut(t))
+            {
                 group.push(sample);
             }
         }
         let mut test_counts = vec![0; tasks];
         for sample in &features.test {
-            if let Some(count) = protocol.task_of(sample.class).and_then(|t| test_counts.get_mut(t)) {
+            if let Some(count) = protocol
+                .task_of(sample.class)
+                .and_then(|t| test_counts.get_mut(t))
+            {
                 *count += 1;
             }
         }
@@ -73,19 +79,39 @@ impl<'a> TaskData<'a> {
 }
 
 /// The present missing-modality test splits with their names.
-pub fn absent_splits(features: &FeatureSet) -> impl Iterator<Item = (&'static str, &Vec<Labelled>)> {
-    [(TEST_VIDEO_ABSENT, &features.test_video_absent), (TEST_IMU_ABSENT, &features.test_imu_absent)]
-        .into_iter()
-        .filter_map(|(name, samples)| samples.as_ref().map(|s| (name, s)))
+pub fn absent_splits(
+    features: &FeatureSet,
+) -> impl Iterator<Item = (&'static str, &Vec<Labelled>)> {
+    [
+        (TEST_VIDEO_ABSENT, &features.test_video_absent),
+        (TEST_IMU_ABSENT, &features.test_imu_absent),
+    ]
+    .into_iter()
+    .filter_map(|(name, samples)| samples.as_ref().map(|s| (name, s)))
 }
 
-fn check_split(split: &'static str, samples: &[Labelled], dim: usize, protocol: &Protocol) -> Result<(), EvalError> {
+fn check_split(
+    split: &'static str,
+    samples: &[Labelled],
+    dim: usize,
+    protocol: &Protocol,
+) -> Result<(), EvalError> {
     for (index, sample) in samples.iter().enumerate() {
         if sample.embedding.dim() != dim {
-            return Err(EvalError::DimMismatch { split, index, expected: dim, got: sample.embedding.dim() });
+            return Err(EvalError::DimMismatch {
+                split,
+                index,
+                expected: dim,
+                got: sample.embedding.dim(),
+            });
         }
         if protocol.task_of(sample.class).is_none() {
-            return Err(EvalError::ClassOutOfRange { split, index, class: sample.class, classes: protocol.classes() });
+            return Err(EvalError::ClassOutOfRange {
+                split,
+                index,
+                class: sample.class,
+                classes: protocol.classes(),
+            });
         }
     }
     Ok(())
@@ -99,7 +125,11 @@ fn check_no_empty_task(
     for (task, count) in counts.enumerate() {
         if count == 0 {
             let classes = protocol.tasks().get(task).cloned().unwrap_or_default();
-            return Err(EvalError::EmptyTask { split, task, classes });
+            return Err(EvalError::EmptyTask {
+                split,
+                task,
+                classes,
+            });
         }
     }
     Ok(())

@@ -22,7 +22,10 @@ impl Tally {
     }
 
     pub fn merge(self, other: Tally) -> Tally {
-        Tally { correct: self.correct + other.correct, total: self.total + other.total }
+        Tally {
+            correct: self.correct + other.correct,
+            total: self.total + other.total,
+        }
     }
 
     /// `correct / total`; `None` for an empty group.
@@ -35,8 +38,14 @@ impl Tally {
 pub enum MetricsError {
     #[error("accuracy matrix: no rows")]
     Empty,
-    #[error("accuracy matrix row {row}: {got} cells, expected {expected} (row i holds tasks 0..=i)")]
-    RowLength { row: usize, expected: usize, got: usize },
+    #[error(
+        "accuracy matrix row {row}: {got} cells, expected {expected} (row i holds tasks 0..=i)"
+    )]
+    RowLength {
+        row: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("accuracy matrix cell [{row}][{col}] = {value}: an accuracy must be in [0, 1]")]
     OutOfRange { row: usize, col: usize, value: f64 },
 }
@@ -54,9 +63,17 @@ impl AccuracyMatrix {
         }
         for (row, cells) in rows.iter().enumerate() {
             if cells.len() != row + 1 {
-                return Err(MetricsError::RowLength { row, expected: row + 1, got: cells.len() });
+                return Err(MetricsError::RowLength {
+                    row,
+                    expected: row + 1,
+                    got: cells.len(),
+                });
             }
-            if let Some((col, &value)) = cells.iter().enumerate().find(|(_, v)| !(0.0..=1.0).contains(*v)) {
+            if let Some((col, &value)) = cells
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(0.0..=1.0).contains(*v))
+            {
                 return Err(MetricsError::OutOfRange { row, col, value });
             }
         }
@@ -88,11 +105,20 @@ impl AccuracyMatrix {
         if matrices.iter().any(|m| m.tasks() != first.tasks()) {
             return None;
         }
-        let cell = |i: usize, j: usize| -> Vec<f64> { matrices.iter().filter_map(|m| m.get(i, j)).collect() };
-        let stats: Vec<Vec<MeanStd>> =
-            (0..first.tasks()).map(|i| (0..=i).filter_map(|j| MeanStd::of(&cell(i, j))).collect()).collect();
-        let mean = stats.iter().map(|row| row.iter().map(|s| s.mean).collect()).collect();
-        let std = stats.iter().map(|row| row.iter().map(|s| s.std).collect()).collect();
+        let cell = |i: usize, j: usize| -> Vec<f64> {
+            matrices.iter().filter_map(|m| m.get(i, j)).collect()
+        };
+        let stats: Vec<Vec<MeanStd>> = (0..first.tasks())
+            .map(|i| (0..=i).filter_map(|j| MeanStd::of(&cell(i, j))).collect())
+            .collect();
+        let mean = stats
+            .iter()
+            .map(|row| row.iter().map(|s| s.mean).collect())
+            .collect();
+        let std = stats
+            .iter()
+            .map(|row| row.iter().map(|s| s.std).collect())
+            .collect();
         Some((AccuracyMatrix { rows: mean }, std))
     }
 }
@@ -122,7 +148,10 @@ impl MeanStd {
     pub fn of(values: &[f64]) -> Option<MeanStd> {
         let mean = mean(values)?;
         let variance = mean_of(values.iter().map(|v| (v - mean) * (v - mean)))?;
-        Some(MeanStd { mean, std: variance.sqrt() })
+        Some(MeanStd {
+            mean,
+            std: variance.sqrt(),
+        })
     }
 }
 
@@ -152,7 +181,9 @@ pub fn average_incremental_accuracy(seen_accuracy: &[f64]) -> Option<f64> {
 pub fn forgetting(matrix: &AccuracyMatrix) -> Option<f64> {
     let last = matrix.tasks() - 1;
     let drops = (0..last).filter_map(|j| {
-        let best = (j..last).filter_map(|i| matrix.get(i, j)).fold(f64::NEG_INFINITY, f64::max);
+        let best = (j..last)
+            .filter_map(|i| matrix.get(i, j))
+            .fold(f64::NEG_INFINITY, f64::max);
         Some(best - matrix.get(last, j)?)
     });
     mean_of(drops)
@@ -173,7 +204,12 @@ pub fn forward_transfer(before: &[Option<f64>], chance: &[f64]) -> Option<f64> {
     if before.len() < 2 || before.len() != chance.len() {
         return None;
     }
-    let gains: Option<Vec<f64>> = before.iter().zip(chance).skip(1).map(|(b, c)| b.map(|b| b - c)).collect();
+    let gains: Option<Vec<f64>> = before
+        .iter()
+        .zip(chance)
+        .skip(1)
+        .map(|(b, c)| b.map(|b| b - c))
+        .collect();
     mean(&gains?)
 }
 
@@ -194,7 +230,10 @@ mod tests {
     fn final_average_and_incremental() {
         // (0.25 + 0.5 + 1.0) / 3
         assert!(close(final_average_accuracy(&example()), 1.75 / 3.0));
-        assert_eq!(average_incremental_accuracy(&[1.0, 0.625, 0.5]), Some(2.125 / 3.0));
+        assert_eq!(
+            average_incremental_accuracy(&[1.0, 0.625, 0.5]),
+            Some(2.125 / 3.0)
+        );
         assert_eq!(average_incremental_accuracy(&[]), None);
     }
 
@@ -229,17 +268,37 @@ mod tests {
 
     #[test]
     fn forward_transfer_against_chance() {
-        assert_eq!(forward_transfer(&[None, Some(0.75), Some(0.5)], &[0.5, 0.5, 0.25]), Some(0.25));
-        assert_eq!(forward_transfer(&[None, Some(0.75), None], &[0.5, 0.5, 0.25]), None);
+        assert_eq!(
+            forward_transfer(&[None, Some(0.75), Some(0.5)], &[0.5, 0.5, 0.25]),
+            Some(0.25)
+        );
+        assert_eq!(
+            forward_transfer(&[None, Some(0.75), None], &[0.5, 0.5, 0.25]),
+            None
+        );
     }
 
     #[test]
     fn matrix_shape_and_range_are_checked() {
         assert_eq!(AccuracyMatrix::new(vec![]), Err(MetricsError::Empty));
         let err = AccuracyMatrix::new(vec![vec![1.0], vec![1.0]]).unwrap_err();
-        assert_eq!(err, MetricsError::RowLength { row: 1, expected: 2, got: 1 });
+        assert_eq!(
+            err,
+            MetricsError::RowLength {
+                row: 1,
+                expected: 2,
+                got: 1
+            }
+        );
         let err = AccuracyMatrix::new(vec![vec![1.5]]).unwrap_err();
-        assert_eq!(err, MetricsError::OutOfRange { row: 0, col: 0, value: 1.5 });
+        assert_eq!(
+            err,
+            MetricsError::OutOfRange {
+                row: 0,
+                col: 0,
+                value: 1.5
+            }
+        );
         assert!(AccuracyMatrix::new(vec![vec![f64::NAN]]).is_err());
     }
 
@@ -258,7 +317,13 @@ mod tests {
         assert_eq!(std, [vec![0.25], vec![0.0, 0.5]]);
         let one = AccuracyMatrix::new(vec![vec![1.0]]).unwrap();
         assert_eq!(AccuracyMatrix::mean_std(&[&a, &one]), None);
-        assert_eq!(MeanStd::of(&[1.0, 3.0]), Some(MeanStd { mean: 2.0, std: 1.0 }));
+        assert_eq!(
+            MeanStd::of(&[1.0, 3.0]),
+            Some(MeanStd {
+                mean: 2.0,
+                std: 1.0
+            })
+        );
     }
 
     #[test]
@@ -268,6 +333,47 @@ mod tests {
         t.add(true);
         t.add(false);
         assert_eq!(t.accuracy(), Some(0.5));
-        assert_eq!(t.merge(Tally { correct: 2, total: 2 }).accuracy(), Some(0.75));
+        assert_eq!(
+            t.merge(Tally {
+                correct: 2,
+                total: 2
+            })
+            .accuracy(),
+            Some(0.75)
+        );
+    }
+
+    fn lower_triangular() -> impl proptest::strategy::Strategy<Value = AccuracyMatrix> {
+        use proptest::prelude::*;
+        (1usize..9)
+            .prop_flat_map(|t| {
+                proptest::collection::vec(0u8..=16, t * (t + 1) / 2)
+                    .prop_map(move |cells| (t, cells))
+            })
+            .prop_map(|(t, cells)| {
+                let mut cells = cells.into_iter().map(|c| f64::from(c) / 16.0);
+                AccuracyMatrix::new(
+                    (0..t)
+                        .map(|i| cells.by_ref().take(i + 1).collect())
+                        .collect(),
+                )
+                .unwrap()
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn forgetting_bounds_negative_bwt(m in lower_triangular()) {
+            match (forgetting(&m), backward_transfer(&m)) {
+                (Some(f), Some(b)) => {
+                    proptest::prop_assert!(f >= -b - 1e-12, "forgetting {} < -BWT {}", f, -b);
+                    proptest::prop_assert!((-1.0..=1.0).contains(&f) && (-1.0..=1.0).contains(&b));
+                }
+                (None, None) => proptest::prop_assert_eq!(m.tasks(), 1),
+                other => proptest::prop_assert!(false, "defined differently: {:?}", other),
+            }
+            let last = final_average_accuracy(&m);
+            proptest::prop_assert!((0.0..=1.0).contains(&last));
+        }
     }
 }

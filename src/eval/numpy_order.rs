@@ -33,7 +33,9 @@ impl Mt19937 {
         for (pos, word) in key.iter_mut().enumerate() {
             *word = value;
             // `pos + 1 < 625`, so the cast is exact.
-            value = 1_812_433_253u32.wrapping_mul(value ^ (value >> 30)).wrapping_add(pos as u32 + 1);
+            value = 1_812_433_253u32
+                .wrapping_mul(value ^ (value >> 30))
+                .wrapping_add(pos as u32 + 1);
         }
         Mt19937 { key, pos: N }
     }
@@ -127,8 +129,8 @@ mod tests {
     #[test]
     fn pycil_order_for_seed_1993_matches_numpy() {
         let expected = [
-            22, 20, 2, 14, 23, 28, 8, 6, 15, 29, 10, 21, 13, 30, 12, 27, 11, 5, 0, 24, 18, 4, 19, 26, 9, 7, 16, 3, 31,
-            17, 25, 1,
+            22, 20, 2, 14, 23, 28, 8, 6, 15, 29, 10, 21, 13, 30, 12, 27, 11, 5, 0, 24, 18, 4, 19,
+            26, 9, 7, 16, 3, 31, 17, 25, 1,
         ];
         assert_eq!(permutation(32, 1993), expected);
     }
@@ -140,16 +142,16 @@ mod tests {
                 32,
                 1994,
                 vec![
-                    9, 14, 25, 23, 6, 18, 27, 8, 31, 0, 24, 17, 10, 19, 13, 29, 1, 30, 7, 5, 4, 21, 15, 28, 20, 12,
-                    26, 16, 11, 2, 3, 22,
+                    9, 14, 25, 23, 6, 18, 27, 8, 31, 0, 24, 17, 10, 19, 13, 29, 1, 30, 7, 5, 4, 21,
+                    15, 28, 20, 12, 26, 16, 11, 2, 3, 22,
                 ],
             ),
             (
                 32,
                 1995,
                 vec![
-                    7, 12, 23, 26, 30, 13, 28, 16, 21, 10, 31, 14, 15, 2, 0, 8, 24, 27, 29, 3, 9, 11, 1, 22, 25, 20,
-                    5, 17, 19, 6, 18, 4,
+                    7, 12, 23, 26, 30, 13, 28, 16, 21, 10, 31, 14, 15, 2, 0, 8, 24, 27, 29, 3, 9,
+                    11, 1, 22, 25, 20, 5, 17, 19, 6, 18, 4,
                 ],
             ),
             (10, 0, vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]),
@@ -181,6 +183,15 @@ mod tests {
             for _ in 0..200 {
                 assert!(rng.random_interval(max) <= max);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn permutation_holds_every_index_once(n in 0usize..300, seed in proptest::prelude::any::<u32>()) {
+            let mut order = permutation(n, seed);
+            order.sort_unstable();
+            proptest::prop_assert_eq!(order, (0..n).collect::<Vec<_>>());
         }
     }
 }

@@ -10,8 +10,10 @@ use super::EvalError;
 use std::fmt::Write as _;
 
 /// Line colours (Tableau 10); strategies past ten reuse them dashed.
-const PALETTE: [&str; 10] =
-    ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+const PALETTE: [&str; 10] = [
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
+];
 const FONT: &str = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
 
 /// The curve's canvas and plot area (pixels).
@@ -35,11 +37,25 @@ pub fn accuracy_curve_svg(report: &BenchReport) -> String {
     let x = |classes: usize| LEFT + (RIGHT - LEFT) * classes as f64 / max_classes as f64;
     let y = |accuracy: f64| BOTTOM - (BOTTOM - TOP) * accuracy.clamp(0.0, 1.0);
     let mut svg = open_svg(WIDTH, HEIGHT);
-    let title = format!("Accuracy on all seen classes: {} ({})", report.dataset, report.scenario);
-    svg.push_str(&text((LEFT + RIGHT) / 2.0, 28.0, "middle", 16.0, "bold", &title));
+    let title = format!(
+        "Accuracy on all seen classes: {} ({})",
+        report.dataset, report.scenario
+    );
+    svg.push_str(&text(
+        (LEFT + RIGHT) / 2.0,
+        28.0,
+        "middle",
+        16.0,
+        "bold",
+        &title,
+    ));
     axes(&mut svg, max_classes, &x, &y);
     for (index, strategy) in report.strategies.iter().enumerate() {
-        let points: Vec<(f64, f64)> = strategy.accuracy_curve.iter().map(|p| (x(p.classes), y(p.accuracy))).collect();
+        let points: Vec<(f64, f64)> = strategy
+            .accuracy_curve
+            .iter()
+            .map(|p| (x(p.classes), y(p.accuracy)))
+            .collect();
         series(&mut svg, index, &points);
         legend_entry(&mut svg, index, &strategy.name);
     }
@@ -56,14 +72,32 @@ fn axes(svg: &mut String, max_classes: usize, x: &dyn Fn(usize) -> f64, y: &dyn 
     let step = tick_step(max_classes);
     for classes in (0..=max_classes).step_by(step) {
         let xx = x(classes);
-        let _ = writeln!(svg, "<line x1=\"{xx:.1}\" y1=\"{BOTTOM:.1}\" x2=\"{xx:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>", BOTTOM + 5.0);
-        svg.push_str(&text(xx, BOTTOM + 20.0, "middle", 12.0, "normal", &classes.to_string()));
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{xx:.1}\" y1=\"{BOTTOM:.1}\" x2=\"{xx:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>",
+            BOTTOM + 5.0
+        );
+        svg.push_str(&text(
+            xx,
+            BOTTOM + 20.0,
+            "middle",
+            12.0,
+            "normal",
+            &classes.to_string(),
+        ));
     }
     let _ = writeln!(
         svg,
         "<path d=\"M{LEFT:.1},{TOP:.1} V{BOTTOM:.1} H{RIGHT:.1}\" fill=\"none\" stroke=\"#333\" stroke-width=\"1.5\"/>"
     );
-    svg.push_str(&text((LEFT + RIGHT) / 2.0, BOTTOM + 45.0, "middle", 14.0, "normal", "classes learned"));
+    svg.push_str(&text(
+        (LEFT + RIGHT) / 2.0,
+        BOTTOM + 45.0,
+        "middle",
+        14.0,
+        "normal",
+        "classes learned",
+    ));
     let (cx, cy) = (22.0, (TOP + BOTTOM) / 2.0);
     let _ = writeln!(
         svg,
@@ -87,14 +121,20 @@ fn tick_step(max: usize) -> usize {
 
 fn series(svg: &mut String, index: usize, points: &[(f64, f64)]) {
     let (colour, dash) = style(index);
-    let coords: Vec<String> = points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let coords: Vec<String> = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
     let _ = writeln!(
         svg,
         "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{dash}/>",
         coords.join(" ")
     );
     for (x, y) in points {
-        let _ = writeln!(svg, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\"/>");
+        let _ = writeln!(
+            svg,
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\"/>"
+        );
     }
 }
 
@@ -112,7 +152,11 @@ fn legend_entry(svg: &mut String, index: usize, name: &str) {
 
 fn style(index: usize) -> (&'static str, &'static str) {
     let colour = PALETTE[index % PALETTE.len()];
-    let dash = if index >= PALETTE.len() { " stroke-dasharray=\"6 3\"" } else { "" };
+    let dash = if index >= PALETTE.len() {
+        " stroke-dasharray=\"6 3\""
+    } else {
+        ""
+    };
     (colour, dash)
 }
 
@@ -124,8 +168,22 @@ pub fn matrix_svg(strategy: &StrategyRun) -> String {
     let side = cell * tasks as f64;
     let mut svg = open_svg(left + side + 30.0, top + side + 30.0);
     let title = format!("{}: accuracy matrix (%)", strategy.name);
-    svg.push_str(&text(left + side / 2.0, 26.0, "middle", 16.0, "bold", &title));
-    svg.push_str(&text(left + side / 2.0, 52.0, "middle", 13.0, "normal", "accuracy on task j"));
+    svg.push_str(&text(
+        left + side / 2.0,
+        26.0,
+        "middle",
+        16.0,
+        "bold",
+        &title,
+    ));
+    svg.push_str(&text(
+        left + side / 2.0,
+        52.0,
+        "middle",
+        13.0,
+        "normal",
+        "accuracy on task j",
+    ));
     let (cx, cy) = (28.0, top + side / 2.0);
     let _ = writeln!(
         svg,
@@ -135,12 +193,32 @@ pub fn matrix_svg(strategy: &StrategyRun) -> String {
     let label_size = (cell * 0.3).clamp(8.0, 13.0);
     for k in 0..tasks {
         let centre = k as f64 * cell + cell / 2.0;
-        svg.push_str(&text(left + centre, top - 8.0, "middle", label_size, "normal", &k.to_string()));
-        svg.push_str(&text(left - 8.0, top + centre + 4.0, "end", label_size, "normal", &k.to_string()));
+        svg.push_str(&text(
+            left + centre,
+            top - 8.0,
+            "middle",
+            label_size,
+            "normal",
+            &k.to_string(),
+        ));
+        svg.push_str(&text(
+            left - 8.0,
+            top + centre + 4.0,
+            "end",
+            label_size,
+            "normal",
+            &k.to_string(),
+        ));
     }
     for (i, row) in strategy.accuracy_matrix.rows().iter().enumerate() {
         for (j, &value) in row.iter().enumerate() {
-            heat_cell(&mut svg, left + j as f64 * cell, top + i as f64 * cell, cell, value);
+            heat_cell(
+                &mut svg,
+                left + j as f64 * cell,
+                top + i as f64 * cell,
+                cell,
+                value,
+            );
         }
     }
     let _ = writeln!(svg, "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{side:.1}\" height=\"{side:.1}\" fill=\"none\" stroke=\"#333\"/>");
@@ -209,9 +287,17 @@ pub fn matrix_file_stems(strategies: &[StrategyRun]) -> Result<Vec<String>, Eval
     for (index, strategy) in strategies.iter().enumerate() {
         let stem = format!("matrix_{}", file_safe(&strategy.name));
         if let Some(earlier) = stems.iter().position(|s| *s == stem) {
-            let first = strategies.get(earlier).map_or(String::new(), |s| s.name.clone());
-            let second = strategies.get(index).map_or(String::new(), |s| s.name.clone());
-            return Err(EvalError::FileNameClash { first, second, file: format!("{stem}.svg") });
+            let first = strategies
+                .get(earlier)
+                .map_or(String::new(), |s| s.name.clone());
+            let second = strategies
+                .get(index)
+                .map_or(String::new(), |s| s.name.clone());
+            return Err(EvalError::FileNameClash {
+                first,
+                second,
+                file: format!("{stem}.svg"),
+            });
         }
         stems.push(stem);
     }
@@ -219,8 +305,16 @@ pub fn matrix_file_stems(strategies: &[StrategyRun]) -> Result<Vec<String>, Eval
 }
 
 fn file_safe(name: &str) -> String {
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if safe.is_empty() {
         "strategy".to_string()
     } else {

@@ -36,7 +36,11 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::ClassIncremental, Scenario::TaskIncremental, Scenario::DomainIncremental];
+    pub const ALL: [Scenario; 3] = [
+        Scenario::ClassIncremental,
+        Scenario::TaskIncremental,
+        Scenario::DomainIncremental,
+    ];
 
     /// The name used on the command line and in reports.
     pub fn name(self) -> &'static str {
@@ -60,7 +64,9 @@ impl FromStr for Scenario {
         Scenario::ALL
             .into_iter()
             .find(|scenario| scenario.name() == s)
-            .ok_or_else(|| ProtocolError::UnknownScenario { name: s.to_string() })
+            .ok_or_else(|| ProtocolError::UnknownScenario {
+                name: s.to_string(),
+            })
     }
 }
 
@@ -81,7 +87,13 @@ pub struct ProtocolConfig {
 impl Default for ProtocolConfig {
     /// UESTC-MMEA-CL's published protocol: 32 classes, 4 per task, seed 1993.
     fn default() -> Self {
-        ProtocolConfig { classes: 32, initial: 4, increment: 4, seed: PYCIL_SEED, scenario: Scenario::ClassIncremental }
+        ProtocolConfig {
+            classes: 32,
+            initial: 4,
+            increment: 4,
+            seed: PYCIL_SEED,
+            scenario: Scenario::ClassIncremental,
+        }
     }
 }
 
@@ -118,13 +130,18 @@ impl Protocol {
     /// The same protocol with another class-order seed.
     pub fn with_seed(&self, seed: u32) -> Protocol {
         // The numbers were checked when `self` was built; only the order changes.
-        Protocol::build(&ProtocolConfig { seed, ..self.config.clone() })
+        Protocol::build(&ProtocolConfig {
+            seed,
+            ..self.config.clone()
+        })
     }
 
     /// Builds from numbers `check` accepted.
     fn build(config: &ProtocolConfig) -> Protocol {
-        let order: Vec<ClassId> =
-            numpy_order::permutation(config.classes, config.seed).into_iter().map(to_class_id).collect();
+        let order: Vec<ClassId> = numpy_order::permutation(config.classes, config.seed)
+            .into_iter()
+            .map(to_class_id)
+            .collect();
         let tasks = split_tasks(&order, config.initial, config.increment);
         let mut task_of = vec![0; config.classes];
         let mut position = vec![0; config.classes];
@@ -134,7 +151,13 @@ impl Protocol {
                 position[class as usize] = to_class_id(at);
             }
         }
-        Protocol { config: config.clone(), order, tasks, task_of, position }
+        Protocol {
+            config: config.clone(),
+            order,
+            tasks,
+            task_of,
+            position,
+        }
     }
 
     pub fn config(&self) -> &ProtocolConfig {
@@ -171,7 +194,9 @@ impl Protocol {
     pub fn train_label(&self, class: ClassId) -> Option<ClassId> {
         match self.config.scenario {
             Scenario::DomainIncremental => self.position.get(class as usize).copied(),
-            Scenario::ClassIncremental | Scenario::TaskIncremental => self.task_of(class).map(|_| class),
+            Scenario::ClassIncremental | Scenario::TaskIncremental => {
+                self.task_of(class).map(|_| class)
+            }
         }
     }
 
@@ -199,7 +224,12 @@ impl Protocol {
 }
 
 fn check(config: &ProtocolConfig) -> Result<(), ProtocolError> {
-    let ProtocolConfig { classes, initial, increment, .. } = *config;
+    let ProtocolConfig {
+        classes,
+        initial,
+        increment,
+        ..
+    } = *config;
     if classes == 0 || classes > MAX_CLASSES {
         return Err(ProtocolError::ClassCount { classes });
     }
@@ -207,7 +237,10 @@ fn check(config: &ProtocolConfig) -> Result<(), ProtocolError> {
         return Err(ProtocolError::Initial { initial, classes });
     }
     if increment == 0 && initial < classes {
-        return Err(ProtocolError::ZeroIncrement { initial, remaining: classes - initial });
+        return Err(ProtocolError::ZeroIncrement {
+            initial,
+            remaining: classes - initial,
+        });
     }
     Ok(())
 }
@@ -231,7 +264,12 @@ mod tests {
     use super::*;
 
     fn config(classes: usize, initial: usize, increment: usize) -> ProtocolConfig {
-        ProtocolConfig { classes, initial, increment, ..ProtocolConfig::default() }
+        ProtocolConfig {
+            classes,
+            initial,
+            increment,
+            ..ProtocolConfig::default()
+        }
     }
 
     #[test]
@@ -255,11 +293,32 @@ mod tests {
 
     #[test]
     fn refuses_bad_numbers_naming_them() {
-        assert_eq!(Protocol::new(&config(0, 1, 1)), Err(ProtocolError::ClassCount { classes: 0 }));
-        assert_eq!(Protocol::new(&config(8, 9, 1)), Err(ProtocolError::Initial { initial: 9, classes: 8 }));
-        assert_eq!(Protocol::new(&config(8, 0, 1)), Err(ProtocolError::Initial { initial: 0, classes: 8 }));
+        assert_eq!(
+            Protocol::new(&config(0, 1, 1)),
+            Err(ProtocolError::ClassCount { classes: 0 })
+        );
+        assert_eq!(
+            Protocol::new(&config(8, 9, 1)),
+            Err(ProtocolError::Initial {
+                initial: 9,
+                classes: 8
+            })
+        );
+        assert_eq!(
+            Protocol::new(&config(8, 0, 1)),
+            Err(ProtocolError::Initial {
+                initial: 0,
+                classes: 8
+            })
+        );
         let err = Protocol::new(&config(8, 4, 0)).unwrap_err();
-        assert_eq!(err, ProtocolError::ZeroIncrement { initial: 4, remaining: 4 });
+        assert_eq!(
+            err,
+            ProtocolError::ZeroIncrement {
+                initial: 4,
+                remaining: 4
+            }
+        );
         assert!(err.to_string().contains("4 classes left"), "{err}");
     }
 
@@ -273,7 +332,11 @@ mod tests {
     }
 
     fn prediction(class: ClassId, scores: &[(ClassId, f32)]) -> Prediction {
-        Prediction { class, confidence: 1.0, scores: scores.to_vec() }
+        Prediction {
+            class,
+            confidence: 1.0,
+            scores: scores.to_vec(),
+        }
     }
 
     #[test]
@@ -284,12 +347,26 @@ mod tests {
         let wrong_task = prediction(other, &[(a, 0.3), (b, 0.1), (other, 0.9)]);
         assert!(!class_il.is_correct(&wrong_task, a));
 
-        let task_il = Protocol::new(&ProtocolConfig { scenario: Scenario::TaskIncremental, ..config(4, 2, 2) }).unwrap();
-        assert!(task_il.is_correct(&wrong_task, a), "task-IL ignores the other task's class");
+        let task_il = Protocol::new(&ProtocolConfig {
+            scenario: Scenario::TaskIncremental,
+            ..config(4, 2, 2)
+        })
+        .unwrap();
+        assert!(
+            task_il.is_correct(&wrong_task, a),
+            "task-IL ignores the other task's class"
+        );
         assert!(!task_il.is_correct(&wrong_task, b));
-        assert!(!task_il.is_correct(&prediction(other, &[(other, 1.0)]), a), "no score for the task");
+        assert!(
+            !task_il.is_correct(&prediction(other, &[(other, 1.0)]), a),
+            "no score for the task"
+        );
 
-        let domain = Protocol::new(&ProtocolConfig { scenario: Scenario::DomainIncremental, ..config(4, 2, 2) }).unwrap();
+        let domain = Protocol::new(&ProtocolConfig {
+            scenario: Scenario::DomainIncremental,
+            ..config(4, 2, 2)
+        })
+        .unwrap();
         assert_eq!(domain.train_label(b), Some(1));
         assert!(domain.is_correct(&prediction(1, &[]), b));
         assert!(!domain.is_correct(&prediction(0, &[]), b));
@@ -301,5 +378,24 @@ mod tests {
             assert_eq!(scenario.name().parse::<Scenario>(), Ok(scenario));
         }
         assert!("class".parse::<Scenario>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tasks_partition_the_order(classes in 1usize..120, initial_frac in 0.0f64..1.0, increment in 1usize..12, seed in 0u32..5000) {
+            let initial = 1 + ((classes - 1) as f64 * initial_frac) as usize;
+            let protocol = Protocol::new(&ProtocolConfig { classes, initial, increment, seed, scenario: Scenario::DomainIncremental }).unwrap();
+            let flat: Vec<ClassId> = protocol.tasks().concat();
+            proptest::prop_assert_eq!(&flat, &protocol.order().to_vec());
+            proptest::prop_assert_eq!(protocol.tasks()[0].len(), initial);
+            for (t, task) in protocol.tasks().iter().enumerate() {
+                proptest::prop_assert!(t == 0 || (1..=increment).contains(&task.len()));
+                proptest::prop_assert!(t + 1 == protocol.tasks().len() || t == 0 || task.len() == increment);
+                for (position, &class) in task.iter().enumerate() {
+                    proptest::prop_assert_eq!(protocol.task_of(class), Some(t));
+                    proptest::prop_assert_eq!(protocol.train_label(class), Some(position as ClassId));
+                }
+            }
+        }
     }
 }

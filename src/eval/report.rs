@@ -82,7 +82,9 @@ impl BenchReport {
 
     fn protocol_line(&self) -> String {
         let seeds: Vec<String> = self.seeds.iter().map(u32::to_string).collect();
-        let budget = self.budget_bytes.map_or("unbounded".to_string(), |b| format!("{b} bytes"));
+        let budget = self
+            .budget_bytes
+            .map_or("unbounded".to_string(), |b| format!("{b} bytes"));
         format!(
             "Scenario {} · {} classes in {} tasks ({} first, then {} per task) · seeds {} · budget {budget}",
             self.scenario,
@@ -95,7 +97,8 @@ impl BenchReport {
     }
 }
 
-const HEADER: &str = "| strategy | final acc | avg incr acc | forgetting | BWT | memory bytes | learn ms/task \
+const HEADER: &str =
+    "| strategy | final acc | avg incr acc | forgetting | BWT | memory bytes | learn ms/task \
 | acc video absent | acc IMU absent |\n|---|---|---|---|---|---|---|---|---|\n";
 
 fn summary_table(strategies: &[StrategyRun]) -> String {
@@ -123,7 +126,10 @@ fn summary_table(strategies: &[StrategyRun]) -> String {
 /// Row i: after learning task i; column j: accuracy on task j.
 fn matrix_table(strategy: &StrategyRun) -> String {
     let tasks = strategy.accuracy_matrix.tasks();
-    let mut md = format!("## {}: accuracy matrix (%)\n\n| after task \\ on task |", strategy.name);
+    let mut md = format!(
+        "## {}: accuracy matrix (%)\n\n| after task \\ on task |",
+        strategy.name
+    );
     for j in 0..tasks {
         let _ = write!(md, " {j} |");
     }
@@ -151,21 +157,33 @@ fn opt_pct(fraction: Option<f64>) -> String {
 /// File names are checked before anything is written.
 pub fn write_report(dir: &Path, report: &BenchReport) -> Result<Vec<PathBuf>, EvalError> {
     let stems = plot::matrix_file_stems(&report.strategies)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|source| EvalError::Io { path: dir.to_path_buf(), action: "creating the report directory", source })?;
+    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+        path: dir.to_path_buf(),
+        action: "creating the report directory",
+        source,
+    })?;
     let mut files = vec![
         ("report.json".to_string(), report.to_json()?),
         ("report.md".to_string(), report.to_markdown()),
-        ("accuracy_curve.svg".to_string(), plot::accuracy_curve_svg(report)),
+        (
+            "accuracy_curve.svg".to_string(),
+            plot::accuracy_curve_svg(report),
+        ),
     ];
     for (strategy, stem) in report.strategies.iter().zip(stems) {
         files.push((format!("{stem}.svg"), plot::matrix_svg(strategy)));
     }
-    files.into_iter().map(|(name, text)| write_file(&dir.join(name), &text)).collect()
+    files
+        .into_iter()
+        .map(|(name, text)| write_file(&dir.join(name), &text))
+        .collect()
 }
 
 fn write_file(path: &Path, text: &str) -> Result<PathBuf, EvalError> {
-    std::fs::write(path, text)
-        .map_err(|source| EvalError::Io { path: path.to_path_buf(), action: "writing", source })?;
+    std::fs::write(path, text).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        action: "writing",
+        source,
+    })?;
     Ok(path.to_path_buf())
 }

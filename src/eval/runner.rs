@@ -8,8 +8,9 @@
 
 use super::evaluate::ClassTallies;
 use super::features::{FeatureSet, Labelled, TaskData};
-use super::metrics::{self, AccuracyMatrix, Tally};
+use super::metrics::AccuracyMatrix;
 use super::protocol::{Protocol, Scenario};
+use super::record::{per_class, seed_metrics, MissingModality, SeedRun, TaskRecord};
 use super::EvalError;
 use crate::embedding::Embedding;
 use crate::learn::{ClassId, LearnError, Learner};
@@ -34,85 +35,29 @@ pub struct RunOptions<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProgressEvent {
     /// Run `run` of `runs` (0-based) starts, on the class order of `seed`.
-    SeedStarted { seed: u32, run: usize, runs: usize, tasks: usize },
-    TaskLearned { seed: u32, task: usize, tasks: usize, learn_ms: f64, memory_bytes: usize },
-    TaskEvaluated { seed: u32, task: usize, tasks: usize, seen_accuracy: f64 },
-    SeedFinished { seed: u32, final_accuracy: f64 },
-}
-
-/// What happened in one task of one run.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct TaskRecord {
-    pub classes: Vec<ClassId>,
-    /// Classes learned so far, this task's included (the x of the accuracy curve).
-    pub seen_classes: usize,
-    /// Sample-weighted accuracy on the test data of every class seen so far.
-    pub seen_accuracy: f64,
-    /// Accuracy on this task's test data just before learning it: measurable in
-    /// domain-IL only (labels are shared across tasks), `None` otherwise.
-    pub accuracy_before: Option<f64>,
-    /// `memory_bytes()` after learning this task.
-    pub memory_bytes: usize,
-    /// Wall milliseconds of each `learn` call of this task.
-    pub learn_ms: Vec<f64>,
-    pub train_samples: usize,
-    pub test_samples: usize,
-}
-
-/// Accuracy on one class after the last task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ClassAccuracy {
-    pub class: ClassId,
-    pub accuracy: f64,
-    pub samples: usize,
-}
-
-/// Accuracy on all test data after the last task with one modality absent;
-/// `None` where the feature set has no such split.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct MissingModality {
-    /// With the video absent.
-    pub video: Option<f64>,
-    /// With the IMU absent.
-    pub imu: Option<f64>,
-}
-
-/// The metrics of one run (docs/metrics.md).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SeedMetrics {
-    /// Mean over tasks of A[T-1][j].
-    pub final_accuracy: f64,
-    /// Sample-weighted accuracy on all test data after the last task.
-    pub final_accuracy_weighted: f64,
-    pub avg_incremental_accuracy: f64,
-    pub forgetting: Option<f64>,
-    pub bwt: Option<f64>,
-    pub fwt: Option<f64>,
-    /// Why `fwt` is `None`, when it is.
-    pub fwt_note: Option<String>,
-    /// After the last task.
-    pub memory_bytes: usize,
-    pub memory_bytes_peak: usize,
-    /// Mean over tasks of the summed learn time of the task.
-    pub learn_ms_per_task: f64,
-    /// Mean over `learn` calls.
-    pub learn_ms_per_call: f64,
-}
-
-/// One strategy on one class order.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SeedRun {
-    pub strategy: String,
-    pub seed: u32,
-    pub class_order: Vec<ClassId>,
-    /// The learner's budget; `None` for an unbounded one (`usize::MAX`).
-    pub budget_bytes: Option<u64>,
-    #[serde(flatten)]
-    pub metrics: SeedMetrics,
-    pub accuracy_matrix: AccuracyMatrix,
-    pub missing_modality: MissingModality,
-    pub tasks: Vec<TaskRecord>,
-    pub per_class_accuracy: Vec<ClassAccuracy>,
+    SeedStarted {
+        seed: u32,
+        run: usize,
+        runs: usize,
+        tasks: usize,
+    },
+    TaskLearned {
+        seed: u32,
+        task: usize,
+        tasks: usize,
+        learn_ms: f64,
+        memory_bytes: usize,
+    },
+    TaskEvaluated {
+        seed: u32,
+        task: usize,
+        tasks: usize,
+        seen_accuracy: f64,
+    },
+    SeedFinished {
+        seed: u32,
+        final_accuracy: f64,
+    },
 }
 
 /// Runs `protocol` once on a fresh learner from `factory`.
@@ -124,12 +69,24 @@ pub fn run_seed(
     progress: &mut dyn FnMut(ProgressEvent),
 ) -> Result<SeedRun, EvalError> {
     let data = TaskData::new(features, protocol)?;
-    let learner = factory().map_err(|source| EvalError::Factory { source })?;
+    let learner = factory().map_err(|source| EvalError::Factory {
+        source: Box::new(source),
+    })?;
     if learner.dim() != features.dim {
         let strategy = learner.name().to_string();
-        return Err(EvalError::LearnerDim { strategy, expected: features.dim, got: learner.dim() });
+        return Err(EvalError::LearnerDim {
+            strategy,
+            expected: features.dim,
+            got: learner.dim(),
+        });
     }
-    let mut run = Run { learner, protocol, features, options, tasks: data.train.len() };
+    let mut run = Run {
+        learner,
+        protocol,
+        features,
+        options,
+        tasks: data.train.len(),
+    };
     let mut records = Vec::with_capacity(run.tasks);
     let mut rows = Vec::with_capacity(run.tasks);
     let mut tallies = ClassTallies::empty(protocol);
@@ -140,7 +97,12 @@ pub fn run_seed(
         record.test_samples = data.test_counts.get(task).copied().unwrap_or(0);
         record.seen_accuracy = tallies.seen(protocol, task).accuracy().unwrap_or(0.0);
         let seen_accuracy = record.seen_accuracy;
-        progress(ProgressEvent::TaskEvaluated { seed: protocol.seed(), task, tasks: run.tasks, seen_accuracy });
+        progress(ProgressEvent::TaskEvaluated {
+            seed: protocol.seed(),
+            task,
+            tasks: run.tasks,
+            seen_accuracy,
+        });
         before = run.accuracy_before(&tallies, task + 1);
         rows.push(tallies.task_row(protocol, task));
         records.push(record);
@@ -166,7 +128,10 @@ impl Run<'_> {
         accuracy_before: Option<f64>,
         progress: &mut dyn FnMut(ProgressEvent),
     ) -> Result<TaskRecord, EvalError> {
-        let batch = self.options.batch.map_or(train.len().max(1), NonZeroUsize::get);
+        let batch = self
+            .options
+            .batch
+            .map_or(train.len().max(1), NonZeroUsize::get);
         let mut learn_ms = Vec::with_capacity(train.len().div_ceil(batch));
         for chunk in train.chunks(batch) {
             learn_ms.push(self.learn_chunk(task, chunk)?);
@@ -174,10 +139,22 @@ impl Run<'_> {
         let memory_bytes = self.learner.memory_bytes();
         let task_ms = learn_ms.iter().sum();
         let seed = self.protocol.seed();
-        progress(ProgressEvent::TaskLearned { seed, task, tasks: self.tasks, learn_ms: task_ms, memory_bytes });
+        progress(ProgressEvent::TaskLearned {
+            seed,
+            task,
+            tasks: self.tasks,
+            learn_ms: task_ms,
+            memory_bytes,
+        });
         Ok(TaskRecord {
             classes: self.protocol.tasks().get(task).cloned().unwrap_or_default(),
-            seen_classes: self.protocol.tasks().iter().take(task + 1).map(Vec::len).sum(),
+            seen_classes: self
+                .protocol
+                .tasks()
+                .iter()
+                .take(task + 1)
+                .map(Vec::len)
+                .sum(),
             seen_accuracy: 0.0,
             accuracy_before,
             memory_bytes,
@@ -191,7 +168,10 @@ impl Run<'_> {
     fn learn_chunk(&mut self, task: usize, chunk: &[&Labelled]) -> Result<f64, EvalError> {
         let embeddings: Vec<Embedding> = chunk.iter().map(|s| s.embedding.clone()).collect();
         // Every class passed `TaskData::new`, so it has a label.
-        let labels: Vec<ClassId> = chunk.iter().filter_map(|s| self.protocol.train_label(s.class)).collect();
+        let labels: Vec<ClassId> = chunk
+            .iter()
+            .filter_map(|s| self.protocol.train_label(s.class))
+            .collect();
         let start = self.options.clock.now();
         let outcome = self.learner.learn(&embeddings, &labels);
         let nanos = self.options.clock.now().since(start);
@@ -202,9 +182,18 @@ impl Run<'_> {
     /// Tallies after learning `task`; in domain-IL the next task's test data
     /// too, to measure its accuracy before it is learned (forward transfer).
     fn evaluate(&self, task: usize) -> Result<ClassTallies, EvalError> {
-        let reach = if self.protocol.scenario() == Scenario::DomainIncremental { task + 1 } else { task };
-        ClassTallies::measure(self.learner.as_ref(), self.protocol, &self.features.test, reach)
-            .map_err(|source| self.learner_error(task, "predict", source))
+        let reach = if self.protocol.scenario() == Scenario::DomainIncremental {
+            task + 1
+        } else {
+            task
+        };
+        ClassTallies::measure(
+            self.learner.as_ref(),
+            self.protocol,
+            &self.features.test,
+            reach,
+        )
+        .map_err(|source| self.learner_error(task, "predict", source))
     }
 
     fn accuracy_before(&self, tallies: &ClassTallies, task: usize) -> Option<f64> {
@@ -218,12 +207,20 @@ impl Run<'_> {
     fn missing_modality(&self) -> Result<MissingModality, EvalError> {
         let last = self.tasks.saturating_sub(1);
         let measure = |samples: &Option<Vec<Labelled>>| -> Result<Option<f64>, EvalError> {
-            let Some(samples) = samples else { return Ok(None) };
-            let tallies = ClassTallies::measure(self.learner.as_ref(), self.protocol, samples, last)
-                .map_err(|source| self.learner_error(last, "predict with a modality absent", source))?;
+            let Some(samples) = samples else {
+                return Ok(None);
+            };
+            let tallies =
+                ClassTallies::measure(self.learner.as_ref(), self.protocol, samples, last)
+                    .map_err(|source| {
+                        self.learner_error(last, "predict with a modality absent", source)
+                    })?;
             Ok(tallies.total().accuracy())
         };
-        Ok(MissingModality { video: measure(&self.features.test_video_absent)?, imu: measure(&self.features.test_imu_absent)? })
+        Ok(MissingModality {
+            video: measure(&self.features.test_video_absent)?,
+            imu: measure(&self.features.test_imu_absent)?,
+        })
     }
 
     fn finish(
@@ -236,7 +233,10 @@ impl Run<'_> {
         let missing_modality = self.missing_modality()?;
         let metrics = seed_metrics(&matrix, &records, tallies.total(), self.protocol);
         let seed = self.protocol.seed();
-        progress(ProgressEvent::SeedFinished { seed, final_accuracy: metrics.final_accuracy });
+        progress(ProgressEvent::SeedFinished {
+            seed,
+            final_accuracy: metrics.final_accuracy,
+        });
         let budget = self.learner.budget_bytes();
         Ok(SeedRun {
             strategy: self.learner.name().to_string(),
@@ -253,53 +253,12 @@ impl Run<'_> {
 
     fn learner_error(&self, task: usize, action: &'static str, source: LearnError) -> EvalError {
         let strategy = self.learner.name().to_string();
-        EvalError::Learner { strategy, seed: self.protocol.seed(), task, action, source }
-    }
-}
-
-/// The run's metrics from its matrix and task records (docs/metrics.md).
-fn seed_metrics(matrix: &AccuracyMatrix, records: &[TaskRecord], all: Tally, protocol: &Protocol) -> SeedMetrics {
-    let seen: Vec<f64> = records.iter().map(|r| r.seen_accuracy).collect();
-    let before: Vec<Option<f64>> = records.iter().map(|r| r.accuracy_before).collect();
-    let chance: Vec<f64> = records.iter().map(|r| 1.0 / r.classes.len().max(1) as f64).collect();
-    let fwt = metrics::forward_transfer(&before, &chance);
-    let task_ms: Vec<f64> = records.iter().map(|r| r.learn_ms.iter().sum()).collect();
-    let call_ms: Vec<f64> = records.iter().flat_map(|r| r.learn_ms.iter().copied()).collect();
-    SeedMetrics {
-        final_accuracy: metrics::final_average_accuracy(matrix),
-        final_accuracy_weighted: all.accuracy().unwrap_or(0.0),
-        avg_incremental_accuracy: metrics::average_incremental_accuracy(&seen).unwrap_or(0.0),
-        forgetting: metrics::forgetting(matrix),
-        bwt: metrics::backward_transfer(matrix),
-        fwt,
-        fwt_note: fwt.is_none().then(|| fwt_note(protocol.scenario(), records.len()).to_string()),
-        memory_bytes: records.last().map_or(0, |r| r.memory_bytes),
-        memory_bytes_peak: records.iter().map(|r| r.memory_bytes).max().unwrap_or(0),
-        learn_ms_per_task: metrics::mean(&task_ms).unwrap_or(0.0),
-        learn_ms_per_call: metrics::mean(&call_ms).unwrap_or(0.0),
-    }
-}
-
-/// Why forward transfer is undefined for this run.
-fn fwt_note(scenario: Scenario, tasks: usize) -> &'static str {
-    match scenario {
-        _ if tasks < 2 => "undefined with a single task",
-        Scenario::ClassIncremental => {
-            "undefined in class-IL: a task's classes cannot be predicted before they are learned (accuracy 0 by construction)"
+        EvalError::Learner {
+            strategy,
+            seed: self.protocol.seed(),
+            task,
+            action,
+            source: Box::new(source),
         }
-        Scenario::TaskIncremental => "undefined in task-IL: none of a task's classes is known before the task is learned",
-        Scenario::DomainIncremental => "undefined: a task had no accuracy before it was learned",
     }
-}
-
-/// Accuracy per class after the last task, in class-order, for classes with test data.
-fn per_class(protocol: &Protocol, tallies: &ClassTallies) -> Vec<ClassAccuracy> {
-    protocol
-        .order()
-        .iter()
-        .filter_map(|&class| {
-            let tally = tallies.class(class);
-            Some(ClassAccuracy { class, accuracy: tally.accuracy()?, samples: tally.total })
-        })
-        .collect()
 }

@@ -9,12 +9,19 @@
 use super::features::FeatureSet;
 use super::metrics::{AccuracyMatrix, MeanStd};
 use super::protocol::{Protocol, PYCIL_SEED};
-use super::runner::{run_seed, LearnerFactory, MissingModality, ProgressEvent, RunOptions, SeedRun};
+use super::record::{MissingModality, SeedRun};
+use super::runner::{run_seed, LearnerFactory, ProgressEvent, RunOptions};
 use super::EvalError;
 
 /// `count` seeds starting at PyCIL's 1993.
 pub fn default_seeds(count: usize) -> Vec<u32> {
-    (0..count).map_while(|k| u32::try_from(k).ok().and_then(|k| PYCIL_SEED.checked_add(k))).collect()
+    (0..count)
+        .map_while(|k| {
+            u32::try_from(k)
+                .ok()
+                .and_then(|k| PYCIL_SEED.checked_add(k))
+        })
+        .collect()
 }
 
 /// One point of the accuracy-vs-classes curve: after learning `classes` classes.
@@ -71,8 +78,19 @@ pub fn run_seeds(
     let mut runs = Vec::with_capacity(seeds.len());
     for (run, &seed) in seeds.iter().enumerate() {
         let tasks = protocol.tasks().len();
-        progress(ProgressEvent::SeedStarted { seed, run, runs: seeds.len(), tasks });
-        runs.push(run_seed(features, &protocol.with_seed(seed), factory, options, progress)?);
+        progress(ProgressEvent::SeedStarted {
+            seed,
+            run,
+            runs: seeds.len(),
+            tasks,
+        });
+        runs.push(run_seed(
+            features,
+            &protocol.with_seed(seed),
+            factory,
+            options,
+            progress,
+        )?);
     }
     StrategyRun::from_seeds(runs)
 }
@@ -83,16 +101,24 @@ impl StrategyRun {
         let first = runs.first().ok_or(EvalError::NoSeeds)?;
         check_same_shape(first, &runs)?;
         let matrices: Vec<&AccuracyMatrix> = runs.iter().map(|r| &r.accuracy_matrix).collect();
-        let (accuracy_matrix, std) = AccuracyMatrix::mean_std(&matrices).ok_or(EvalError::NoSeeds)?;
+        let (accuracy_matrix, std) =
+            AccuracyMatrix::mean_std(&matrices).ok_or(EvalError::NoSeeds)?;
         let all = |f: fn(&SeedRun) -> f64| stat(runs.iter().map(|r| Some(f(r))));
         let some = |f: fn(&SeedRun) -> Option<f64>| stat(runs.iter().map(f));
         let final_accuracy = all(|r| r.metrics.final_accuracy);
         let weighted = all(|r| r.metrics.final_accuracy_weighted);
         let incremental = all(|r| r.metrics.avg_incremental_accuracy);
-        let (forgetting, bwt, fwt) = (some(|r| r.metrics.forgetting), some(|r| r.metrics.bwt), some(|r| r.metrics.fwt));
+        let (forgetting, bwt, fwt) = (
+            some(|r| r.metrics.forgetting),
+            some(|r| r.metrics.bwt),
+            some(|r| r.metrics.fwt),
+        );
         let memory = all(|r| r.metrics.memory_bytes as f64);
         let task_ms = all(|r| r.metrics.learn_ms_per_task);
-        let (video, imu) = (some(|r| r.missing_modality.video), some(|r| r.missing_modality.imu));
+        let (video, imu) = (
+            some(|r| r.missing_modality.video),
+            some(|r| r.missing_modality.imu),
+        );
         Ok(StrategyRun {
             name: first.strategy.clone(),
             final_accuracy: mean(final_accuracy),
@@ -110,7 +136,11 @@ impl StrategyRun {
             fwt_note: runs.iter().find_map(|r| r.metrics.fwt_note.clone()),
             memory_bytes: mean(memory).round() as u64,
             memory_bytes_std: spread(memory),
-            memory_bytes_peak: runs.iter().map(|r| r.metrics.memory_bytes_peak as u64).max().unwrap_or(0),
+            memory_bytes_peak: runs
+                .iter()
+                .map(|r| r.metrics.memory_bytes_peak as u64)
+                .max()
+                .unwrap_or(0),
             budget_bytes: first.budget_bytes,
             learn_ms_per_task: mean(task_ms),
             learn_ms_per_task_std: spread(task_ms),
@@ -118,8 +148,14 @@ impl StrategyRun {
             accuracy_matrix,
             accuracy_matrix_std: square(&std),
             accuracy_curve: curve(&runs),
-            missing_modality: MissingModality { video: video.map(|s| s.mean), imu: imu.map(|s| s.mean) },
-            missing_modality_std: MissingModality { video: video.map(|s| s.std), imu: imu.map(|s| s.std) },
+            missing_modality: MissingModality {
+                video: video.map(|s| s.mean),
+                imu: imu.map(|s| s.mean),
+            },
+            missing_modality_std: MissingModality {
+                video: video.map(|s| s.std),
+                imu: imu.map(|s| s.std),
+            },
             per_seed: runs,
         })
     }
@@ -133,11 +169,18 @@ impl StrategyRun {
 fn check_same_shape(first: &SeedRun, runs: &[SeedRun]) -> Result<(), EvalError> {
     for run in runs {
         if run.strategy != first.strategy {
-            return Err(EvalError::MixedStrategies { first: first.strategy.clone(), other: run.strategy.clone() });
+            return Err(EvalError::MixedStrategies {
+                first: first.strategy.clone(),
+                other: run.strategy.clone(),
+            });
         }
         if run.tasks.len() != first.tasks.len() {
             let (expected, got) = (first.tasks.len(), run.tasks.len());
-            return Err(EvalError::TaskCountMismatch { seed: run.seed, expected, got });
+            return Err(EvalError::TaskCountMismatch {
+                seed: run.seed,
+                expected,
+                got,
+            });
         }
     }
     Ok(())
@@ -158,7 +201,10 @@ fn spread(stat: Option<MeanStd>) -> f64 {
 }
 
 fn square(lower: &[Vec<f64>]) -> Vec<Vec<Option<f64>>> {
-    lower.iter().map(|row| (0..lower.len()).map(|j| row.get(j).copied()).collect()).collect()
+    lower
+        .iter()
+        .map(|row| (0..lower.len()).map(|j| row.get(j).copied()).collect())
+        .collect()
 }
 
 /// Mean seen-class accuracy per step (step sizes are the same for every seed).
@@ -168,8 +214,15 @@ fn curve(runs: &[SeedRun]) -> Vec<CurvePoint> {
         .iter()
         .enumerate()
         .map(|(step, record)| {
-            let s = stat(runs.iter().map(|r| r.tasks.get(step).map(|t| t.seen_accuracy)));
-            CurvePoint { classes: record.seen_classes, accuracy: mean(s), accuracy_std: spread(s) }
+            let s = stat(
+                runs.iter()
+                    .map(|r| r.tasks.get(step).map(|t| t.seen_accuracy)),
+            );
+            CurvePoint {
+                classes: record.seen_classes,
+                accuracy: mean(s),
+                accuracy_std: spread(s),
+            }
         })
         .collect()
 }
