@@ -1,0 +1,401 @@
+//! The continual-learning protocol: which classes form each task, in which order,
+//! and what a correct prediction means under each scenario.
+//!
+//! A `ProtocolConfig` (plain numbers, possibly wrong) is checked once by
+//! `Protocol::new` into a `Protocol` whose tasks always partition the classes.
+//! The class order is numpy's legacy `permutation(classes)` for the seed, as in
+//! PyCIL; the first task holds `initial` classes, each later one `increment`,
+//! and a remainder smaller than `increment` forms a last, shorter task (PyCIL's
+//! `DataManager` does the same).
+
+use super::numpy_order;
+use crate::learn::{ClassId, Prediction};
+use std::fmt;
+use std::str::FromStr;
+
+/// The seed of the published PyCIL baselines (and of UESTC-MMEA-CL's).
+pub const PYCIL_SEED: u32 = 1993;
+/// Protocols are materialised (class order, per-class lookups): refuse absurd sizes.
+pub const MAX_CLASSES: usize = 65_536;
+
+/// What the learner is told and what counts as correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum Scenario {
+    /// Learn class ids; predict by argmax over every class seen so far.
+    #[default]
+    #[serde(rename = "class-il")]
+    ClassIncremental,
+    /// Learn class ids; the sample's task is given at test time, so the
+    /// prediction is the best-scoring class among that task's classes.
+    #[serde(rename = "task-il")]
+    TaskIncremental,
+    /// Learn each class as its position within its task (0..task size); no task
+    /// id at test time, the prediction must name the right position.
+    #[serde(rename = "domain-il")]
+    DomainIncremental,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 3] = [
+        Scenario::ClassIncremental,
+        Scenario::TaskIncremental,
+        Scenario::DomainIncremental,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::ClassIncremental => "class-il",
+            Scenario::TaskIncremental => "task-il",
+            Scenario::DomainIncremental => "domain-il",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = ProtocolError;
+    fn from_str(s: &str) -> Result<Scenario, ProtocolError> {
+        Scenario::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == s)
+            .ok_or_else(|| ProtocolError::UnknownScenario {
+                name: s.to_string(),
+            })
+    }
+}
+
+/// The protocol as asked for; `Protocol::new` checks it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProtocolConfig {
+    /// Classes are the ids `0..classes`.
+    pub classes: usize,
+    /// Classes in the first task.
+    pub initial: usize,
+    /// Classes in each later task.
+    pub increment: usize,
+    /// Seed of the class order (numpy legacy seeding).
+    pub seed: u32,
+    pub scenario: Scenario,
+}
+
+impl Default for ProtocolConfig {
+    /// UESTC-MMEA-CL's published protocol: 32 classes, 4 per task, seed 1993.
+    fn default() -> Self {
+        ProtocolConfig {
+            classes: 32,
+            initial: 4,
+            increment: 4,
+            seed: PYCIL_SEED,
+            scenario: Scenario::ClassIncremental,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProtocolError {
+    #[error("protocol: {classes} classes; at least 1 is needed and at most {max}", max = MAX_CLASSES)]
+    ClassCount { classes: usize },
+    #[error("protocol: initial task of {initial} classes; it must hold 1 to {classes} (the class count)")]
+    Initial { initial: usize, classes: usize },
+    #[error("protocol: increment of 0 classes with {remaining} classes left after the initial task of {initial}")]
+    ZeroIncrement { initial: usize, remaining: usize },
+    #[error("unknown scenario {name:?} (known: class-il, task-il, domain-il)")]
+    UnknownScenario { name: String },
+}
+
+/// A checked protocol: tasks partition `0..classes` in the seed's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protocol {
+    config: ProtocolConfig,
+    order: Vec<ClassId>,
+    tasks: Vec<Vec<ClassId>>,
+    /// `task_of[class]`: the task that introduces `class`.
+    task_of: Vec<usize>,
+    /// `position[class]`: the class's index within its task (domain-IL label).
+    position: Vec<ClassId>,
+}
+
+impl Protocol {
+    pub fn new(config: &ProtocolConfig) -> Result<Protocol, ProtocolError> {
+        check(config)?;
+        Ok(Protocol::build(config))
+    }
+
+    /// The same protocol with another class-order seed.
+    pub fn with_seed(&self, seed: u32) -> Protocol {
+        // The numbers were checked when `self` was built; only the order changes.
+        Protocol::build(&ProtocolConfig {
+            seed,
+            ..self.config.clone()
+        })
+    }
+
+    /// Builds from numbers `check` accepted.
+    fn build(config: &ProtocolConfig) -> Protocol {
+        let order: Vec<ClassId> = numpy_order::permutation(config.classes, config.seed)
+            .into_iter()
+            .map(to_class_id)
+            .collect();
+        let tasks = split_tasks(&order, config.initial, config.increment);
+        let mut task_of = vec![0; config.classes];
+        let mut position = vec![0; config.classes];
+        for (task, classes) in tasks.iter().enumerate() {
+            for (at, &class) in classes.iter().enumerate() {
+                task_of[class as usize] = task;
+                position[class as usize] = to_class_id(at);
+            }
+        }
+        Protocol {
+            config: config.clone(),
+            order,
+            tasks,
+            task_of,
+            position,
+        }
+    }
+
+    pub fn config(&self) -> &ProtocolConfig {
+        &self.config
+    }
+
+    pub fn scenario(&self) -> Scenario {
+        self.config.scenario
+    }
+
+    pub fn seed(&self) -> u32 {
+        self.config.seed
+    }
+
+    pub fn classes(&self) -> usize {
+        self.config.classes
+    }
+
+    /// All classes in the order they are learned.
+    pub fn order(&self) -> &[ClassId] {
+        &self.order
+    }
+
+    pub fn tasks(&self) -> &[Vec<ClassId>] {
+        &self.tasks
+    }
+
+    /// The task that introduces `class`; `None` outside `0..classes`.
+    pub fn task_of(&self, class: ClassId) -> Option<usize> {
+        self.task_of.get(class as usize).copied()
+    }
+
+    /// The label the learner is taught for `class` under the scenario.
+    pub fn train_label(&self, class: ClassId) -> Option<ClassId> {
+        match self.config.scenario {
+            Scenario::DomainIncremental => self.position.get(class as usize).copied(),
+            Scenario::ClassIncremental | Scenario::TaskIncremental => {
+                self.task_of(class).map(|_| class)
+            }
+        }
+    }
+
+    /// Whether `prediction` is right for a test sample of `class`.
+    pub fn is_correct(&self, prediction: &Prediction, class: ClassId) -> bool {
+        match self.config.scenario {
+            Scenario::ClassIncremental => prediction.class == class,
+            Scenario::DomainIncremental => self.train_label(class) == Some(prediction.class),
+            Scenario::TaskIncremental => self.best_in_task(prediction, class) == Some(class),
+        }
+    }
+
+    /// The best-scoring class among the classes of `class`'s task; the first
+    /// one in score order wins a tie. `None` when the learner scores none of them.
+    fn best_in_task(&self, prediction: &Prediction, class: ClassId) -> Option<ClassId> {
+        let task = self.tasks.get(self.task_of(class)?)?;
+        let mut best: Option<(ClassId, f32)> = None;
+        for &(candidate, score) in prediction.scores.iter().filter(|(c, _)| task.contains(c)) {
+            if best.is_none_or(|(_, top)| score > top) {
+                best = Some((candidate, score));
+            }
+        }
+        best.map(|(candidate, _)| candidate)
+    }
+}
+
+fn check(config: &ProtocolConfig) -> Result<(), ProtocolError> {
+    let ProtocolConfig {
+        classes,
+        initial,
+        increment,
+        ..
+    } = *config;
+    if classes == 0 || classes > MAX_CLASSES {
+        return Err(ProtocolError::ClassCount { classes });
+    }
+    if initial == 0 || initial > classes {
+        return Err(ProtocolError::Initial { initial, classes });
+    }
+    if increment == 0 && initial < classes {
+        return Err(ProtocolError::ZeroIncrement {
+            initial,
+            remaining: classes - initial,
+        });
+    }
+    Ok(())
+}
+
+fn split_tasks(order: &[ClassId], initial: usize, increment: usize) -> Vec<Vec<ClassId>> {
+    let (first, rest) = order.split_at(initial.min(order.len()));
+    let mut tasks = vec![first.to_vec()];
+    if increment > 0 {
+        tasks.extend(rest.chunks(increment).map(<[ClassId]>::to_vec));
+    }
+    tasks
+}
+
+/// Class ids are below `MAX_CLASSES`, so they always fit a `ClassId`.
+fn to_class_id(index: usize) -> ClassId {
+    ClassId::try_from(index).unwrap_or(ClassId::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(classes: usize, initial: usize, increment: usize) -> ProtocolConfig {
+        ProtocolConfig {
+            classes,
+            initial,
+            increment,
+            ..ProtocolConfig::default()
+        }
+    }
+
+    #[test]
+    fn default_is_eight_tasks_of_four_in_pycil_order() {
+        let protocol = Protocol::new(&ProtocolConfig::default()).unwrap();
+        assert_eq!(protocol.tasks().len(), 8);
+        assert_eq!(protocol.tasks()[0], [22, 20, 2, 14]);
+        assert_eq!(protocol.tasks()[7], [31, 17, 25, 1]);
+        assert_eq!(protocol.task_of(1), Some(7));
+        assert_eq!(protocol.task_of(32), None);
+    }
+
+    #[test]
+    fn remainder_forms_a_shorter_last_task() {
+        let protocol = Protocol::new(&config(10, 4, 4)).unwrap();
+        let sizes: Vec<usize> = protocol.tasks().iter().map(Vec::len).collect();
+        assert_eq!(sizes, [4, 4, 2]);
+        let protocol = Protocol::new(&config(10, 10, 0)).unwrap();
+        assert_eq!(protocol.tasks().len(), 1);
+    }
+
+    #[test]
+    fn refuses_bad_numbers_naming_them() {
+        assert_eq!(
+            Protocol::new(&config(0, 1, 1)),
+            Err(ProtocolError::ClassCount { classes: 0 })
+        );
+        assert_eq!(
+            Protocol::new(&config(8, 9, 1)),
+            Err(ProtocolError::Initial {
+                initial: 9,
+                classes: 8
+            })
+        );
+        assert_eq!(
+            Protocol::new(&config(8, 0, 1)),
+            Err(ProtocolError::Initial {
+                initial: 0,
+                classes: 8
+            })
+        );
+        let err = Protocol::new(&config(8, 4, 0)).unwrap_err();
+        assert_eq!(
+            err,
+            ProtocolError::ZeroIncrement {
+                initial: 4,
+                remaining: 4
+            }
+        );
+        assert!(err.to_string().contains("4 classes left"), "{err}");
+    }
+
+    #[test]
+    fn seed_changes_the_order_only() {
+        let a = Protocol::new(&ProtocolConfig::default()).unwrap();
+        let b = a.with_seed(1994);
+        assert_ne!(a.order(), b.order());
+        assert_eq!(b.order()[..4], [9, 14, 25, 23]);
+        assert_eq!(a.tasks().len(), b.tasks().len());
+    }
+
+    fn prediction(class: ClassId, scores: &[(ClassId, f32)]) -> Prediction {
+        Prediction {
+            class,
+            confidence: 1.0,
+            scores: scores.to_vec(),
+        }
+    }
+
+    #[test]
+    fn scenarios_judge_predictions() {
+        let class_il = Protocol::new(&config(4, 2, 2)).unwrap();
+        let [a, b] = [class_il.tasks()[0][0], class_il.tasks()[0][1]];
+        let other = class_il.tasks()[1][0];
+        let wrong_task = prediction(other, &[(a, 0.3), (b, 0.1), (other, 0.9)]);
+        assert!(!class_il.is_correct(&wrong_task, a));
+
+        let task_il = Protocol::new(&ProtocolConfig {
+            scenario: Scenario::TaskIncremental,
+            ..config(4, 2, 2)
+        })
+        .unwrap();
+        assert!(
+            task_il.is_correct(&wrong_task, a),
+            "task-IL ignores the other task's class"
+        );
+        assert!(!task_il.is_correct(&wrong_task, b));
+        assert!(
+            !task_il.is_correct(&prediction(other, &[(other, 1.0)]), a),
+            "no score for the task"
+        );
+
+        let domain = Protocol::new(&ProtocolConfig {
+            scenario: Scenario::DomainIncremental,
+            ..config(4, 2, 2)
+        })
+        .unwrap();
+        assert_eq!(domain.train_label(b), Some(1));
+        assert!(domain.is_correct(&prediction(1, &[]), b));
+        assert!(!domain.is_correct(&prediction(0, &[]), b));
+    }
+
+    #[test]
+    fn scenario_names_round_trip() {
+        for scenario in Scenario::ALL {
+            assert_eq!(scenario.name().parse::<Scenario>(), Ok(scenario));
+        }
+        assert!("class".parse::<Scenario>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tasks_partition_the_order(classes in 1usize..120, initial_frac in 0.0f64..1.0, increment in 1usize..12, seed in 0u32..5000) {
+            let initial = 1 + ((classes - 1) as f64 * initial_frac) as usize;
+            let protocol = Protocol::new(&ProtocolConfig { classes, initial, increment, seed, scenario: Scenario::DomainIncremental }).unwrap();
+            let flat: Vec<ClassId> = protocol.tasks().concat();
+            proptest::prop_assert_eq!(&flat, &protocol.order().to_vec());
+            proptest::prop_assert_eq!(protocol.tasks()[0].len(), initial);
+            for (t, task) in protocol.tasks().iter().enumerate() {
+                proptest::prop_assert!(t == 0 || (1..=increment).contains(&task.len()));
+                proptest::prop_assert!(t + 1 == protocol.tasks().len() || t == 0 || task.len() == increment);
+                for (position, &class) in task.iter().enumerate() {
+                    proptest::prop_assert_eq!(protocol.task_of(class), Some(t));
+                    proptest::prop_assert_eq!(protocol.train_label(class), Some(position as ClassId));
+                }
+            }
+        }
+    }
+}
