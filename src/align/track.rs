@@ -97,6 +97,7 @@ impl<S: Timed> Track<S> {
         self.newest
     }
 
+    #[cfg(test)]
     pub fn items(&self) -> &[S] {
         &self.items
     }
