@@ -94,6 +94,7 @@ impl Aligner {
     pub fn push(&mut self, sample: Sample) -> Result<(), AlignError> {
         let m = sample.modality();
         if !self.modalities.contains(&m) {
+            self.stats_mut(m).rejected += 1;
             let (expected, t_ns) = (self.modalities.clone(), sample.t().0);
             return Err(AlignError::UnexpectedModality { expected, got: m, t_ns });
         }
