@@ -48,8 +48,17 @@ fn times(rng: &mut ChaCha8Rng, secs: u64, period_ms: u64, jitter_ms: u64) -> Vec
 
 /// Delivers each sample up to `reorder_ms` late (past the spec's lateness for
 /// some), repeats timestamps and re-sends old ones, as sensors do.
-fn disorder<S: Clone>(rng: &mut ChaCha8Rng, s: Vec<S>, reorder_ms: u64, remake: impl Fn(u64, u32) -> S, t: impl Fn(&S) -> u64) -> Vec<S> {
-    let mut delayed: Vec<(u64, S)> = s.into_iter().map(|x| (t(&x) + rng.random_range(0..=reorder_ms) * MS, x)).collect();
+fn disorder<S: Clone>(
+    rng: &mut ChaCha8Rng,
+    s: Vec<S>,
+    reorder_ms: u64,
+    remake: impl Fn(u64, u32) -> S,
+    t: impl Fn(&S) -> u64,
+) -> Vec<S> {
+    let mut delayed: Vec<(u64, S)> = s
+        .into_iter()
+        .map(|x| (t(&x) + rng.random_range(0..=reorder_ms) * MS, x))
+        .collect();
     delayed.sort_by_key(|p| p.0);
     let mut out = Vec::with_capacity(delayed.len() + delayed.len() / 10);
     for (_, x) in delayed {
@@ -59,7 +68,10 @@ fn disorder<S: Clone>(rng: &mut ChaCha8Rng, s: Vec<S>, reorder_ms: u64, remake: 
             out.push(remake(tx, rng.random()));
         }
         if rng.random_bool(0.01) {
-            out.push(remake(tx.saturating_sub(rng.random_range(200..3_000) * MS), rng.random()));
+            out.push(remake(
+                tx.saturating_sub(rng.random_range(200..3_000) * MS),
+                rng.random(),
+            ));
         }
     }
     out
@@ -69,11 +81,26 @@ fn draw_streams(seed: u64, secs: u64, reorder_ms: u64) -> Streams {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let imu_sample = |t: u64, v: u32| {
         let x = (v % 2001) as f32 / 100.0 - 10.0;
-        ImuSample { t: Timestamp(t), acc: [x, -x, 0.5 * x], gyro: [(v % 7) as f32, x * x, 1.0] }
+        ImuSample {
+            t: Timestamp(t),
+            acc: [x, -x, 0.5 * x],
+            gyro: [(v % 7) as f32, x * x, 1.0],
+        }
     };
-    let frame = |t: u64, id: u32| Frame { t: Timestamp(t), width: 2, height: 1, rgb: [id.to_le_bytes().as_slice(), &[0, 0]].concat() };
-    let imu: Vec<ImuSample> = times(&mut rng, secs, 40, 5).into_iter().map(|t| imu_sample(t, rng.random())).collect();
-    let video: Vec<Frame> = times(&mut rng, secs, 100, 10).into_iter().map(|t| frame(t, rng.random())).collect();
+    let frame = |t: u64, id: u32| Frame {
+        t: Timestamp(t),
+        width: 2,
+        height: 1,
+        rgb: [id.to_le_bytes().as_slice(), &[0, 0]].concat(),
+    };
+    let imu: Vec<ImuSample> = times(&mut rng, secs, 40, 5)
+        .into_iter()
+        .map(|t| imu_sample(t, rng.random()))
+        .collect();
+    let video: Vec<Frame> = times(&mut rng, secs, 100, 10)
+        .into_iter()
+        .map(|t| frame(t, rng.random()))
+        .collect();
     let imu = disorder(&mut rng, imu, reorder_ms, imu_sample, |s| s.t.0);
     let video = disorder(&mut rng, video, reorder_ms, frame, |f| f.t.0);
     Streams { imu, video }
@@ -96,7 +123,11 @@ fn interleave(streams: &Streams, rng: &mut ChaCha8Rng, skew_ms: u64) -> Vec<Samp
     arrive(&mut streams.video.iter().map(|f| f.t.0), false, rng);
     order.sort(); // by arrival; a stream's indices stay in order
     let sample = |(_, is_imu, i): (u64, bool, usize)| {
-        if is_imu { Sample::Imu(streams.imu[i]) } else { Sample::Frame(streams.video[i].clone()) }
+        if is_imu {
+            Sample::Imu(streams.imu[i])
+        } else {
+            Sample::Frame(streams.video[i].clone())
+        }
     };
     order.into_iter().map(sample).collect()
 }
@@ -145,12 +176,20 @@ fn naive_imu(spec: &WindowSpec, start: u64, imu: &[ImuSample]) -> Option<Vec<f32
     let mut covered = 0;
     for i in 0..len {
         let g = grid_point(start, span, len, i);
-        let a = imu.iter().filter(|s| s.t.0 <= g).next_back()?;
-        let b = if a.t.0 == g { a } else { imu.iter().find(|s| s.t.0 > g)? };
+        let a = imu.iter().rfind(|s| s.t.0 <= g)?;
+        let b = if a.t.0 == g {
+            a
+        } else {
+            imu.iter().find(|s| s.t.0 > g)?
+        };
         if b.t.0 - a.t.0 > spec.max_gap_ns() {
             return None;
         }
-        let f = if a.t == b.t { 0.0 } else { (g - a.t.0) as f64 / (b.t.0 - a.t.0) as f64 };
+        let f = if a.t == b.t {
+            0.0
+        } else {
+            (g - a.t.0) as f64 / (b.t.0 - a.t.0) as f64
+        };
         for c in 0..6 {
             let (va, vb) = (f64::from(a.channels()[c]), f64::from(b.channels()[c]));
             out[c * len + i] = (va + (vb - va) * f) as f32;
@@ -163,7 +202,10 @@ fn naive_imu(spec: &WindowSpec, start: u64, imu: &[ImuSample]) -> Option<Vec<f32
 /// Naive frame choice: the nearest frame inside the span to each centre.
 fn naive_frames(spec: &WindowSpec, start: u64, frames: &[Frame]) -> Option<Vec<Frame>> {
     let end = start + spec.len_ns();
-    let inside: Vec<&Frame> = frames.iter().filter(|f| (start..end).contains(&f.t.0)).collect();
+    let inside: Vec<&Frame> = frames
+        .iter()
+        .filter(|f| (start..end).contains(&f.t.0))
+        .collect();
     let pick = |k| {
         let c = grid_point(start, spec.len_ns(), spec.frames(), k);
         let best = inside.iter().min_by_key(|f| (f.t.0.abs_diff(c), f.t.0))?;
@@ -172,14 +214,24 @@ fn naive_frames(spec: &WindowSpec, start: u64, frames: &[Frame]) -> Option<Vec<F
     (0..spec.frames()).map(pick).collect()
 }
 
+/// A window as the oracle computes it: start, IMU data, frames.
+type Expected = (u64, Option<Vec<f32>>, Option<Vec<Frame>>);
+
 /// The whole output, computed window by window from the kept streams.
-fn oracle(spec: &WindowSpec, imu: &[ImuSample], video: &[Frame]) -> Vec<(u64, Option<Vec<f32>>, Option<Vec<Frame>>)> {
-    let newest = imu.iter().map(|s| s.t.0).chain(video.iter().map(|f| f.t.0)).max();
+fn oracle(spec: &WindowSpec, imu: &[ImuSample], video: &[Frame]) -> Vec<Expected> {
+    let newest = imu
+        .iter()
+        .map(|s| s.t.0)
+        .chain(video.iter().map(|f| f.t.0))
+        .max();
     let mut out = Vec::new();
     let mut empty_run = 0;
     let mut start = START;
     while newest.is_some_and(|n| start <= n) {
-        let (i, v) = (naive_imu(spec, start, imu), naive_frames(spec, start, video));
+        let (i, v) = (
+            naive_imu(spec, start, imu),
+            naive_frames(spec, start, video),
+        );
         let empty = i.is_none() && v.is_none();
         if !empty || empty_run < spec.max_empty_run() {
             empty_run = if empty { empty_run + 1 } else { 0 };
@@ -190,7 +242,7 @@ fn oracle(spec: &WindowSpec, imu: &[ImuSample], video: &[Frame]) -> Vec<(u64, Op
     out
 }
 
-fn matches_oracle(ws: &[Window], want: &[(u64, Option<Vec<f32>>, Option<Vec<Frame>>)]) -> Result<(), String> {
+fn matches_oracle(ws: &[Window], want: &[Expected]) -> Result<(), String> {
     if ws.len() != want.len() {
         let got: Vec<u64> = ws.iter().map(|w| w.start.0 / MS).collect();
         let want: Vec<u64> = want.iter().map(|w| w.0 / MS).collect();
@@ -199,12 +251,21 @@ fn matches_oracle(ws: &[Window], want: &[(u64, Option<Vec<f32>>, Option<Vec<Fram
     for (w, (start, imu, frames)) in ws.iter().zip(want) {
         let frames_got = w.video.as_ref().map(|v| v.frames.clone());
         let imu_close = match (&w.imu, imu) {
-            (Some(b), Some(v)) => b.data.iter().zip(v).all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + y.abs())),
+            (Some(b), Some(v)) => b
+                .data
+                .iter()
+                .zip(v)
+                .all(|(x, y)| (x - y).abs() <= 1e-5 * (1.0 + y.abs())),
             (None, None) => true,
             _ => false,
         };
         if w.start.0 != *start || frames_got != *frames || !imu_close {
-            return Err(format!("window at {} ms differs (imu {:?} vs {:?})", start / MS, w.imu.is_some(), imu.is_some()));
+            return Err(format!(
+                "window at {} ms differs (imu {:?} vs {:?})",
+                start / MS,
+                w.imu.is_some(),
+                imu.is_some()
+            ));
         }
     }
     Ok(())
@@ -213,14 +274,25 @@ fn matches_oracle(ws: &[Window], want: &[(u64, Option<Vec<f32>>, Option<Vec<Fram
 /// Exact equality of two runs, reported as the first window that differs.
 fn first_difference(a: &[Window], b: &[Window]) -> Result<(), String> {
     match a.iter().zip(b).position(|(x, y)| x != y) {
-        Some(i) => Err(format!("window {i} differs: starts {} vs {} ms, present {:?} vs {:?}", a[i].start.0 / MS, b[i].start.0 / MS, a[i].present(), b[i].present())),
+        Some(i) => Err(format!(
+            "window {i} differs: starts {} vs {} ms, present {:?} vs {:?}",
+            a[i].start.0 / MS,
+            b[i].start.0 / MS,
+            a[i].present(),
+            b[i].present()
+        )),
         None if a.len() != b.len() => Err(format!("{} windows vs {}", a.len(), b.len())),
         None => Ok(()),
     }
 }
 
 /// (b) and (c) checked directly against the kept streams.
-fn span_and_presence(spec: &WindowSpec, w: &Window, imu: &[ImuSample], video: &[Frame]) -> Result<(), String> {
+fn span_and_presence(
+    spec: &WindowSpec,
+    w: &Window,
+    imu: &[ImuSample],
+    video: &[Frame],
+) -> Result<(), String> {
     let (start, end) = (w.start.0, w.end.0);
     for f in w.video.iter().flat_map(|v| &v.frames) {
         if !(start..end).contains(&f.t.0) {
@@ -229,14 +301,16 @@ fn span_and_presence(spec: &WindowSpec, w: &Window, imu: &[ImuSample], video: &[
     }
     for i in 0..spec.imu_len() {
         let g = grid_point(start, spec.len_ns(), spec.imu_len(), i);
-        let a = imu.iter().filter(|s| s.t.0 <= g).next_back();
+        let a = imu.iter().rfind(|s| s.t.0 <= g);
         let b = imu.iter().find(|s| s.t.0 >= g);
         let bracketed = match (a, b) {
             (Some(a), Some(b)) => b.t.0 - a.t.0 <= spec.max_gap_ns(),
             _ => false,
         };
         match (&w.imu, a, b) {
-            (Some(_), _, _) if !bracketed => return Err(format!("imu present but point {g} is in a hole")),
+            (Some(_), _, _) if !bracketed => {
+                return Err(format!("imu present but point {g} is in a hole"))
+            }
             (Some(block), Some(a), Some(b)) => {
                 for c in 0..6 {
                     let (x, y) = (a.channels()[c], b.channels()[c]);
@@ -251,10 +325,14 @@ fn span_and_presence(spec: &WindowSpec, w: &Window, imu: &[ImuSample], video: &[
     }
     let centre_uncovered = (0..spec.frames()).any(|k| {
         let c = grid_point(start, spec.len_ns(), spec.frames(), k);
-        !video.iter().any(|f| (start..end).contains(&f.t.0) && f.t.0.abs_diff(c) <= spec.max_gap_ns())
+        !video
+            .iter()
+            .any(|f| (start..end).contains(&f.t.0) && f.t.0.abs_diff(c) <= spec.max_gap_ns())
     });
     if centre_uncovered && w.video.is_some() {
-        return Err(format!("video present in window at {start} with an uncovered segment centre"));
+        return Err(format!(
+            "video present in window at {start} with an uncovered segment centre"
+        ));
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ fn imu(t_ms: u64) -> Sample {
 }
 
 fn imu_v(t_ms: u64, v: f32) -> Sample {
-    Sample::Imu(ImuSample { t: Timestamp(t_ms * MS), acc: [v, 1.0, 0.0], gyro: [0.0, 0.0, -v] })
+    Sample::Imu(ImuSample {
+        t: Timestamp(t_ms * MS),
+        acc: [v, 1.0, 0.0],
+        gyro: [0.0, 0.0, -v],
+    })
 }
 
 /// A 2x1 frame tagged with its time in tenths of a second.
@@ -25,7 +29,12 @@ fn frame(t_ms: u64) -> Sample {
 }
 
 fn frame_tag(t_ms: u64, tag: u8) -> Sample {
-    Sample::Frame(Frame { t: Timestamp(t_ms * MS), width: 2, height: 1, rgb: vec![tag; 6] })
+    Sample::Frame(Frame {
+        t: Timestamp(t_ms * MS),
+        width: 2,
+        height: 1,
+        rgb: vec![tag; 6],
+    })
 }
 
 /// IMU at 25 Hz and video at 10 fps over `[from, to)` ms, in time order.
@@ -38,8 +47,13 @@ fn stream(from_ms: u64, to_ms: u64) -> Vec<Sample> {
 
 /// Pushes every sample (popping after each), returns (live windows, finish
 /// windows, stats before finish).
-fn run_from(start_ms: u64, mods: &[Modality], samples: Vec<Sample>) -> (Vec<Window>, Vec<Window>, AlignStats) {
-    let mut a = Aligner::new(WindowSpec::default(), Timestamp(start_ms * MS), mods).expect("aligner");
+fn run_from(
+    start_ms: u64,
+    mods: &[Modality],
+    samples: Vec<Sample>,
+) -> (Vec<Window>, Vec<Window>, AlignStats) {
+    let mut a =
+        Aligner::new(WindowSpec::default(), Timestamp(start_ms * MS), mods).expect("aligner");
     let mut live = Vec::new();
     for s in samples {
         a.push(s).expect("valid sample");
@@ -63,7 +77,10 @@ fn starts_s(ws: &[Window]) -> Vec<u64> {
 }
 
 fn tags(w: &Window) -> Vec<u8> {
-    w.video.as_ref().map(|v| v.frames.iter().map(|f| f.rgb[0]).collect()).unwrap_or_default()
+    w.video
+        .as_ref()
+        .map(|v| v.frames.iter().map(|f| f.rgb[0]).collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -75,14 +92,20 @@ fn steady_stream_matches_hand_computed_windows() {
     // 20.8 s centre), 18 and 19 are empty beyond max_empty_run = 2.
     assert_eq!(starts_s(&live), (0..15).collect::<Vec<u64>>());
     assert_eq!(starts_s(&tail), vec![15, 16, 17]);
-    assert_eq!(tail.iter().map(Window::present).collect::<Vec<_>>(), vec![vec![Modality::Video], vec![], vec![]]);
+    assert_eq!(
+        tail.iter().map(Window::present).collect::<Vec<_>>(),
+        vec![vec![Modality::Video], vec![], vec![]]
+    );
     assert!(live.iter().all(|w| w.present() == AV));
     // Grid points of window 3: 3 s + (2i + 1) * 20 ms, halfway between IMU
     // samples, so acc x (= t in s) interpolates to the point's own time.
     let imu = live[3].imu.as_ref().expect("imu");
     assert_eq!((imu.len, imu.rate_hz), (128, 25.0));
     for (i, v) in imu.channel(0).iter().enumerate() {
-        assert!((v - (3.0 + (2 * i + 1) as f32 * 0.02)).abs() < 1e-5, "point {i}: {v}");
+        assert!(
+            (v - (3.0 + (2 * i + 1) as f32 * 0.02)).abs() < 1e-5,
+            "point {i}: {v}"
+        );
     }
     assert!(imu.channel(1).iter().all(|&v| v == 1.0));
     // Centres 320, 960, 1600, 2240, 2880, 3520, 4160, 4800 ms; nearest frames
@@ -97,13 +120,22 @@ fn steady_stream_matches_hand_computed_windows() {
 fn duplicates_keep_the_first_sample() {
     let clean = all(&run(stream(0, 8_000)));
     let mut s = stream(0, 8_000);
-    let at = s.iter().position(|x| x.t() == Timestamp(2_000 * MS) && x.modality() == Modality::Imu).expect("imu at 2 s");
+    let at = s
+        .iter()
+        .position(|x| x.t() == Timestamp(2_000 * MS) && x.modality() == Modality::Imu)
+        .expect("imu at 2 s");
     s.insert(at + 1, imu_v(2_000, 99.0));
-    let at = s.iter().position(|x| x.t() == Timestamp(3_000 * MS) && x.modality() == Modality::Video).expect("frame");
+    let at = s
+        .iter()
+        .position(|x| x.t() == Timestamp(3_000 * MS) && x.modality() == Modality::Video)
+        .expect("frame");
     s.insert(at + 1, frame_tag(3_000, 200));
     let r = run(s);
     assert_eq!(all(&r), clean);
-    assert_eq!((r.2.imu.duplicates_dropped, r.2.video.duplicates_dropped), (1, 1));
+    assert_eq!(
+        (r.2.imu.duplicates_dropped, r.2.video.duplicates_dropped),
+        (1, 1)
+    );
 }
 
 #[test]
@@ -134,7 +166,10 @@ fn late_samples_are_dropped_and_emitted_windows_stand() {
     let clean = all(&run(stream(0, 12_000)));
     let mut s = stream(0, 12_000);
     // At 7 s window 0 ([0, 5.12)) is out; samples inside it now are late.
-    let at = s.iter().position(|x| x.t() >= Timestamp(7_000 * MS)).expect("7 s");
+    let at = s
+        .iter()
+        .position(|x| x.t() >= Timestamp(7_000 * MS))
+        .expect("7 s");
     s.insert(at, imu_v(1_010, 50.0));
     s.insert(at, frame_tag(1_050, 250));
     // Also late: 300 ms behind the newest, though no window holding it is out yet.
@@ -156,10 +191,18 @@ fn forward_jump_bounds_empty_windows() {
     assert_eq!(longest_empty_run, Some(2));
     // Before the jump: starts 0..=4 full, 5..=9 partial or empty. After: starts
     // 95..=104 reach the new data, of which 100..=104 have both modalities.
-    let full: Vec<u64> = starts_s(&ws).into_iter().zip(&ws).filter(|(_, w)| w.present() == AV).map(|(s, _)| s).collect();
+    let full: Vec<u64> = starts_s(&ws)
+        .into_iter()
+        .zip(&ws)
+        .filter(|(_, w)| w.present() == AV)
+        .map(|(s, _)| s)
+        .collect();
     assert_eq!(full, vec![0, 1, 2, 3, 4, 100, 101, 102, 103, 104]);
     assert!(ws.len() < 30, "{} windows", ws.len());
-    assert_eq!((r.2.imu.clock_jumps_forward, r.2.video.clock_jumps_forward), (1, 1));
+    assert_eq!(
+        (r.2.imu.clock_jumps_forward, r.2.video.clock_jumps_forward),
+        (1, 1)
+    );
     assert!(r.2.empty_windows_suppressed >= 80);
 }
 
@@ -174,7 +217,12 @@ fn stalled_sensor_does_not_hold_windows_back() {
     assert_eq!(live.len(), 33);
     for w in &live {
         let imu_expected = w.start <= Timestamp(4_000 * MS); // [4, 9.12) is the last covered
-        assert_eq!((w.imu.is_some(), w.video.is_some()), (imu_expected, true), "window at {:?}", w.start);
+        assert_eq!(
+            (w.imu.is_some(), w.video.is_some()),
+            (imu_expected, true),
+            "window at {:?}",
+            w.start
+        );
     }
     assert_eq!(stats.imu.windows_absent, 28);
 }
@@ -183,24 +231,40 @@ fn stalled_sensor_does_not_hold_windows_back() {
 fn clock_reset_is_dropped_until_it_catches_up() {
     // Both streams run 0..20 s; then the IMU clock resets to 0 while video goes on to 40 s.
     let mut s = stream(0, 20_000);
-    let mut after: Vec<(u64, Sample)> = (20_000..40_000).step_by(100).map(|t| (t, frame(t))).collect();
+    let mut after: Vec<(u64, Sample)> = (20_000..40_000)
+        .step_by(100)
+        .map(|t| (t, frame(t)))
+        .collect();
     after.extend((20_000..40_000).step_by(40).map(|t| (t, imu(t - 20_000))));
     after.sort_by_key(|p| p.0);
     s.extend(after.into_iter().map(|p| p.1));
     let r = run(s);
     let ws = all(&r);
     assert!(ws.windows(2).all(|p| p[0].start < p[1].start));
-    assert_eq!((r.2.imu.clock_jumps_backward, r.2.imu.late_dropped), (1, 500));
-    let after_reset = ws.iter().filter(|w| w.start >= Timestamp(15_000 * MS) && w.end <= Timestamp(40_000 * MS));
+    assert_eq!(
+        (r.2.imu.clock_jumps_backward, r.2.imu.late_dropped),
+        (1, 500)
+    );
+    let after_reset = ws
+        .iter()
+        .filter(|w| w.start >= Timestamp(15_000 * MS) && w.end <= Timestamp(40_000 * MS));
     assert!(after_reset.clone().count() >= 20);
-    assert!(after_reset.into_iter().all(|w| w.imu.is_none() && w.video.is_some()));
+    assert!(after_reset
+        .into_iter()
+        .all(|w| w.imu.is_none() && w.video.is_some()));
     // A 1 s step back (under one window) is only lateness: those samples drop
     // until the stream passes its old watermark, then windows fill again.
     let mut s: Vec<Sample> = (0..10_000).step_by(40).map(imu).collect();
     s.extend((9_000..30_000).step_by(40).map(imu));
     let r = run_from(0, &[Modality::Imu], s);
-    assert_eq!((r.2.imu.clock_jumps_backward, r.2.imu.late_dropped), (0, 22)); // 9000..=9840 ms
-    assert!(all(&r).iter().filter(|w| w.end <= Timestamp(29_000 * MS)).all(|w| w.imu.is_some()));
+    assert_eq!(
+        (r.2.imu.clock_jumps_backward, r.2.imu.late_dropped),
+        (0, 22)
+    ); // 9000..=9840 ms
+    assert!(all(&r)
+        .iter()
+        .filter(|w| w.end <= Timestamp(29_000 * MS))
+        .all(|w| w.imu.is_some()));
 }
 
 #[test]
@@ -210,14 +274,55 @@ fn refused_samples_change_nothing() {
     let mut ws = Vec::new();
     for (i, s) in stream(0, 8_000).into_iter().enumerate() {
         if i == 30 {
-            let bad = Sample::Frame(Frame { t: Timestamp(1_234 * MS), width: 2, height: 1, rgb: vec![0; 5] });
-            assert!(matches!(a.push(bad), Err(AlignError::FrameBuffer { expected: 6, got: 5, .. })));
-            let big = Sample::Frame(Frame { t: Timestamp(1_235 * MS), width: 1, height: 2, rgb: vec![0; 6] });
-            assert!(matches!(a.push(big), Err(AlignError::FrameSize { expected: (2, 1), got: (1, 2), .. })));
+            let bad = Sample::Frame(Frame {
+                t: Timestamp(1_234 * MS),
+                width: 2,
+                height: 1,
+                rgb: vec![0; 5],
+            });
+            assert!(matches!(
+                a.push(bad),
+                Err(AlignError::FrameBuffer {
+                    expected: 6,
+                    got: 5,
+                    ..
+                })
+            ));
+            let big = Sample::Frame(Frame {
+                t: Timestamp(1_235 * MS),
+                width: 1,
+                height: 2,
+                rgb: vec![0; 6],
+            });
+            assert!(matches!(
+                a.push(big),
+                Err(AlignError::FrameSize {
+                    expected: (2, 1),
+                    got: (1, 2),
+                    ..
+                })
+            ));
             let nan = imu_v(1_236, f32::NAN);
-            assert!(matches!(a.push(nan), Err(AlignError::NonFinite { modality: Modality::Imu, index: 0, .. })));
-            let audio = Sample::Audio(AudioChunk { t: Timestamp(0), rate_hz: 16_000, pcm: vec![0.0] });
-            assert!(matches!(a.push(audio), Err(AlignError::UnexpectedModality { got: Modality::Audio, .. })));
+            assert!(matches!(
+                a.push(nan),
+                Err(AlignError::NonFinite {
+                    modality: Modality::Imu,
+                    index: 0,
+                    ..
+                })
+            ));
+            let audio = Sample::Audio(AudioChunk {
+                t: Timestamp(0),
+                rate_hz: 16_000,
+                pcm: vec![0.0],
+            });
+            assert!(matches!(
+                a.push(audio),
+                Err(AlignError::UnexpectedModality {
+                    got: Modality::Audio,
+                    ..
+                })
+            ));
         }
         a.push(s).expect("valid");
         ws.extend(a.pop_ready());
@@ -233,15 +338,24 @@ fn samples_before_the_first_window_are_stale() {
     let (live, _, stats) = run_from(10_000, &AV, stream(0, 20_000));
     assert_eq!(live.first().map(|w| w.start), Some(Timestamp(10_000 * MS)));
     // IMU reach starts 0.5 s before the window: t < 9.5 s is stale (0..=9480 ms).
-    assert_eq!((stats.imu.stale_dropped, stats.video.stale_dropped), (238, 100));
+    assert_eq!(
+        (stats.imu.stale_dropped, stats.video.stale_dropped),
+        (238, 100)
+    );
 }
 
 #[test]
 fn audio_is_resampled_like_the_imu() {
     // 100 ms chunks at 16 kHz whose value is the sample's time in seconds.
     let chunk = |k: u64, jitter_ns: u64| {
-        let pcm = (0..1600).map(|j| (k * 1600 + j) as f32 / 16_000.0).collect();
-        Sample::Audio(AudioChunk { t: Timestamp(k * 100 * MS + jitter_ns), rate_hz: 16_000, pcm })
+        let pcm = (0..1600)
+            .map(|j| (k * 1600 + j) as f32 / 16_000.0)
+            .collect();
+        Sample::Audio(AudioChunk {
+            t: Timestamp(k * 100 * MS + jitter_ns),
+            rate_hz: 16_000,
+            pcm,
+        })
     };
     let mods = [Modality::Audio];
     let (live, _, _) = run_from(0, &mods, (0..100).map(|k| chunk(k, 0)).collect());
@@ -250,14 +364,33 @@ fn audio_is_resampled_like_the_imu() {
     // Point n sits at 1 s + (n + 0.5) / 16000, halfway between two samples.
     for n in [0usize, 1, 40_000, 81_919] {
         let expected = 1.0 + (n as f32 + 0.5) / 16_000.0;
-        assert!((audio.pcm[n] - expected).abs() < 1e-5, "n={n}: {}", audio.pcm[n]);
+        assert!(
+            (audio.pcm[n] - expected).abs() < 1e-5,
+            "n={n}: {}",
+            audio.pcm[n]
+        );
     }
     // Chunk starts jittered by up to 20 us leave tiny gaps: bridged, still present.
-    let (live, _, _) = run_from(0, &mods, (0..100).map(|k| chunk(k, (k * 7919) % 20_000)).collect());
+    let (live, _, _) = run_from(
+        0,
+        &mods,
+        (0..100).map(|k| chunk(k, (k * 7919) % 20_000)).collect(),
+    );
     assert!(live.iter().all(|w| w.audio.is_some()));
-    let bad = Sample::Audio(AudioChunk { t: Timestamp(0), rate_hz: 44_100, pcm: vec![0.0] });
+    let bad = Sample::Audio(AudioChunk {
+        t: Timestamp(0),
+        rate_hz: 44_100,
+        pcm: vec![0.0],
+    });
     let mut a = Aligner::new(WindowSpec::default(), Timestamp(0), &mods).expect("aligner");
-    assert_eq!(a.push(bad), Err(AlignError::AudioRate { t_ns: 0, expected: 16_000, got: 44_100 }));
+    assert_eq!(
+        a.push(bad),
+        Err(AlignError::AudioRate {
+            t_ns: 0,
+            expected: 16_000,
+            got: 44_100
+        })
+    );
 }
 
 #[test]
@@ -266,16 +399,25 @@ fn buffers_stay_bounded_on_a_long_stream() {
     let spec = WindowSpec::default();
     let mut a = Aligner::new(spec.clone(), Timestamp(0), &AV).expect("aligner");
     // Buffered span <= seconds + 2 * horizon + stall + lateness (docs/align.md).
-    let span_ms = (spec.len_ns() + 2 * spec.max_gap_ns() + spec.stall_ns() + spec.lateness_ns()) / MS;
+    let span_ms =
+        (spec.len_ns() + 2 * spec.max_gap_ns() + spec.stall_ns() + spec.lateness_ns()) / MS;
     let (imu_cap, video_cap) = (span_ms / 40 + 2, span_ms / 100 + 2);
     let (mut max_imu, mut max_video, mut windows) = (0, 0, 0);
-    for s in stream(0, 3_600_000).into_iter().filter(|s| !(s.modality() == Modality::Imu && (1_800_000..1_860_000).contains(&(s.t().0 / MS)))) {
+    for s in stream(0, 3_600_000).into_iter().filter(|s| {
+        !(s.modality() == Modality::Imu && (1_800_000..1_860_000).contains(&(s.t().0 / MS)))
+    }) {
         a.push(s).expect("valid");
         windows += a.pop_ready().len();
         max_imu = max_imu.max(a.buffered(Modality::Imu));
         max_video = max_video.max(a.buffered(Modality::Video));
     }
-    assert!(max_imu <= imu_cap as usize, "imu buffer {max_imu} > {imu_cap}");
-    assert!(max_video <= video_cap as usize, "video buffer {max_video} > {video_cap}");
+    assert!(
+        max_imu <= imu_cap as usize,
+        "imu buffer {max_imu} > {imu_cap}"
+    );
+    assert!(
+        max_video <= video_cap as usize,
+        "video buffer {max_video} > {video_cap}"
+    );
     assert!(windows > 3_590, "{windows} windows");
 }

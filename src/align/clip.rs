@@ -31,7 +31,11 @@ pub struct ClipPlan {
 
 /// Plans the whole-clip window. Timestamps of each modality must strictly
 /// increase; `None` or an empty slice means the modality is absent.
-pub fn clip_plan(spec: &WindowSpec, imu: Option<&[ImuSample]>, frame_times: Option<&[Timestamp]>) -> Result<ClipPlan, AlignError> {
+pub fn clip_plan(
+    spec: &WindowSpec,
+    imu: Option<&[ImuSample]>,
+    frame_times: Option<&[Timestamp]>,
+) -> Result<ClipPlan, AlignError> {
     let imu = imu.unwrap_or(&[]);
     let frames: Vec<u64> = frame_times.unwrap_or(&[]).iter().map(|t| t.0).collect();
     check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
@@ -39,18 +43,41 @@ pub fn clip_plan(spec: &WindowSpec, imu: Option<&[ImuSample]>, frame_times: Opti
     check_finite(imu)?;
     let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
     let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
-    let (Some(first), Some(last)) = (firsts.into_iter().flatten().min(), lasts.into_iter().flatten().max()) else {
+    let (Some(first), Some(last)) = (
+        firsts.into_iter().flatten().min(),
+        lasts.into_iter().flatten().max(),
+    ) else {
         return Err(AlignError::EmptyClip);
     };
     if last == first {
         return Err(AlignError::ClipTooShort { t_ns: first });
     }
     let end = last.saturating_add(1);
-    let grid = |len| Grid { start: first, span: end - first, len };
-    let rule = GapRule { max_gap: spec.max_gap_ns(), min_coverage: spec.min_coverage() };
-    let imu = if imu.is_empty() { None } else { imu_block(grid(spec.imu_len()), imu, rule) };
-    let frame_indices = if frames.is_empty() { None } else { select_frames(grid(spec.frames()), &frames, spec.max_gap_ns()) };
-    Ok(ClipPlan { start: Timestamp(first), end: Timestamp(end), imu, frame_indices })
+    let grid = |len| Grid {
+        start: first,
+        span: end - first,
+        len,
+    };
+    let rule = GapRule {
+        max_gap: spec.max_gap_ns(),
+        min_coverage: spec.min_coverage(),
+    };
+    let imu = if imu.is_empty() {
+        None
+    } else {
+        imu_block(grid(spec.imu_len()), imu, rule)
+    };
+    let frame_indices = if frames.is_empty() {
+        None
+    } else {
+        select_frames(grid(spec.frames()), &frames, spec.max_gap_ns())
+    };
+    Ok(ClipPlan {
+        start: Timestamp(first),
+        end: Timestamp(end),
+        imu,
+        frame_indices,
+    })
 }
 
 impl ClipPlan {
@@ -59,34 +86,66 @@ impl ClipPlan {
     pub fn into_window(self, frames: Vec<Frame>) -> Result<Window, AlignError> {
         let expected = self.frame_indices.as_ref().map_or(0, Vec::len);
         if frames.len() != expected {
-            return Err(AlignError::FrameCount { expected, got: frames.len() });
+            return Err(AlignError::FrameCount {
+                expected,
+                got: frames.len(),
+            });
         }
         for (index, f) in frames.iter().enumerate() {
             self.check_frame(index, f)?;
         }
-        let video = if frames.is_empty() { None } else { Some(VideoBlock::new(frames)?) };
-        Ok(Window { start: self.start, end: self.end, video, imu: self.imu, audio: None })
+        let video = if frames.is_empty() {
+            None
+        } else {
+            Some(VideoBlock::new(frames)?)
+        };
+        Ok(Window {
+            start: self.start,
+            end: self.end,
+            video,
+            imu: self.imu,
+            audio: None,
+        })
     }
 
     fn check_frame(&self, index: usize, f: &Frame) -> Result<(), AlignError> {
         if f.t < self.start || f.t >= self.end {
             let (start_ns, end_ns) = (self.start.0, self.end.0);
-            return Err(AlignError::FrameOutsideClip { index, t_ns: f.t.0, start_ns, end_ns });
+            return Err(AlignError::FrameOutsideClip {
+                index,
+                t_ns: f.t.0,
+                start_ns,
+                end_ns,
+            });
         }
         let expected = f.width as usize * f.height as usize * 3;
         if f.width == 0 || f.height == 0 || f.rgb.len() != expected {
             let (width, height, got) = (f.width, f.height, f.rgb.len());
-            return Err(AlignError::FrameBuffer { t_ns: f.t.0, width, height, expected, got });
+            return Err(AlignError::FrameBuffer {
+                t_ns: f.t.0,
+                width,
+                height,
+                expected,
+                got,
+            });
         }
         Ok(())
     }
 }
 
-fn check_increasing(modality: Modality, times: impl Iterator<Item = u64>) -> Result<(), AlignError> {
+fn check_increasing(
+    modality: Modality,
+    times: impl Iterator<Item = u64>,
+) -> Result<(), AlignError> {
     let mut prev: Option<u64> = None;
     for (index, t) in times.enumerate() {
         if let Some(p) = prev.filter(|&p| t <= p) {
-            return Err(AlignError::Unsorted { modality, index, prev_ns: p, t_ns: t });
+            return Err(AlignError::Unsorted {
+                modality,
+                index,
+                prev_ns: p,
+                t_ns: t,
+            });
         }
         prev = Some(t);
     }
@@ -96,7 +155,11 @@ fn check_increasing(modality: Modality, times: impl Iterator<Item = u64>) -> Res
 fn check_finite(imu: &[ImuSample]) -> Result<(), AlignError> {
     for s in imu {
         if let Some(index) = s.channels().iter().position(|v| !v.is_finite()) {
-            return Err(AlignError::NonFinite { modality: Modality::Imu, t_ns: s.t.0, index });
+            return Err(AlignError::NonFinite {
+                modality: Modality::Imu,
+                t_ns: s.t.0,
+                index,
+            });
         }
     }
     Ok(())
@@ -111,12 +174,24 @@ mod tests {
 
     fn spec() -> WindowSpec {
         // L = round(0.16 * 25) = 4 points, T = 2 frames.
-        let p = WindowParams { seconds: 0.16, frames: 2, max_gap_seconds: 0.05, min_coverage: 1.0, ..Default::default() };
+        let p = WindowParams {
+            seconds: 0.16,
+            frames: 2,
+            max_gap_seconds: 0.05,
+            min_coverage: 1.0,
+            ..Default::default()
+        };
         WindowSpec::new(p).expect("valid spec")
     }
 
     fn imu(rows: &[(u64, f32)]) -> Vec<ImuSample> {
-        rows.iter().map(|&(t, v)| ImuSample { t: Timestamp(t * MS), acc: [v, 0.0, 0.0], gyro: [0.0, 0.0, -v] }).collect()
+        rows.iter()
+            .map(|&(t, v)| ImuSample {
+                t: Timestamp(t * MS),
+                acc: [v, 0.0, 0.0],
+                gyro: [0.0, 0.0, -v],
+            })
+            .collect()
     }
 
     fn times(ms: &[u64]) -> Vec<Timestamp> {
@@ -131,7 +206,10 @@ mod tests {
         let rows = imu(&[(0, 0.0), (40, 4.0), (80, 8.0), (120, 4.0), (160, 0.0)]);
         let frames = times(&[0, 33, 66, 100, 133]);
         let plan = clip_plan(&spec(), Some(&rows), Some(&frames)).expect("plan");
-        assert_eq!((plan.start, plan.end), (Timestamp(0), Timestamp(160 * MS + 1)));
+        assert_eq!(
+            (plan.start, plan.end),
+            (Timestamp(0), Timestamp(160 * MS + 1))
+        );
         let block = plan.imu.expect("imu present");
         assert_eq!(block.channel(0), &[2.0, 6.0, 6.0, 2.0]);
         assert_eq!(block.channel(5), &[-2.0, -6.0, -6.0, -2.0]);
@@ -146,31 +224,72 @@ mod tests {
         let plan = clip_plan(&spec(), Some(&rows), None).expect("plan");
         assert_eq!((plan.imu, plan.frame_indices), (None, None));
         // Frames only near the start: the centre at 120 ms has none within 50 ms.
-        let plan = clip_plan(&spec(), Some(&imu(&[(0, 0.0), (160, 0.0)])), Some(&times(&[0, 33, 66]))).expect("plan");
+        let plan = clip_plan(
+            &spec(),
+            Some(&imu(&[(0, 0.0), (160, 0.0)])),
+            Some(&times(&[0, 33, 66])),
+        )
+        .expect("plan");
         assert_eq!(plan.frame_indices, None);
     }
 
     #[test]
     fn refuses_bad_clips() {
-        assert_eq!(clip_plan(&spec(), None, Some(&[])), Err(AlignError::EmptyClip));
-        assert_eq!(clip_plan(&spec(), None, Some(&times(&[5]))), Err(AlignError::ClipTooShort { t_ns: 5 * MS }));
+        assert_eq!(
+            clip_plan(&spec(), None, Some(&[])),
+            Err(AlignError::EmptyClip)
+        );
+        assert_eq!(
+            clip_plan(&spec(), None, Some(&times(&[5]))),
+            Err(AlignError::ClipTooShort { t_ns: 5 * MS })
+        );
         let err = clip_plan(&spec(), None, Some(&times(&[0, 40, 40]))).expect_err("unsorted");
-        assert_eq!(err, AlignError::Unsorted { modality: Modality::Video, index: 2, prev_ns: 40 * MS, t_ns: 40 * MS });
+        assert_eq!(
+            err,
+            AlignError::Unsorted {
+                modality: Modality::Video,
+                index: 2,
+                prev_ns: 40 * MS,
+                t_ns: 40 * MS
+            }
+        );
         let mut rows = imu(&[(0, 0.0), (40, 1.0)]);
         rows[1].gyro[1] = f32::NAN;
-        assert!(matches!(clip_plan(&spec(), Some(&rows), None), Err(AlignError::NonFinite { index: 4, .. })));
+        assert!(matches!(
+            clip_plan(&spec(), Some(&rows), None),
+            Err(AlignError::NonFinite { index: 4, .. })
+        ));
     }
 
     #[test]
     fn into_window_checks_frames() {
-        let frame = |t: u64| Frame { t: Timestamp(t * MS), width: 1, height: 1, rgb: vec![7; 3] };
+        let frame = |t: u64| Frame {
+            t: Timestamp(t * MS),
+            width: 1,
+            height: 1,
+            rgb: vec![7; 3],
+        };
         let plan = clip_plan(&spec(), None, Some(&times(&[0, 40, 80, 120, 160]))).expect("plan");
         assert_eq!(plan.frame_indices, Some(vec![1, 3])); // centres 40, 120
-        let err = plan.clone().into_window(vec![frame(40)]).expect_err("count");
-        assert_eq!(err, AlignError::FrameCount { expected: 2, got: 1 });
-        let err = plan.clone().into_window(vec![frame(40), frame(200)]).expect_err("outside");
+        let err = plan
+            .clone()
+            .into_window(vec![frame(40)])
+            .expect_err("count");
+        assert_eq!(
+            err,
+            AlignError::FrameCount {
+                expected: 2,
+                got: 1
+            }
+        );
+        let err = plan
+            .clone()
+            .into_window(vec![frame(40), frame(200)])
+            .expect_err("outside");
         assert!(matches!(err, AlignError::FrameOutsideClip { index: 1, .. }));
-        let w = plan.into_window(vec![frame(40), frame(120)]).expect("window");
+        let w = plan
+            .into_window(vec![frame(40), frame(120)])
+            .expect("window");
         assert_eq!(w.present(), vec![Modality::Video]);
         assert_eq!(w.video.map(|v| v.frames.len()), Some(2));
     }

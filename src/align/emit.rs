@@ -25,7 +25,10 @@ impl Aligner {
 
     fn drain(&mut self, flush: bool) -> Vec<Window> {
         let mut out = Vec::new();
-        while let Some((start, end)) = self.bounds(self.next).filter(|&(s, e)| self.ready(s, e, flush)) {
+        while let Some((start, end)) = self
+            .bounds(self.next)
+            .filter(|&(s, e)| self.ready(s, e, flush))
+        {
             let window = self.render(start, end);
             self.next += 1;
             self.prune();
@@ -49,7 +52,10 @@ impl Aligner {
 
     /// The newest timestamp accepted in any modality.
     fn newest(&self) -> Option<u64> {
-        [self.video.newest(), self.imu.newest(), self.audio.newest()].into_iter().flatten().max()
+        [self.video.newest(), self.imu.newest(), self.audio.newest()]
+            .into_iter()
+            .flatten()
+            .max()
     }
 
     /// Emits `w`, unless it is empty and `max_empty_run` empty windows were
@@ -78,9 +84,15 @@ impl Aligner {
     /// Moves `next` past the windows that end before any sample still to be
     /// used (buffered, or at or after a watermark) can reach them.
     fn skip_empty(&mut self, flush: bool) {
-        let floor = self.modalities.iter().filter_map(|&m| self.earliest_reach(m, flush)).min();
+        let floor = self
+            .modalities
+            .iter()
+            .filter_map(|&m| self.earliest_reach(m, flush))
+            .min();
         let stop = self.first_after_stream(flush);
-        let target = floor.map_or(stop, |f| self.first_ending_at_or_after(f)).min(stop);
+        let target = floor
+            .map_or(stop, |f| self.first_ending_at_or_after(f))
+            .min(stop);
         if target > self.next {
             self.empty_suppressed += target - self.next;
             self.next = target;

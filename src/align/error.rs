@@ -9,13 +9,35 @@ pub enum AlignError {
     #[error("aligner was built with no modalities")]
     NoModalities,
     #[error("aligner for {expected:?} refused a {got} sample at t={t_ns} ns: that modality is not aligned")]
-    UnexpectedModality { expected: Vec<Modality>, got: Modality, t_ns: u64 },
-    #[error("frame at t={t_ns} ns is {width}x{height}, which needs {expected} RGB bytes, got {got}")]
-    FrameBuffer { t_ns: u64, width: u32, height: u32, expected: usize, got: usize },
-    #[error("frame at t={t_ns} ns is {got:?} (width, height), the stream's frames are {expected:?}")]
-    FrameSize { t_ns: u64, expected: (u32, u32), got: (u32, u32) },
+    UnexpectedModality {
+        expected: Vec<Modality>,
+        got: Modality,
+        t_ns: u64,
+    },
+    #[error(
+        "frame at t={t_ns} ns is {width}x{height}, which needs {expected} RGB bytes, got {got}"
+    )]
+    FrameBuffer {
+        t_ns: u64,
+        width: u32,
+        height: u32,
+        expected: usize,
+        got: usize,
+    },
+    #[error(
+        "frame at t={t_ns} ns is {got:?} (width, height), the stream's frames are {expected:?}"
+    )]
+    FrameSize {
+        t_ns: u64,
+        expected: (u32, u32),
+        got: (u32, u32),
+    },
     #[error("{modality} sample at t={t_ns} ns has a non-finite value at channel/index {index}")]
-    NonFinite { modality: Modality, t_ns: u64, index: usize },
+    NonFinite {
+        modality: Modality,
+        t_ns: u64,
+        index: usize,
+    },
     #[error("audio chunk at t={t_ns} ns is {got} Hz, the window spec expects {expected} Hz")]
     AudioRate { t_ns: u64, expected: u32, got: u32 },
     #[error("audio chunk at t={t_ns} ns has no samples")]
@@ -25,11 +47,21 @@ pub enum AlignError {
     #[error("clip spans a single instant (t={t_ns} ns); a clip needs two distinct timestamps")]
     ClipTooShort { t_ns: u64 },
     #[error("clip {modality} timestamps must strictly increase: index {index} is t={t_ns} ns after t={prev_ns} ns")]
-    Unsorted { modality: Modality, index: usize, prev_ns: u64, t_ns: u64 },
+    Unsorted {
+        modality: Modality,
+        index: usize,
+        prev_ns: u64,
+        t_ns: u64,
+    },
     #[error("clip plan asked for {expected} frames, got {got}")]
     FrameCount { expected: usize, got: usize },
     #[error("frame {index} at t={t_ns} ns lies outside the clip [{start_ns}, {end_ns}) ns")]
-    FrameOutsideClip { index: usize, t_ns: u64, start_ns: u64, end_ns: u64 },
+    FrameOutsideClip {
+        index: usize,
+        t_ns: u64,
+        start_ns: u64,
+        end_ns: u64,
+    },
     #[error("building the clip's window: {0}")]
     Window(#[from] WindowError),
 }

@@ -123,10 +123,23 @@ impl WindowSpec {
         }
         if let Some((w, h)) = p.frame_size {
             if w == 0 || h == 0 {
-                return Err(bad("frame_size", format!("{w}x{h}"), "a non-zero width and height"));
+                return Err(bad(
+                    "frame_size",
+                    format!("{w}x{h}"),
+                    "a non-zero width and height",
+                ));
             }
         }
-        let spec = WindowSpec { len_ns, stride_ns, imu_len, audio_len, max_gap_ns, lateness_ns, stall_ns, params: p };
+        let spec = WindowSpec {
+            len_ns,
+            stride_ns,
+            imu_len,
+            audio_len,
+            max_gap_ns,
+            lateness_ns,
+            stall_ns,
+            params: p,
+        };
         Ok(spec)
     }
 
@@ -190,14 +203,23 @@ impl WindowSpec {
 }
 
 fn bad(field: &'static str, value: impl std::fmt::Display, expected: &'static str) -> SpecError {
-    SpecError { field, value: value.to_string(), expected }
+    SpecError {
+        field,
+        value: value.to_string(),
+        expected,
+    }
 }
 
 /// Seconds -> whole nanoseconds, checking the value is finite and in range.
 fn duration(field: &'static str, secs: f64, zero_ok: bool) -> Result<u64, SpecError> {
-    let in_range = secs.is_finite() && secs <= MAX_SECONDS && (secs > 0.0 || (zero_ok && secs == 0.0));
+    let in_range =
+        secs.is_finite() && secs <= MAX_SECONDS && (secs > 0.0 || (zero_ok && secs == 0.0));
     if !in_range {
-        let expected = if zero_ok { "seconds in [0, 86400]" } else { "seconds in (0, 86400]" };
+        let expected = if zero_ok {
+            "seconds in [0, 86400]"
+        } else {
+            "seconds in (0, 86400]"
+        };
         return Err(bad(field, secs, expected));
     }
     let ns = (secs * 1e9).round() as u64;
@@ -212,7 +234,11 @@ fn duration(field: &'static str, secs: f64, zero_ok: bool) -> Result<u64, SpecEr
 fn grid_len(field: &'static str, rate: f64, seconds: f64) -> Result<usize, SpecError> {
     let points = (seconds * rate).round();
     if !rate.is_finite() || rate <= 0.0 || !(2.0..=MAX_GRID_POINTS as f64).contains(&points) {
-        return Err(bad(field, rate, "a rate giving 2 ..= 10^7 points per window (seconds * rate)"));
+        return Err(bad(
+            field,
+            rate,
+            "a rate giving 2 ..= 10^7 points per window (seconds * rate)",
+        ));
     }
     Ok(points as usize)
 }
@@ -223,24 +249,100 @@ mod tests {
 
     #[test]
     fn default_matches_validated_default() {
-        assert_eq!(WindowSpec::new(WindowParams::default()), Ok(WindowSpec::default()));
+        assert_eq!(
+            WindowSpec::new(WindowParams::default()),
+            Ok(WindowSpec::default())
+        );
         let s = WindowSpec::default();
-        assert_eq!((s.imu_len(), s.frames(), s.len_ns()), (128, 8, 5_120_000_000));
+        assert_eq!(
+            (s.imu_len(), s.frames(), s.len_ns()),
+            (128, 8, 5_120_000_000)
+        );
     }
 
     #[test]
     fn errors_name_field_and_value() {
         let cases: Vec<(WindowParams, &str, &str)> = vec![
-            (WindowParams { seconds: 0.0, ..Default::default() }, "seconds", "0"),
-            (WindowParams { stride_seconds: f64::NAN, ..Default::default() }, "stride_seconds", "NaN"),
-            (WindowParams { imu_rate_hz: -25.0, ..Default::default() }, "imu_rate_hz", "-25"),
-            (WindowParams { imu_rate_hz: 0.1, ..Default::default() }, "imu_rate_hz", "0.1"),
-            (WindowParams { frames: 0, ..Default::default() }, "frames", "0"),
-            (WindowParams { min_coverage: 1.5, ..Default::default() }, "min_coverage", "1.5"),
-            (WindowParams { max_gap_seconds: -0.1, ..Default::default() }, "max_gap_seconds", "-0.1"),
-            (WindowParams { lateness_seconds: 1e9, ..Default::default() }, "lateness_seconds", "1000000000"),
-            (WindowParams { frame_size: Some((0, 4)), ..Default::default() }, "frame_size", "0x4"),
-            (WindowParams { audio_rate_hz: 0, ..Default::default() }, "audio_rate_hz", "0"),
+            (
+                WindowParams {
+                    seconds: 0.0,
+                    ..Default::default()
+                },
+                "seconds",
+                "0",
+            ),
+            (
+                WindowParams {
+                    stride_seconds: f64::NAN,
+                    ..Default::default()
+                },
+                "stride_seconds",
+                "NaN",
+            ),
+            (
+                WindowParams {
+                    imu_rate_hz: -25.0,
+                    ..Default::default()
+                },
+                "imu_rate_hz",
+                "-25",
+            ),
+            (
+                WindowParams {
+                    imu_rate_hz: 0.1,
+                    ..Default::default()
+                },
+                "imu_rate_hz",
+                "0.1",
+            ),
+            (
+                WindowParams {
+                    frames: 0,
+                    ..Default::default()
+                },
+                "frames",
+                "0",
+            ),
+            (
+                WindowParams {
+                    min_coverage: 1.5,
+                    ..Default::default()
+                },
+                "min_coverage",
+                "1.5",
+            ),
+            (
+                WindowParams {
+                    max_gap_seconds: -0.1,
+                    ..Default::default()
+                },
+                "max_gap_seconds",
+                "-0.1",
+            ),
+            (
+                WindowParams {
+                    lateness_seconds: 1e9,
+                    ..Default::default()
+                },
+                "lateness_seconds",
+                "1000000000",
+            ),
+            (
+                WindowParams {
+                    frame_size: Some((0, 4)),
+                    ..Default::default()
+                },
+                "frame_size",
+                "0x4",
+            ),
+            (
+                WindowParams {
+                    audio_rate_hz: 0,
+                    ..Default::default()
+                },
+                "audio_rate_hz",
+                "0",
+            ),
         ];
         for (params, field, value) in cases {
             let err = WindowSpec::new(params).expect_err(field);
@@ -251,7 +353,11 @@ mod tests {
 
     #[test]
     fn grid_length_rounds() {
-        let p = WindowParams { seconds: 1.03, imu_rate_hz: 25.0, ..Default::default() };
+        let p = WindowParams {
+            seconds: 1.03,
+            imu_rate_hz: 25.0,
+            ..Default::default()
+        };
         let s = WindowSpec::new(p).expect("valid");
         assert_eq!(s.imu_len(), 26); // 25.75 rounds up
         assert_eq!(s.len_ns(), 1_030_000_000);

@@ -60,8 +60,15 @@ pub struct Aligner {
 impl Aligner {
     /// An aligner whose first window starts at `start`; `modalities` are the
     /// streams it expects (repeats ignored; at least one).
-    pub fn new(spec: WindowSpec, start: Timestamp, modalities: &[Modality]) -> Result<Aligner, AlignError> {
-        let modalities: Vec<Modality> = Modality::ALL.into_iter().filter(|m| modalities.contains(m)).collect();
+    pub fn new(
+        spec: WindowSpec,
+        start: Timestamp,
+        modalities: &[Modality],
+    ) -> Result<Aligner, AlignError> {
+        let modalities: Vec<Modality> = Modality::ALL
+            .into_iter()
+            .filter(|m| modalities.contains(m))
+            .collect();
         if modalities.is_empty() {
             return Err(AlignError::NoModalities);
         }
@@ -96,7 +103,11 @@ impl Aligner {
         if !self.modalities.contains(&m) {
             self.stats_mut(m).rejected += 1;
             let (expected, t_ns) = (self.modalities.clone(), sample.t().0);
-            return Err(AlignError::UnexpectedModality { expected, got: m, t_ns });
+            return Err(AlignError::UnexpectedModality {
+                expected,
+                got: m,
+                t_ns,
+            });
         }
         if let Err(e) = self.check(&sample) {
             self.stats_mut(m).rejected += 1;
@@ -145,7 +156,11 @@ impl Aligner {
         match sample {
             Sample::Frame(f) => self.check_frame(f),
             Sample::Imu(s) => match s.channels().iter().position(|v| !v.is_finite()) {
-                Some(index) => Err(AlignError::NonFinite { modality: Modality::Imu, t_ns: s.t.0, index }),
+                Some(index) => Err(AlignError::NonFinite {
+                    modality: Modality::Imu,
+                    t_ns: s.t.0,
+                    index,
+                }),
                 None => Ok(()),
             },
             Sample::Audio(a) => check_audio(a, self.spec.audio_rate_hz()),
@@ -156,18 +171,30 @@ impl Aligner {
         let expected = f.width as usize * f.height as usize * 3;
         if f.width == 0 || f.height == 0 || f.rgb.len() != expected {
             let (width, height, got) = (f.width, f.height, f.rgb.len());
-            return Err(AlignError::FrameBuffer { t_ns: f.t.0, width, height, expected, got });
+            return Err(AlignError::FrameBuffer {
+                t_ns: f.t.0,
+                width,
+                height,
+                expected,
+                got,
+            });
         }
         let size = *self.frame_size.get_or_insert((f.width, f.height));
         if size != (f.width, f.height) {
-            return Err(AlignError::FrameSize { t_ns: f.t.0, expected: size, got: (f.width, f.height) });
+            return Err(AlignError::FrameSize {
+                t_ns: f.t.0,
+                expected: size,
+                got: (f.width, f.height),
+            });
         }
         Ok(())
     }
 
     /// Window `k`'s span, `None` past the end of the clock.
     pub(super) fn bounds(&self, k: u64) -> Option<(u64, u64)> {
-        let start = self.start.checked_add(k.checked_mul(self.spec.stride_ns())?)?;
+        let start = self
+            .start
+            .checked_add(k.checked_mul(self.spec.stride_ns())?)?;
         Some((start, start.checked_add(self.spec.len_ns())?))
     }
 
@@ -179,13 +206,17 @@ impl Aligner {
         match m {
             Modality::Video => 0,
             Modality::Imu => self.spec.max_gap_ns().max(len / self.spec.imu_len() as u64),
-            Modality::Audio => self.spec.max_gap_ns().max(len / self.spec.audio_len() as u64),
+            Modality::Audio => self
+                .spec
+                .max_gap_ns()
+                .max(len / self.spec.audio_len() as u64),
         }
     }
 
     /// The oldest time a window still to come can use for `m`.
     pub(super) fn cutoff(&self, m: Modality) -> u64 {
-        self.bounds(self.next).map_or(u64::MAX, |(s, _)| s.saturating_sub(self.horizon(m)))
+        self.bounds(self.next)
+            .map_or(u64::MAX, |(s, _)| s.saturating_sub(self.horizon(m)))
     }
 
     pub(super) fn watermark(&self, m: Modality) -> Option<u64> {
@@ -201,16 +232,34 @@ impl Aligner {
     /// stall bound when that is further on (a silent sensor stops holding
     /// windows back). Samples older than it are late; it never decreases.
     pub(super) fn effective(&self, m: Modality) -> Option<u64> {
-        let others = self.modalities.iter().filter(|&&o| o != m).filter_map(|&o| self.watermark(o)).max();
-        self.watermark(m).max(others.map(|w| w.saturating_sub(self.spec.stall_ns())))
+        let others = self
+            .modalities
+            .iter()
+            .filter(|&&o| o != m)
+            .filter_map(|&o| self.watermark(o))
+            .max();
+        self.watermark(m)
+            .max(others.map(|w| w.saturating_sub(self.spec.stall_ns())))
     }
 
     /// Builds window `k` from the buffered samples in its reach.
     pub(super) fn render(&self, start: u64, end: u64) -> Window {
         let has = |m| self.modalities.contains(&m);
-        let rule = GapRule { max_gap: self.spec.max_gap_ns(), min_coverage: self.spec.min_coverage() };
-        let grid = |len| Grid { start, span: end - start, len };
-        let reach = |m| (start.saturating_sub(self.horizon(m)), end.saturating_add(self.horizon(m)));
+        let rule = GapRule {
+            max_gap: self.spec.max_gap_ns(),
+            min_coverage: self.spec.min_coverage(),
+        };
+        let grid = |len| Grid {
+            start,
+            span: end - start,
+            len,
+        };
+        let reach = |m| {
+            (
+                start.saturating_sub(self.horizon(m)),
+                end.saturating_add(self.horizon(m)),
+            )
+        };
         let video = has(Modality::Video).then(|| {
             let frames = self.video.between(start, end - 1);
             video_block(grid(self.spec.frames()), frames, self.spec.max_gap_ns())
@@ -222,15 +271,32 @@ impl Aligner {
         let audio = has(Modality::Audio).then(|| {
             let (lo, hi) = reach(Modality::Audio);
             let chunks = self.audio.between(lo, hi);
-            audio_block(grid(self.spec.audio_len()), chunks, self.spec.audio_rate_hz(), lo, hi, rule)
+            audio_block(
+                grid(self.spec.audio_len()),
+                chunks,
+                self.spec.audio_rate_hz(),
+                lo,
+                hi,
+                rule,
+            )
         });
         let (video, imu, audio) = (video.flatten(), imu.flatten(), audio.flatten());
-        Window { start: Timestamp(start), end: Timestamp(end), video, imu, audio }
+        Window {
+            start: Timestamp(start),
+            end: Timestamp(end),
+            video,
+            imu,
+            audio,
+        }
     }
 
     pub(super) fn prune(&mut self) {
         let cut = |m| self.cutoff(m);
-        let (v, i, a) = (cut(Modality::Video), cut(Modality::Imu), cut(Modality::Audio));
+        let (v, i, a) = (
+            cut(Modality::Video),
+            cut(Modality::Imu),
+            cut(Modality::Audio),
+        );
         self.video.prune(v);
         self.imu.prune(i);
         self.audio.prune(a);
@@ -239,13 +305,21 @@ impl Aligner {
 
 fn check_audio(a: &AudioChunk, rate: u32) -> Result<(), AlignError> {
     if a.rate_hz != rate {
-        return Err(AlignError::AudioRate { t_ns: a.t.0, expected: rate, got: a.rate_hz });
+        return Err(AlignError::AudioRate {
+            t_ns: a.t.0,
+            expected: rate,
+            got: a.rate_hz,
+        });
     }
     if a.pcm.is_empty() {
         return Err(AlignError::EmptyAudio { t_ns: a.t.0 });
     }
     match a.pcm.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(AlignError::NonFinite { modality: Modality::Audio, t_ns: a.t.0, index }),
+        Some(index) => Err(AlignError::NonFinite {
+            modality: Modality::Audio,
+            t_ns: a.t.0,
+            index,
+        }),
         None => Ok(()),
     }
 }

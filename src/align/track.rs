@@ -34,7 +34,9 @@ impl Timed for AudioChunk {
     }
     fn end(&self) -> u64 {
         let dur = self.pcm.len() as u128 * 1_000_000_000 / u128::from(self.rate_hz.max(1));
-        self.t.0.saturating_add(u64::try_from(dur).unwrap_or(u64::MAX))
+        self.t
+            .0
+            .saturating_add(u64::try_from(dur).unwrap_or(u64::MAX))
     }
 }
 
@@ -85,7 +87,12 @@ pub struct Track<S> {
 
 impl<S: Timed> Track<S> {
     pub fn new() -> Track<S> {
-        Track { items: Vec::new(), newest: None, in_backward_jump: false, stats: ModalityStats::default() }
+        Track {
+            items: Vec::new(),
+            newest: None,
+            in_backward_jump: false,
+            stats: ModalityStats::default(),
+        }
     }
 
     /// The newest accepted time minus `lateness`: this modality's own watermark.
@@ -109,7 +116,14 @@ impl<S: Timed> Track<S> {
     /// Classifies `s` and keeps it if accepted. `effective` is the watermark
     /// below which samples are late; `cutoff` the oldest time a window still
     /// to come can use; `jump` the distance counted as a clock jump.
-    pub fn push(&mut self, s: S, effective: Option<u64>, cutoff: u64, jump: u64, lateness: u64) -> Fate {
+    pub fn push(
+        &mut self,
+        s: S,
+        effective: Option<u64>,
+        cutoff: u64,
+        jump: u64,
+        lateness: u64,
+    ) -> Fate {
         let t = s.t();
         if effective.is_some_and(|e| t < e) {
             self.note_late(t, jump, lateness);
@@ -134,7 +148,9 @@ impl<S: Timed> Track<S> {
 
     fn note_late(&mut self, t: u64, jump: u64, lateness: u64) {
         self.stats.late_dropped += 1;
-        let far = self.watermark(lateness).is_some_and(|w| t.saturating_add(jump) < w);
+        let far = self
+            .watermark(lateness)
+            .is_some_and(|w| t.saturating_add(jump) < w);
         if far && !self.in_backward_jump {
             self.stats.clock_jumps_backward += 1;
         }
@@ -154,13 +170,21 @@ impl<S: Timed> Track<S> {
 
     /// Drops every leading sample whose data ends before `cutoff`.
     pub fn prune(&mut self, cutoff: u64) {
-        let keep_from = self.items.iter().position(|x| x.end() >= cutoff).unwrap_or(self.items.len());
+        let keep_from = self
+            .items
+            .iter()
+            .position(|x| x.end() >= cutoff)
+            .unwrap_or(self.items.len());
         self.items.drain(..keep_from);
     }
 
     /// Samples with `lo <= t <= hi` (for audio: whose data reaches `lo`).
     pub fn between(&self, lo: u64, hi: u64) -> &[S] {
-        let from = self.items.iter().position(|x| x.end() >= lo).unwrap_or(self.items.len());
+        let from = self
+            .items
+            .iter()
+            .position(|x| x.end() >= lo)
+            .unwrap_or(self.items.len());
         let to = self.items.partition_point(|x| x.t() <= hi).max(from);
         self.items.get(from..to).unwrap_or(&[])
     }
@@ -177,7 +201,11 @@ mod tests {
     use crate::time::Timestamp;
 
     fn imu(t: u64) -> ImuSample {
-        ImuSample { t: Timestamp(t), acc: [0.0; 3], gyro: [0.0; 3] }
+        ImuSample {
+            t: Timestamp(t),
+            acc: [0.0; 3],
+            gyro: [0.0; 3],
+        }
     }
 
     #[test]
@@ -191,7 +219,15 @@ mod tests {
         let times: Vec<u64> = tr.items().iter().map(Timed::t).collect();
         assert_eq!(times, vec![95, 100]);
         let s = tr.stats;
-        assert_eq!((s.accepted, s.duplicates_dropped, s.late_dropped, s.stale_dropped), (2, 1, 1, 1));
+        assert_eq!(
+            (
+                s.accepted,
+                s.duplicates_dropped,
+                s.late_dropped,
+                s.stale_dropped
+            ),
+            (2, 1, 1, 1)
+        );
         assert_eq!(s.out_of_order_accepted, 1); // 95 (the stale 40 is not kept)
     }
 
