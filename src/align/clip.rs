@@ -7,6 +7,7 @@
 //! the caller decodes just the chosen frames and builds the window with
 //! `ClipPlan::into_window`.
 
+use super::check::{check_frame_buffer, check_imu};
 use super::error::AlignError;
 use super::frames::select_frames;
 use super::render::imu_block;
@@ -40,7 +41,7 @@ pub fn clip_plan(
     let frames: Vec<u64> = frame_times.unwrap_or(&[]).iter().map(|t| t.0).collect();
     check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
     check_increasing(Modality::Video, frames.iter().copied())?;
-    check_finite(imu)?;
+    imu.iter().try_for_each(check_imu)?;
     let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
     let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
     let (Some(first), Some(last)) = (
@@ -118,18 +119,7 @@ impl ClipPlan {
                 end_ns,
             });
         }
-        let expected = f.width as usize * f.height as usize * 3;
-        if f.width == 0 || f.height == 0 || f.rgb.len() != expected {
-            let (width, height, got) = (f.width, f.height, f.rgb.len());
-            return Err(AlignError::FrameBuffer {
-                t_ns: f.t.0,
-                width,
-                height,
-                expected,
-                got,
-            });
-        }
-        Ok(())
+        check_frame_buffer(f)
     }
 }
 
@@ -148,19 +138,6 @@ fn check_increasing(
             });
         }
         prev = Some(t);
-    }
-    Ok(())
-}
-
-fn check_finite(imu: &[ImuSample]) -> Result<(), AlignError> {
-    for s in imu {
-        if let Some(index) = s.channels().iter().position(|v| !v.is_finite()) {
-            return Err(AlignError::NonFinite {
-                modality: Modality::Imu,
-                t_ns: s.t.0,
-                index,
-            });
-        }
     }
     Ok(())
 }

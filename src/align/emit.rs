@@ -52,9 +52,9 @@ impl Aligner {
 
     /// The newest timestamp accepted in any modality.
     fn newest(&self) -> Option<u64> {
-        [self.video.newest(), self.imu.newest(), self.audio.newest()]
+        Modality::ALL
             .into_iter()
-            .flatten()
+            .filter_map(|m| self.track(m).newest())
             .max()
     }
 
@@ -74,7 +74,7 @@ impl Aligner {
         }
         for m in Modality::ALL {
             if self.modalities.contains(&m) && !w.is_present(m) {
-                self.stats_mut(m).windows_absent += 1;
+                self.track_mut(m).stats_mut().windows_absent += 1;
             }
         }
         self.windows_emitted += 1;
@@ -103,11 +103,7 @@ impl Aligner {
     /// The earliest instant a sample of `m` still to be used can shape a
     /// window: min(oldest buffered, effective watermark) - horizon.
     fn earliest_reach(&self, m: Modality, flush: bool) -> Option<u64> {
-        let first = match m {
-            Modality::Video => self.video.first_t(),
-            Modality::Imu => self.imu.first_t(),
-            Modality::Audio => self.audio.first_t(),
-        };
+        let first = self.track(m).first_t();
         let future = if flush { None } else { self.effective(m) };
         let earliest = match (first, future) {
             (Some(a), Some(b)) => Some(a.min(b)),

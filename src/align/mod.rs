@@ -11,6 +11,7 @@
 //! docs/align.md states the exact rules (grid, presence, emission, late,
 //! duplicate and out-of-order samples, clock jumps, memory bound).
 
+mod check;
 mod clip;
 mod emit;
 mod error;

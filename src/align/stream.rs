@@ -6,11 +6,12 @@
 //! at the end of the stream. Readiness (in `emit`) depends on watermarks, so
 //! the windows are the same however the input was chunked or interleaved.
 
+use super::check::{check_audio, check_frame_buffer, check_imu};
 use super::error::AlignError;
 use super::render::{audio_block, imu_block, video_block};
 use super::resample::{GapRule, Grid};
 use super::spec::WindowSpec;
-use super::track::{ModalityStats, Track};
+use super::track::{Buffer, ModalityStats, Track};
 use crate::sample::{AudioChunk, Frame, ImuSample, Modality, Sample};
 use crate::time::Timestamp;
 use crate::window::Window;
@@ -72,14 +73,16 @@ impl Aligner {
         if modalities.is_empty() {
             return Err(AlignError::NoModalities);
         }
+        // A forward or backward step of more than one window counts as a clock jump.
+        let (lateness, jump) = (spec.lateness_ns(), spec.len_ns());
         Ok(Aligner {
             frame_size: spec.frame_size(),
             spec,
             start: start.0,
             modalities,
-            video: Track::new(),
-            imu: Track::new(),
-            audio: Track::new(),
+            video: Track::new(lateness, jump),
+            imu: Track::new(lateness, jump),
+            audio: Track::new(lateness, jump),
             next: 0,
             empty_run: 0,
             windows_emitted: 0,
@@ -101,7 +104,7 @@ impl Aligner {
     pub fn push(&mut self, sample: Sample) -> Result<(), AlignError> {
         let m = sample.modality();
         if !self.modalities.contains(&m) {
-            self.stats_mut(m).rejected += 1;
+            self.track_mut(m).stats_mut().rejected += 1;
             let (expected, t_ns) = (self.modalities.clone(), sample.t().0);
             return Err(AlignError::UnexpectedModality {
                 expected,
@@ -110,15 +113,14 @@ impl Aligner {
             });
         }
         if let Err(e) = self.check(&sample) {
-            self.stats_mut(m).rejected += 1;
+            self.track_mut(m).stats_mut().rejected += 1;
             return Err(e);
         }
         let (effective, cutoff) = (self.effective(m), self.cutoff(m));
-        let (jump, lateness) = (self.spec.len_ns(), self.spec.lateness_ns());
         match sample {
-            Sample::Frame(f) => self.video.push(f, effective, cutoff, jump, lateness),
-            Sample::Imu(s) => self.imu.push(s, effective, cutoff, jump, lateness),
-            Sample::Audio(a) => self.audio.push(a, effective, cutoff, jump, lateness),
+            Sample::Frame(f) => self.video.push(f, effective, cutoff),
+            Sample::Imu(s) => self.imu.push(s, effective, cutoff),
+            Sample::Audio(a) => self.audio.push(a, effective, cutoff),
         };
         Ok(())
     }
@@ -126,9 +128,9 @@ impl Aligner {
     /// Counters so far.
     pub fn stats(&self) -> AlignStats {
         AlignStats {
-            video: self.video.stats,
-            imu: self.imu.stats,
-            audio: self.audio.stats,
+            video: *self.video.stats(),
+            imu: *self.imu.stats(),
+            audio: *self.audio.stats(),
             windows_emitted: self.windows_emitted,
             empty_windows_suppressed: self.empty_suppressed,
         }
@@ -136,18 +138,22 @@ impl Aligner {
 
     /// Samples currently buffered for `m` (bounded: see docs/align.md).
     pub fn buffered(&self, m: Modality) -> usize {
+        self.track(m).len()
+    }
+
+    pub(super) fn track(&self, m: Modality) -> &dyn Buffer {
         match m {
-            Modality::Video => self.video.len(),
-            Modality::Imu => self.imu.len(),
-            Modality::Audio => self.audio.len(),
+            Modality::Video => &self.video,
+            Modality::Imu => &self.imu,
+            Modality::Audio => &self.audio,
         }
     }
 
-    pub(super) fn stats_mut(&mut self, m: Modality) -> &mut ModalityStats {
+    pub(super) fn track_mut(&mut self, m: Modality) -> &mut dyn Buffer {
         match m {
-            Modality::Video => &mut self.video.stats,
-            Modality::Imu => &mut self.imu.stats,
-            Modality::Audio => &mut self.audio.stats,
+            Modality::Video => &mut self.video,
+            Modality::Imu => &mut self.imu,
+            Modality::Audio => &mut self.audio,
         }
     }
 
@@ -155,30 +161,15 @@ impl Aligner {
     fn check(&mut self, sample: &Sample) -> Result<(), AlignError> {
         match sample {
             Sample::Frame(f) => self.check_frame(f),
-            Sample::Imu(s) => match s.channels().iter().position(|v| !v.is_finite()) {
-                Some(index) => Err(AlignError::NonFinite {
-                    modality: Modality::Imu,
-                    t_ns: s.t.0,
-                    index,
-                }),
-                None => Ok(()),
-            },
+            Sample::Imu(s) => check_imu(s),
             Sample::Audio(a) => check_audio(a, self.spec.audio_rate_hz()),
         }
     }
 
+    /// A frame needs a whole buffer and the stream's one size (the spec's,
+    /// else the first valid frame's).
     fn check_frame(&mut self, f: &Frame) -> Result<(), AlignError> {
-        let expected = f.width as usize * f.height as usize * 3;
-        if f.width == 0 || f.height == 0 || f.rgb.len() != expected {
-            let (width, height, got) = (f.width, f.height, f.rgb.len());
-            return Err(AlignError::FrameBuffer {
-                t_ns: f.t.0,
-                width,
-                height,
-                expected,
-                got,
-            });
-        }
+        check_frame_buffer(f)?;
         let size = *self.frame_size.get_or_insert((f.width, f.height));
         if size != (f.width, f.height) {
             return Err(AlignError::FrameSize {
@@ -219,15 +210,6 @@ impl Aligner {
             .map_or(u64::MAX, |(s, _)| s.saturating_sub(self.horizon(m)))
     }
 
-    pub(super) fn watermark(&self, m: Modality) -> Option<u64> {
-        let lateness = self.spec.lateness_ns();
-        match m {
-            Modality::Video => self.video.watermark(lateness),
-            Modality::Imu => self.imu.watermark(lateness),
-            Modality::Audio => self.audio.watermark(lateness),
-        }
-    }
-
     /// `m`'s effective watermark: its own, or another modality's minus the
     /// stall bound when that is further on (a silent sensor stops holding
     /// windows back). Samples older than it are late; it never decreases.
@@ -236,13 +218,14 @@ impl Aligner {
             .modalities
             .iter()
             .filter(|&&o| o != m)
-            .filter_map(|&o| self.watermark(o))
+            .filter_map(|&o| self.track(o).watermark())
             .max();
-        self.watermark(m)
+        self.track(m)
+            .watermark()
             .max(others.map(|w| w.saturating_sub(self.spec.stall_ns())))
     }
 
-    /// Builds window `k` from the buffered samples in its reach.
+    /// Builds the window `[start, end)` from the buffered samples in its reach.
     pub(super) fn render(&self, start: u64, end: u64) -> Window {
         let has = |m| self.modalities.contains(&m);
         let rule = GapRule {
@@ -290,36 +273,11 @@ impl Aligner {
         }
     }
 
+    /// Drops from every track what no window still to come can use.
     pub(super) fn prune(&mut self) {
-        let cut = |m| self.cutoff(m);
-        let (v, i, a) = (
-            cut(Modality::Video),
-            cut(Modality::Imu),
-            cut(Modality::Audio),
-        );
-        self.video.prune(v);
-        self.imu.prune(i);
-        self.audio.prune(a);
-    }
-}
-
-fn check_audio(a: &AudioChunk, rate: u32) -> Result<(), AlignError> {
-    if a.rate_hz != rate {
-        return Err(AlignError::AudioRate {
-            t_ns: a.t.0,
-            expected: rate,
-            got: a.rate_hz,
-        });
-    }
-    if a.pcm.is_empty() {
-        return Err(AlignError::EmptyAudio { t_ns: a.t.0 });
-    }
-    match a.pcm.iter().position(|v| !v.is_finite()) {
-        Some(index) => Err(AlignError::NonFinite {
-            modality: Modality::Audio,
-            t_ns: a.t.0,
-            index,
-        }),
-        None => Ok(()),
+        for m in Modality::ALL {
+            let cutoff = self.cutoff(m);
+            self.track_mut(m).prune(cutoff);
+        }
     }
 }

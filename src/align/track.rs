@@ -82,26 +82,73 @@ pub struct Track<S> {
     items: Vec<S>,
     newest: Option<u64>,
     in_backward_jump: bool,
-    pub stats: ModalityStats,
+    /// The reordering bound: the own watermark is newest - lateness.
+    lateness: u64,
+    /// The distance between consecutive times counted as a clock jump.
+    jump: u64,
+    stats: ModalityStats,
+}
+
+/// What the aligner asks of any track, whatever its sample type.
+pub trait Buffer {
+    /// The newest accepted time minus lateness: this modality's own watermark.
+    fn watermark(&self) -> Option<u64>;
+    /// The newest time accepted (stale samples included).
+    fn newest(&self) -> Option<u64>;
+    /// The earliest buffered time.
+    fn first_t(&self) -> Option<u64>;
+    fn len(&self) -> usize;
+    /// Drops every leading sample whose data ends before `cutoff`.
+    fn prune(&mut self, cutoff: u64);
+    fn stats(&self) -> &ModalityStats;
+    fn stats_mut(&mut self) -> &mut ModalityStats;
+}
+
+impl<S: Timed> Buffer for Track<S> {
+    fn watermark(&self) -> Option<u64> {
+        self.newest.map(|t| t.saturating_sub(self.lateness))
+    }
+
+    fn newest(&self) -> Option<u64> {
+        self.newest
+    }
+
+    fn first_t(&self) -> Option<u64> {
+        self.items.first().map(Timed::t)
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn prune(&mut self, cutoff: u64) {
+        let keep_from = self
+            .items
+            .iter()
+            .position(|x| x.end() >= cutoff)
+            .unwrap_or(self.items.len());
+        self.items.drain(..keep_from);
+    }
+
+    fn stats(&self) -> &ModalityStats {
+        &self.stats
+    }
+
+    fn stats_mut(&mut self) -> &mut ModalityStats {
+        &mut self.stats
+    }
 }
 
 impl<S: Timed> Track<S> {
-    pub fn new() -> Track<S> {
+    pub fn new(lateness: u64, jump: u64) -> Track<S> {
         Track {
             items: Vec::new(),
             newest: None,
             in_backward_jump: false,
+            lateness,
+            jump,
             stats: ModalityStats::default(),
         }
-    }
-
-    /// The newest accepted time minus `lateness`: this modality's own watermark.
-    pub fn watermark(&self, lateness: u64) -> Option<u64> {
-        self.newest.map(|t| t.saturating_sub(lateness))
-    }
-
-    pub fn newest(&self) -> Option<u64> {
-        self.newest
     }
 
     #[cfg(test)]
@@ -109,24 +156,13 @@ impl<S: Timed> Track<S> {
         &self.items
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// Classifies `s` and keeps it if accepted. `effective` is the watermark
     /// below which samples are late; `cutoff` the oldest time a window still
-    /// to come can use; `jump` the distance counted as a clock jump.
-    pub fn push(
-        &mut self,
-        s: S,
-        effective: Option<u64>,
-        cutoff: u64,
-        jump: u64,
-        lateness: u64,
-    ) -> Fate {
+    /// to come can use.
+    pub fn push(&mut self, s: S, effective: Option<u64>, cutoff: u64) -> Fate {
         let t = s.t();
         if effective.is_some_and(|e| t < e) {
-            self.note_late(t, jump, lateness);
+            self.note_late(t);
             return Fate::Late;
         }
         let at = self.items.partition_point(|x| x.t() < t);
@@ -135,7 +171,7 @@ impl<S: Timed> Track<S> {
             return Fate::Duplicate;
         }
         let reordered = self.newest.is_some_and(|n| t < n);
-        self.note_newest(t, jump);
+        self.note_newest(t);
         if s.end() < cutoff {
             self.stats.stale_dropped += 1;
             return Fate::Stale;
@@ -146,11 +182,11 @@ impl<S: Timed> Track<S> {
         Fate::Accepted
     }
 
-    fn note_late(&mut self, t: u64, jump: u64, lateness: u64) {
+    fn note_late(&mut self, t: u64) {
         self.stats.late_dropped += 1;
         let far = self
-            .watermark(lateness)
-            .is_some_and(|w| t.saturating_add(jump) < w);
+            .watermark()
+            .is_some_and(|w| t.saturating_add(self.jump) < w);
         if far && !self.in_backward_jump {
             self.stats.clock_jumps_backward += 1;
         }
@@ -160,22 +196,12 @@ impl<S: Timed> Track<S> {
     /// Updates the newest time and the jump counter for a sample that is
     /// neither late nor a duplicate (stale samples too: the watermark must
     /// not depend on when windows were emitted).
-    fn note_newest(&mut self, t: u64, jump: u64) {
+    fn note_newest(&mut self, t: u64) {
         self.in_backward_jump = false;
-        if self.newest.is_some_and(|n| t > n.saturating_add(jump)) {
+        if self.newest.is_some_and(|n| t > n.saturating_add(self.jump)) {
             self.stats.clock_jumps_forward += 1;
         }
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
-    }
-
-    /// Drops every leading sample whose data ends before `cutoff`.
-    pub fn prune(&mut self, cutoff: u64) {
-        let keep_from = self
-            .items
-            .iter()
-            .position(|x| x.end() >= cutoff)
-            .unwrap_or(self.items.len());
-        self.items.drain(..keep_from);
     }
 
     /// Samples with `lo <= t <= hi` (for audio: whose data reaches `lo`).
@@ -187,11 +213,6 @@ impl<S: Timed> Track<S> {
             .unwrap_or(self.items.len());
         let to = self.items.partition_point(|x| x.t() <= hi).max(from);
         self.items.get(from..to).unwrap_or(&[])
-    }
-
-    /// The earliest buffered time, if any.
-    pub fn first_t(&self) -> Option<u64> {
-        self.items.first().map(Timed::t)
     }
 }
 
@@ -210,15 +231,15 @@ mod tests {
 
     #[test]
     fn classifies_late_duplicate_stale_and_reordered() {
-        let mut tr: Track<ImuSample> = Track::new();
-        assert_eq!(tr.push(imu(100), None, 50, 1000, 10), Fate::Accepted);
-        assert_eq!(tr.push(imu(100), None, 50, 1000, 10), Fate::Duplicate);
-        assert_eq!(tr.push(imu(95), Some(90), 50, 1000, 10), Fate::Accepted);
-        assert_eq!(tr.push(imu(80), Some(90), 50, 1000, 10), Fate::Late);
-        assert_eq!(tr.push(imu(40), None, 50, 1000, 10), Fate::Stale);
+        let mut tr: Track<ImuSample> = Track::new(10, 1000);
+        assert_eq!(tr.push(imu(100), None, 50), Fate::Accepted);
+        assert_eq!(tr.push(imu(100), None, 50), Fate::Duplicate);
+        assert_eq!(tr.push(imu(95), Some(90), 50), Fate::Accepted);
+        assert_eq!(tr.push(imu(80), Some(90), 50), Fate::Late);
+        assert_eq!(tr.push(imu(40), None, 50), Fate::Stale);
         let times: Vec<u64> = tr.items().iter().map(Timed::t).collect();
         assert_eq!(times, vec![95, 100]);
-        let s = tr.stats;
+        let s = *tr.stats();
         assert_eq!(
             (
                 s.accepted,
@@ -233,24 +254,24 @@ mod tests {
 
     #[test]
     fn backward_jump_counted_once_per_run() {
-        let mut tr: Track<ImuSample> = Track::new();
-        tr.push(imu(10_000), None, 0, 1000, 10);
+        let mut tr: Track<ImuSample> = Track::new(10, 1000);
+        tr.push(imu(10_000), None, 0);
         for t in [5, 6, 7] {
-            assert_eq!(tr.push(imu(t), Some(9_990), 0, 1000, 10), Fate::Late);
+            assert_eq!(tr.push(imu(t), Some(9_990), 0), Fate::Late);
         }
-        assert_eq!(tr.stats.clock_jumps_backward, 1);
-        tr.push(imu(10_005), Some(9_990), 0, 1000, 10);
-        tr.push(imu(8), Some(9_995), 0, 1000, 10);
-        assert_eq!(tr.stats.clock_jumps_backward, 2);
-        tr.push(imu(50_000), Some(9_995), 0, 1000, 10);
-        assert_eq!(tr.stats.clock_jumps_forward, 1);
+        assert_eq!(tr.stats().clock_jumps_backward, 1);
+        tr.push(imu(10_005), Some(9_990), 0);
+        tr.push(imu(8), Some(9_995), 0);
+        assert_eq!(tr.stats().clock_jumps_backward, 2);
+        tr.push(imu(50_000), Some(9_995), 0);
+        assert_eq!(tr.stats().clock_jumps_forward, 1);
     }
 
     #[test]
     fn prune_and_between() {
-        let mut tr: Track<ImuSample> = Track::new();
+        let mut tr: Track<ImuSample> = Track::new(10, 1000);
         for t in [10, 20, 30, 40] {
-            tr.push(imu(t), None, 0, 1000, 0);
+            tr.push(imu(t), None, 0);
         }
         let span: Vec<u64> = tr.between(15, 30).iter().map(Timed::t).collect();
         assert_eq!(span, vec![20, 30]);
