@@ -20,22 +20,30 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
-import io
 import json
 import math
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+import build_encoder as be
 import numpy as np
 import onnx
 import onnxruntime as ort
+from encoder_build import flops, mobgap, walking
+from encoder_build import minirocket as mr
+from encoder_build.contract import (
+    FRAMES,
+    HEIGHT,
+    IMU_LEN,
+    L2_EPS,
+    VIDEO_DIM,
+    VIDEO_MEAN,
+    VIDEO_STD,
+    WIDTH,
+)
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import build_encoder as be
 
 HERE = Path(__file__).resolve().parent
 MODEL = HERE / "encoder.onnx"
@@ -106,7 +114,7 @@ def load_photo(path: Path, size: int) -> np.ndarray:
     left, top = (w - size) // 2, (h - size) // 2
     image = image.crop((left, top, left + size, top + size))
     rgb = np.asarray(image, dtype=np.float32) / 255.0
-    rgb = (rgb - np.array(be.VIDEO_MEAN, np.float32)) / np.array(be.VIDEO_STD, np.float32)
+    rgb = (rgb - np.array(VIDEO_MEAN, np.float32)) / np.array(VIDEO_STD, np.float32)
     return rgb.transpose(2, 0, 1)[None].astype(np.float32)
 
 
@@ -144,11 +152,11 @@ def check_classifier(checks: Checks, state, images: Path) -> None:
 def formula_inputs() -> tuple[np.ndarray, np.ndarray]:
     """The reference windows, evaluated element by element with math.sin/cos (libm), as the Rust
     test evaluates them with f64::sin/cos. Cached: callers must not modify the arrays."""
-    video = np.zeros((3, be.FRAMES, 3, be.HEIGHT, be.WIDTH), np.float32)
+    video = np.zeros((3, FRAMES, 3, HEIGHT, WIDTH), np.float32)
     for n, t, c, y, x in np.ndindex(*video.shape):
         video[n, t, c, y, x] = 1.5 * math.sin(0.11 * x + 0.07 * y + 1.3 * c + 0.4 * t + 0.9 * n) \
             * math.cos(0.05 * y - 0.03 * x + 0.5 * t)
-    imu = np.zeros((3, 6, be.IMU_LEN), np.float32)
+    imu = np.zeros((3, 6, IMU_LEN), np.float32)
     for n, c, i in np.ndindex(*imu.shape):
         if c < 3:
             imu[n, c, i] = 0.3 * math.sin(0.2 * i + c + n) + 0.1 * math.sin(0.9 * i + 2 * c) \
@@ -205,38 +213,38 @@ def check_presence_cases(checks: Checks, session) -> dict[str, np.ndarray]:
         check_outputs(checks, run(session, zeros_v, zeros_i, p), p, f"all-zero inputs, "
                       f"present {present[0] if len(set(map(tuple, present))) == 1 else 'mixed'}")
     v_only, i_only = out["embedding"][1], out["embedding"][2]
-    checks.expect(bool(np.all(v_only[be.VIDEO_DIM:] == 0) and np.all(i_only[:be.VIDEO_DIM] == 0)),
+    checks.expect(bool(np.all(v_only[VIDEO_DIM:] == 0) and np.all(i_only[:VIDEO_DIM] == 0)),
                   "absent modality contributes exact zeros")
     return out
 
 
-def ppv_margin(spec: be.ImuSpec, imu: np.ndarray) -> tuple[float, float]:
+def ppv_margin(spec: mr.ImuSpec, imu: np.ndarray) -> tuple[float, float]:
     """(smallest |conv output - bias|, largest float32-vs-float64 conv error) on these windows:
     a PPV can only flip between engines when their float error reaches the margin."""
-    x64 = be.imu_channels(imu.astype(np.float64), spec.inv_scale)
+    x64 = mr.imu_channels(imu.astype(np.float64), spec.inv_scale)
     x32, masks32 = x64.astype(np.float32), spec.masks.astype(np.float32)
     margins, errors = [], []
-    for g, (j, pad, ks) in enumerate(be.kernel_groups()):
-        exact = be.conv_group(x64, spec.masks, j, pad, ks)
-        errors.append(np.abs(be.conv_group(x32, masks32, j, pad, ks) - exact).max())
+    for g, (j, pad, ks) in enumerate(mr.kernel_groups()):
+        exact = mr.conv_group(x64, spec.masks, j, pad, ks)
+        errors.append(np.abs(mr.conv_group(x32, masks32, j, pad, ks) - exact).max())
         margins.append(np.abs(exact[:, :, None, :] - spec.conv_biases[g][None, :, :, None]).min())
     margins.append(np.abs(x64[:, :, None, :] - spec.level_thresholds[None, :, :, None]).min())
     return float(min(margins)), float(max(errors))
 
 
-def check_imu_reference(checks: Checks, session, spec: be.ImuSpec, recordings) -> float:
+def check_imu_reference(checks: Checks, session, spec: mr.ImuSpec, recordings) -> float:
     """The calibration windows sit on the biases by construction (each bias is a quantile of
     their conv outputs), so there a few PPVs flip between float32 and float64: count them."""
     print("IMU branch against its float64 numpy reference")
-    windows = be.calibration_windows(recordings)[::20].astype(np.float32)
+    windows = mobgap.calibration_windows(recordings)[::20].astype(np.float32)
     _, formula_imu = formula_inputs()
     for name, imu in (("mobgap windows", windows),
                       ("formula windows 0 and 2", formula_imu[[0, 2]])):
         n = imu.shape[0]
-        video = np.zeros((n, be.FRAMES, 3, be.HEIGHT, be.WIDTH), np.float32)
+        video = np.zeros((n, FRAMES, 3, HEIGHT, WIDTH), np.float32)
         got = run(session, video, imu, np.tile([[0, 1]], (n, 1)).astype(np.float32))
-        ref = be.imu_features_reference(spec, imu.astype(np.float64))
-        ref /= np.sqrt((ref ** 2).sum(axis=1, keepdims=True) + be.L2_EPS)
+        ref = mr.imu_features_reference(spec, imu.astype(np.float64))
+        ref /= np.sqrt((ref ** 2).sum(axis=1, keepdims=True) + L2_EPS)
         diff = np.abs(got["imu_embedding"] - ref)
         flips = int((diff > 1e-4).sum())
         checks.expect(flips <= diff.size // 1000 and float(np.median(diff)) < 1e-6,
@@ -248,81 +256,6 @@ def check_imu_reference(checks: Checks, session, spec: be.ImuSpec, recordings) -
     return margin
 
 
-def walking_reference(tar, name: str, rows_25hz: int) -> np.ndarray | None:
-    """Per-sample 1 = inside an INDIP micro walking bout (mobgap's reference system), at 25 Hz;
-    None when the recording has no reference bouts."""
-    import scipy.io
-
-    cohort, pid, fname = name.split("/")
-    measure, test, trial = fname[:-len(".csv")].split("_")
-    member = f"mobgap-1.2.0/example_data/data/lab/{cohort}/{pid}/data.mat"
-    data = scipy.io.loadmat(io.BytesIO(tar.extractfile(member).read()), simplify_cells=True)
-    bouts = data["data"][measure][test][trial]["Standards"]["INDIP"]["MicroWB"]
-    bouts = [bouts] if isinstance(bouts, dict) else list(bouts)
-    if not bouts:
-        return None
-    walking = np.zeros(rows_25hz)
-    for bout in bouts:
-        walking[int(bout["Start"] * be.IMU_RATE_HZ):int(np.ceil(bout["End"] * be.IMU_RATE_HZ))] = 1
-    return walking
-
-
-def labelled_windows(sdist: Path, recordings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Windows >= 80 % inside walking bouts (1) or <= 20 % (0), with their participant."""
-    windows, labels, people = [], [], []
-    with tarfile.open(sdist, "r:gz") as tar:
-        for name, rows in recordings:
-            rec = be.resample_to_25hz(rows)
-            walking = walking_reference(tar, name, rec.shape[0])
-            if walking is None:
-                continue
-            for start in range(0, rec.shape[0] - be.IMU_LEN + 1, be.CALIBRATION_HOP):
-                share = walking[start:start + be.IMU_LEN].mean()
-                if 0.2 < share < 0.8:
-                    continue
-                windows.append(rec[start:start + be.IMU_LEN].T)
-                labels.append(int(share >= 0.8))
-                people.append(name.rsplit("/", 1)[0])
-    return np.array(windows, np.float32), np.array(labels), np.array(people)
-
-
-def balanced_accuracy(pred: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean([(pred[truth == k] == k).mean() for k in (0, 1)]))
-
-
-def ncm_predict(train_x, train_y, test_x, cosine: bool) -> np.ndarray:
-    """Nearest class mean: cosine for embeddings, Euclidean on standardized statistics."""
-    if not cosine:
-        mu, sd = train_x.mean(0), train_x.std(0) + 1e-9
-        train_x, test_x = (train_x - mu) / sd, (test_x - mu) / sd
-    means = np.stack([train_x[train_y == k].mean(0) for k in (0, 1)])
-    if cosine:
-        return np.argmax(test_x @ means.T, axis=1)
-    return np.argmin(((test_x[:, None] - means[None]) ** 2).sum(2), axis=1)
-
-
-def ridge_predict(train_x, train_y, test_x, cosine: bool) -> np.ndarray:
-    """Class-balanced ridge regression on +-1 targets (MiniRocket's usual linear probe)."""
-    if not cosine:
-        mu, sd = train_x.mean(0), train_x.std(0) + 1e-9
-        train_x, test_x = (train_x - mu) / sd, (test_x - mu) / sd
-    a = np.c_[train_x, np.ones(len(train_x))]
-    weight = np.where(train_y == 1, (train_y == 0).sum() / max(1, (train_y == 1).sum()), 1.0)
-    aw = a * weight[:, None]
-    w = np.linalg.solve(aw.T @ a + np.eye(a.shape[1]), aw.T @ (2.0 * train_y - 1.0))
-    return (np.c_[test_x, np.ones(len(test_x))] @ w > 0).astype(int)
-
-
-def leave_one_out(predict, features, labels, people, cosine: bool) -> float:
-    """Leave-one-participant-out mean of balanced accuracies."""
-    scores = []
-    for person in sorted(set(people)):
-        train, test = people != person, people == person
-        pred = predict(features[train], labels[train], features[test], cosine)
-        scores.append(balanced_accuracy(pred, labels[test]))
-    return float(np.mean(scores))
-
-
 def walking_probe(session, sources) -> None:
     """Information: do the IMU embeddings carry activity? Walking vs not walking on mobgap's
     reference bouts, 3 participants, leave one out. The biases saw these windows (unlabelled)."""
@@ -331,16 +264,17 @@ def walking_probe(session, sources) -> None:
     except ImportError:
         print("walking probe: scipy not installed, skipped")
         return
-    windows, labels, people = labelled_windows(sources.mobgap_sdist, sources.recordings)
+    windows, labels, people = walking.labelled_windows(sources.mobgap_sdist, sources.recordings)
     n = windows.shape[0]
-    video = np.zeros((n, be.FRAMES, 3, be.HEIGHT, be.WIDTH), np.float32)
+    video = np.zeros((n, FRAMES, 3, HEIGHT, WIDTH), np.float32)
     emb = run(session, video, windows, np.tile([[0, 1]], (n, 1)).astype(np.float32))
     stats = np.concatenate([windows.mean(2), windows.std(2)], axis=1)
     print(f"walking probe (information): {n} windows ({labels.mean():.0%} walking), "
           "leave-one-participant-out balanced accuracy")
-    for probe, predict in (("nearest class mean", ncm_predict), ("ridge", ridge_predict)):
-        ours = leave_one_out(predict, emb["imu_embedding"], labels, people, cosine=True)
-        base = leave_one_out(predict, stats, labels, people, cosine=False)
+    for probe, predict in (("nearest class mean", walking.ncm_predict),
+                           ("ridge", walking.ridge_predict)):
+        ours = walking.leave_one_out(predict, emb["imu_embedding"], labels, people, cosine=True)
+        base = walking.leave_one_out(predict, stats, labels, people, cosine=False)
         print(f"  {probe}: imu_embedding {ours:.3f}; baseline per-channel mean+std {base:.3f}")
 
 
@@ -365,57 +299,17 @@ def check_tract(checks: Checks, ort_out: dict[str, np.ndarray]) -> float | None:
 # 4. FLOPs
 
 
-def node_flops(node, shapes: dict[str, list[int]], consts: dict[str, np.ndarray]) -> tuple:
-    """(MACs, FLOPs) of one node: a multiply-add is 2 FLOPs; every other op 1 FLOP per element
-    it reads (reductions, pooling) or writes (elementwise)."""
-    out = int(np.prod(shapes[node.output[0]]))
-    if node.op_type == "Conv":
-        w = consts[node.input[1]]  # [out channels, in channels / group, kernel...]
-        macs = out * w.shape[1] * int(np.prod(w.shape[2:]))
-        return macs, 2 * macs + (out if len(node.input) > 2 else 0)
-    if node.op_type == "Gemm":
-        k = consts[node.input[1]].shape[1]
-        return out * k, 2 * out * k + out
-    if node.op_type in ("ReduceMean", "GlobalAveragePool"):
-        return 0, int(np.prod(shapes[node.input[0]]))
-    if node.op_type in ("Reshape", "Slice", "Concat", "Cast"):
-        return 0, 0
-    return 0, out
-
-
-def count_flops(model: onnx.ModelProto) -> dict[str, tuple[int, int]]:
-    """Per branch (node-name prefix) (MACs, FLOPs) for one window (N = 1)."""
-    fixed = onnx.ModelProto()
-    fixed.CopyFrom(model)
-    for tensor in list(fixed.graph.input) + list(fixed.graph.output):
-        for dim in tensor.type.tensor_type.shape.dim:
-            if dim.dim_param:
-                dim.dim_value = 1
-    inferred = onnx.shape_inference.infer_shapes(fixed, data_prop=True)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in list(inferred.graph.value_info) + list(inferred.graph.input)
-              + list(inferred.graph.output)}
-    consts = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
-    totals: dict[str, tuple[int, int]] = {}
-    for node in model.graph.node:
-        branch = node.name.split("/")[0]
-        macs, flops = node_flops(node, shapes, consts)
-        m, f = totals.get(branch, (0, 0))
-        totals[branch] = (m + macs, f + flops)
-    return totals
-
-
 def report_flops(model: onnx.ModelProto, state) -> dict:
     print("FLOPs per window (N = 1), counted from the graph")
-    totals = count_flops(model)
-    for branch, (macs, flops) in sorted(totals.items()):
-        print(f"  {branch:6s} {macs / 1e6:10.3f} M MACs  {flops / 1e6:10.3f} M FLOPs")
+    totals = flops.count_flops(model)
+    for branch, (macs, count) in sorted(totals.items()):
+        print(f"  {branch:6s} {macs / 1e6:10.3f} M MACs  {count / 1e6:10.3f} M FLOPs")
     single = {}
     for size in (112, 224):
-        macs, flops = count_flops(be.build_classifier(state, size))["video"]
-        single[size] = flops
+        macs, count = flops.count_flops(be.build_classifier(state, size))["video"]
+        single[size] = count
         print(f"  one frame of MobileNetV2 features at {size}x{size}: {macs / 1e6:.3f} M MACs, "
-              f"{flops / 1e6:.3f} M FLOPs")
+              f"{count / 1e6:.3f} M FLOPs")
     return {"branches": totals, "frame_flops": single}
 
 
@@ -441,10 +335,10 @@ def write_reference(out: dict[str, np.ndarray], sha: str, margin: float, tract_d
         })
     doc = {
         "model": "models/encoder.onnx", "model_sha256": sha, "name": meta["mmcl.name"],
-        "embedding_dim": int(meta["mmcl.embedding_dim"]), "video_dim": be.VIDEO_DIM,
-        "imu_dim": int(meta["mmcl.embedding_dim"]) - be.VIDEO_DIM,
-        "batch": 3, "video_shape": [3, be.FRAMES, 3, be.HEIGHT, be.WIDTH],
-        "imu_shape": [3, 6, be.IMU_LEN], "present": PRESENT.tolist(),
+        "embedding_dim": int(meta["mmcl.embedding_dim"]), "video_dim": VIDEO_DIM,
+        "imu_dim": int(meta["mmcl.embedding_dim"]) - VIDEO_DIM,
+        "batch": 3, "video_shape": [3, FRAMES, 3, HEIGHT, WIDTH],
+        "imu_shape": [3, 6, IMU_LEN], "present": PRESENT.tolist(),
         "video_formula": VIDEO_FORMULA, "imu_formula": IMU_FORMULA, "formula_rules": FORMULA_RULES,
         "produced_by": f"onnxruntime {ort.__version__} CPU, models/verify_encoder.py",
         "measured": {"tract_vs_onnxruntime_max_abs": tract_diff, "ppv_margin": margin},
@@ -469,8 +363,8 @@ def main(argv=None) -> int:
     check_contract(checks, model)
     session = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"])
     out = check_presence_cases(checks, session)
-    recordings = [be.resample_to_25hz(rows) for _n, rows in sources.recordings]
-    spec, _ = be.fit_imu_spec(recordings)
+    recordings = [mobgap.resample_to_25hz(rows) for _n, rows in sources.recordings]
+    spec, _ = mr.fit_imu_spec(recordings)
     margin = check_imu_reference(checks, session, spec, recordings)
     walking_probe(session, sources)
     tract_diff = check_tract(checks, out)
