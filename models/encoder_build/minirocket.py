@@ -110,10 +110,10 @@ def imu_channels(imu: np.ndarray, inv_scale: np.ndarray) -> np.ndarray:
     return np.concatenate([x, acc_norm, gyr_norm], axis=1)
 
 
-def conv_group(x8: np.ndarray, spec_masks: np.ndarray, j: int, pad: bool, ks: list[int]):
+def conv_group(x8: np.ndarray, masks: np.ndarray, j: int, pad: bool, ks: list[int]):
     """Reference of one ONNX Conv node: [M, 8, L] -> [M, len(ks), Lout], cross-correlation."""
     d = DILATIONS[j]
-    combined = np.einsum("kc,mcl->mkl", spec_masks[j, ks], x8)
+    combined = np.einsum("kc,mcl->mkl", masks[j, ks], x8)
     if pad:
         combined = np.pad(combined, ((0, 0), (0, 0), (4 * d, 4 * d)))
     out_len = combined.shape[2] - 8 * d
@@ -149,12 +149,12 @@ def sensor_scales(recordings: list[np.ndarray]) -> tuple[float, float]:
     return acc, gyr
 
 
-def level_thresholds(x8: np.ndarray, spec_inv_scale: np.ndarray) -> np.ndarray:
+def level_thresholds(x8: np.ndarray, inv_scale: np.ndarray) -> np.ndarray:
     """Thresholds of the length-1 'identity' PPV features: the value distribution per channel.
 
     Acc axes use a fixed grid over [-1, 1] g so gravity's direction reads the same on any device
     axis convention; gyro axes use symmetric +-quantiles of |gyro|; norms use plain quantiles."""
-    acc_grid = (np.arange(8) - 3.5) / 4.0 * spec_inv_scale[0]
+    acc_grid = (np.arange(8) - 3.5) / 4.0 * inv_scale[0]
     gyr_abs = np.abs(x8[:, 3:6]).ravel()
     gyr_q = np.quantile(gyr_abs, [0.2, 0.45, 0.7, 0.9])
     gyr_grid = np.concatenate([-gyr_q[::-1], gyr_q])
