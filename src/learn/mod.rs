@@ -1,7 +1,36 @@
 //! The continual learner: a head plus bounded memory, behind one trait used
 //! identically by the daemon and the benchmark.
 //!
-//! (skeleton: the `Learner` contract is pinned here; strategies are filled by the learner issue)
+//! `build(dim, &config)` makes an empty learner of one of `STRATEGIES`; `load(bytes)` reads back
+//! what `Learner::save` wrote. Every strategy works on the same frozen embeddings (normalized to
+//! unit length inside the learner) and keeps `memory_bytes() <= budget_bytes()` after every call.
+//!
+//! `memory_bytes` is exact in this sense: the sum, over every buffer of learned state the
+//! strategy keeps (head rows, class ids, exemplar codes, prototypes, Fisher/anchor, ridge
+//! statistics, projection bits), of `len x element size`. Fixed-size fields (the config, the
+//! RNG state, dimensions) and allocator slack are not counted.
+//!
+//! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
+//! shared checks), `head` (SGD softmax/cosine head), `buffer` (`ReplayBuffer`), `quant`
+//! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
+//! `projection` (the analytic head's SRHT), `linalg` (kernels), `rng`, `snapshot` (format).
+
+pub mod buffer;
+pub mod config;
+pub mod head;
+pub mod linalg;
+pub mod projection;
+pub mod prototypes;
+pub mod quant;
+pub mod rng;
+pub mod snapshot;
+pub mod strategies;
+
+pub use buffer::ReplayBuffer;
+pub use config::{default_budget, HeadKind, LearnerConfig};
+pub use prototypes::Prototypes;
+pub use quant::Quant;
+pub use strategies::analytic::Analytic;
 
 use crate::embedding::Embedding;
 
@@ -85,4 +114,36 @@ pub trait Learner: Send {
     /// Serializes the whole state for a snapshot (format owned by the strategy,
     /// versioned; `learn::load` reads it back).
     fn save(&self) -> Vec<u8>;
+}
+
+/// Every strategy `build` knows, lower bound first, upper bound last but one.
+pub const STRATEGIES: &[&str] = &["finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint"];
+
+/// Builds an empty learner for embeddings of dimension `dim`. Refuses an invalid config
+/// (`UnknownStrategy`, `BadParameter` naming the field), `dim == 0`, and a budget that cannot
+/// hold even one class (`BudgetTooSmall`).
+pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
+    config.validate()?;
+    if dim == 0 {
+        return Err(LearnError::BadParameter { name: "dim".into(), value: "0".into(), why: "must be > 0".into() });
+    }
+    strategies::build(dim, config)
+}
+
+/// Reads a learner back from `Learner::save`'s bytes (any format version this build knows).
+pub fn load(bytes: &[u8]) -> Result<Box<dyn Learner>, LearnError> {
+    let body = snapshot::open(bytes)?;
+    let mut r = snapshot::Reader::new(body);
+    let name = r.str("strategy")?;
+    r.set_strategy(&name);
+    let dim = r.usize("dimension")?;
+    let json = r.str("config")?;
+    let config: LearnerConfig = serde_json::from_str(&json).map_err(|e| r.error(format!("config: {e}")))?;
+    config.validate().map_err(|e| r.error(format!("config: {e}")))?;
+    if config.strategy != name || dim == 0 {
+        return Err(r.error(format!("header names {name:?} (dim {dim}) but the config names {:?}", config.strategy)));
+    }
+    let learner = strategies::read_body(&name, dim, &config, &mut r)?;
+    r.finish()?;
+    Ok(learner)
 }

@@ -1,0 +1,294 @@
+//! Dense kernels for the learner: dot/axpy, matrix products (via `matrixmultiply`, which picks
+//! AVX2/FMA kernels at run time), a blocked Cholesky factorization and triangular solves.
+//!
+//! Matrices are row-major slices described by a `Mat` view (rows, cols, row and column strides),
+//! so a transpose is a stride swap, not a copy. Every view is bounds-checked before the one
+//! `unsafe` call into `matrixmultiply`, which is the only unsafe code in the learner.
+
+/// A read-only strided view of a row-major buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Mat<'a, T> {
+    pub data: &'a [T],
+    pub rows: usize,
+    pub cols: usize,
+    pub row_stride: usize,
+    pub col_stride: usize,
+}
+
+impl<'a, T> Mat<'a, T> {
+    /// A dense row-major `rows x cols` matrix.
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Mat<'a, T> {
+        Mat { data, rows, cols, row_stride: cols, col_stride: 1 }
+    }
+
+    /// The transposed view (no copy).
+    pub fn t(self) -> Mat<'a, T> {
+        Mat { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
+    }
+
+    /// Columns `from..to` (every row).
+    pub fn cols(self, from: usize, to: usize) -> Mat<'a, T> {
+        assert!(from <= to && to <= self.cols, "column range {from}..{to} of {}", self.cols);
+        let data = if self.rows == 0 || from == to { &self.data[..0] } else { &self.data[from * self.col_stride..] };
+        Mat { data, cols: to - from, ..self }
+    }
+
+    /// Panics (a programming error, never input-driven) if the view reaches past its buffer.
+    fn check(&self) {
+        if self.rows > 0 && self.cols > 0 {
+            let last = (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
+            assert!(last < self.data.len(), "matrix view reaches {last} of {}", self.data.len());
+        }
+    }
+}
+
+fn check_product<T>(a: &Mat<T>, b: &Mat<T>, c_len: usize, c_stride: usize) {
+    a.check();
+    b.check();
+    assert_eq!(a.cols, b.rows, "inner dimensions");
+    assert!(c_stride >= b.cols, "output stride");
+    if a.rows > 0 && b.cols > 0 {
+        assert!((a.rows - 1) * c_stride + b.cols <= c_len, "output too small");
+    }
+}
+
+/// `c = alpha * a * b + beta * c` in f32, `c` row-major with row stride `c_stride`.
+pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], c_stride: usize) {
+    check_product(&a, &b, c.len(), c_stride);
+    if a.rows == 0 || b.cols == 0 {
+        return;
+    }
+    // SAFETY: `check_product` proved every index the kernel touches lies inside its slice,
+    // and `c` is a unique borrow that cannot alias `a` or `b`.
+    unsafe {
+        matrixmultiply::sgemm(
+            a.rows, a.cols, b.cols, alpha,
+            a.data.as_ptr(), a.row_stride as isize, a.col_stride as isize,
+            b.data.as_ptr(), b.row_stride as isize, b.col_stride as isize,
+            beta, c.as_mut_ptr(), c_stride as isize, 1,
+        );
+    }
+}
+
+/// `c = alpha * a * b + beta * c` in f64 (see `gemm_f32`).
+pub fn gemm_f64(alpha: f64, a: Mat<f64>, b: Mat<f64>, beta: f64, c: &mut [f64], c_stride: usize) {
+    check_product(&a, &b, c.len(), c_stride);
+    if a.rows == 0 || b.cols == 0 {
+        return;
+    }
+    // SAFETY: as in `gemm_f32`.
+    unsafe {
+        matrixmultiply::dgemm(
+            a.rows, a.cols, b.cols, alpha,
+            a.data.as_ptr(), a.row_stride as isize, a.col_stride as isize,
+            b.data.as_ptr(), b.row_stride as isize, b.col_stride as isize,
+            beta, c.as_mut_ptr(), c_stride as isize, 1,
+        );
+    }
+}
+
+/// Dot product with 8 independent accumulators so the compiler vectorizes it.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y += alpha * x`.
+pub fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+/// Euclidean norm, accumulated in f64.
+pub fn norm(x: &[f32]) -> f32 {
+    x.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>().sqrt() as f32
+}
+
+/// Writes `x / |x|` into `out`; a zero vector stays zero (it has no direction).
+pub fn normalize_into(x: &[f32], out: &mut [f32]) {
+    let n = norm(x);
+    let inv = if n > 0.0 { 1.0 / n } else { 0.0 };
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = v * inv;
+    }
+}
+
+/// Row-major upper-triangle packing of a symmetric `n x n` matrix: row `i` holds columns `i..n`.
+pub fn packed_len(n: usize) -> usize {
+    n * (n + 1) / 2
+}
+
+/// Offset of row `i` in the packed upper triangle.
+pub fn packed_row(n: usize, i: usize) -> usize {
+    i * n - i * i.saturating_sub(1) / 2
+}
+
+/// Expands a packed upper triangle into a full symmetric row-major matrix.
+pub fn unpack_symmetric(packed: &[f64], n: usize) -> Vec<f64> {
+    let mut full = vec![0.0; n * n];
+    for i in 0..n {
+        let row = &packed[packed_row(n, i)..packed_row(n, i) + n - i];
+        for (k, v) in row.iter().enumerate() {
+            full[i * n + i + k] = *v;
+            full[(i + k) * n + i] = *v;
+        }
+    }
+    full
+}
+
+const BLOCK: usize = 64;
+
+/// In-place Cholesky `a = L L^T` of a symmetric positive-definite row-major `n x n` matrix; on
+/// success the lower triangle holds `L` (the strict upper triangle is left as scratch).
+/// Right-looking and blocked: the trailing update, where the flops are, is one `gemm_f64` per block.
+/// `Err(i)` names the first pivot that was not positive.
+pub fn cholesky(a: &mut [f64], n: usize) -> Result<(), usize> {
+    assert_eq!(a.len(), n * n, "cholesky: matrix size");
+    let mut panel = Vec::new();
+    for k0 in (0..n).step_by(BLOCK) {
+        let k1 = (k0 + BLOCK).min(n);
+        factor_diagonal_block(a, n, k0, k1)?;
+        solve_panel(a, n, k0, k1);
+        if k1 < n {
+            let (rows, width) = (n - k1, k1 - k0);
+            panel.clear();
+            for i in k1..n {
+                panel.extend_from_slice(&a[i * n + k0..i * n + k1]);
+            }
+            let l21 = Mat::new(&panel, rows, width);
+            gemm_f64(-1.0, l21, l21.t(), 1.0, &mut a[k1 * n + k1..], n);
+        }
+    }
+    Ok(())
+}
+
+fn factor_diagonal_block(a: &mut [f64], n: usize, k0: usize, k1: usize) -> Result<(), usize> {
+    for j in k0..k1 {
+        let d = a[j * n + j] - dot_f64(&a[j * n + k0..j * n + j], &a[j * n + k0..j * n + j]);
+        if d <= 0.0 || !d.is_finite() {
+            return Err(j);
+        }
+        let ljj = d.sqrt();
+        a[j * n + j] = ljj;
+        for i in j + 1..k1 {
+            let s = dot_f64(&a[i * n + k0..i * n + j], &a[j * n + k0..j * n + j]);
+            a[i * n + j] = (a[i * n + j] - s) / ljj;
+        }
+    }
+    Ok(())
+}
+
+/// Rows below the diagonal block: `L21 = A21 L11^-T`, one row at a time.
+fn solve_panel(a: &mut [f64], n: usize, k0: usize, k1: usize) {
+    for i in k1..n {
+        for j in k0..k1 {
+            let (upper, lower) = a.split_at_mut(i * n);
+            let lj = &upper[j * n + k0..j * n + j];
+            let s = dot_f64(&lower[k0..j], lj);
+            lower[j] = (lower[j] - s) / upper[j * n + j];
+        }
+    }
+}
+
+fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// Solves `L L^T X = B` in place (`b` is `n x m` row-major) given the factor from `cholesky`.
+pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
+    assert_eq!(b.len(), n * m, "cholesky_solve: right-hand side size");
+    for i in 0..n {
+        let (done, rest) = b.split_at_mut(i * m);
+        let row = &mut rest[..m];
+        for j in 0..i {
+            let lij = l[i * n + j];
+            for (r, y) in row.iter_mut().zip(&done[j * m..j * m + m]) {
+                *r -= lij * y;
+            }
+        }
+        let inv = 1.0 / l[i * n + i];
+        row.iter_mut().for_each(|r| *r *= inv);
+    }
+    for i in (0..n).rev() {
+        let (head, tail) = b.split_at_mut((i + 1) * m);
+        let row = &mut head[i * m..];
+        for j in i + 1..n {
+            let lji = l[j * n + i];
+            let y = &tail[(j - i - 1) * m..(j - i) * m];
+            for (r, v) in row.iter_mut().zip(y) {
+                *r -= lji * v;
+            }
+        }
+        let inv = 1.0 / l[i * n + i];
+        row.iter_mut().for_each(|r| *r *= inv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spd(n: usize) -> Vec<f64> {
+        let x: Vec<f64> = (0..n * n).map(|i| ((i * 7919 % 101) as f64 / 50.0) - 1.0).collect();
+        let mut a = vec![0.0; n * n];
+        gemm_f64(1.0, Mat::new(&x, n, n), Mat::new(&x, n, n).t(), 0.0, &mut a, n);
+        (0..n).for_each(|i| a[i * n + i] += 1.0);
+        a
+    }
+
+    #[test]
+    fn cholesky_solve_inverts_spd_matrices_across_block_sizes() {
+        for n in [1, 5, 64, 65, 150] {
+            let a = spd(n);
+            let x: Vec<f64> = (0..n * 3).map(|i| (i % 13) as f64 - 6.0).collect();
+            let mut b = vec![0.0; n * 3];
+            gemm_f64(1.0, Mat::new(&a, n, n), Mat::new(&x, n, 3), 0.0, &mut b, 3);
+            let mut l = a.clone();
+            cholesky(&mut l, n).expect("spd");
+            cholesky_solve(&l, n, &mut b, 3);
+            let err = b.iter().zip(&x).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+            assert!(err < 1e-8, "n={n}: max error {err}");
+        }
+    }
+
+    #[test]
+    fn cholesky_reports_the_failing_pivot() {
+        let mut a = vec![1.0, 2.0, 2.0, 1.0];
+        assert_eq!(cholesky(&mut a, 2), Err(1));
+    }
+
+    #[test]
+    fn packed_round_trip_and_strided_products() {
+        let n = 4;
+        let packed: Vec<f64> = (0..packed_len(n)).map(|i| i as f64).collect();
+        let full = unpack_symmetric(&packed, n);
+        assert_eq!(full[1], 1.0);
+        assert_eq!(full[4], 1.0);
+        assert_eq!(full[n + 1], 4.0);
+        assert_eq!(packed_row(n, 3), 9);
+        let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3
+        let mut c = [0.0f32; 4];
+        gemm_f32(1.0, Mat::new(&a, 2, 3), Mat::new(&a, 2, 3).t(), 0.0, &mut c, 2);
+        assert_eq!(c, [14.0, 32.0, 32.0, 77.0]);
+        let mut d = [0.0f32; 2];
+        gemm_f32(1.0, Mat::new(&a, 2, 3).cols(1, 3), Mat::new(&[1.0, 1.0], 2, 1), 0.0, &mut d, 1);
+        assert_eq!(d, [5.0, 11.0]);
+        assert_eq!(dot(&[1.0; 19], &[2.0; 19]), 38.0);
+    }
+}
