@@ -41,6 +41,8 @@ pub struct LearnerConfig {
     pub momentum: f32,
     /// SGD mini-batch size.
     pub batch_size: usize,
+    /// Class-balanced loss weights in SGD (each class present weighs the same).
+    pub balanced: bool,
     /// Distillation temperature (lwf, proto when `proto_distill > 0`).
     pub temperature: f32,
     /// Weight of the distillation loss in lwf (Li & Hoiem 2016 use 1).
@@ -55,7 +57,8 @@ pub struct LearnerConfig {
     pub quant: Quant,
     /// proto: pseudo-features drawn per new embedding (spread evenly over the old classes).
     pub pseudo_ratio: f32,
-    /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q`.
+    /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q` (features have unit scale, so
+    /// 1000 is the prior weight of ~2000 windows; chosen on the synthetic benchmark).
     pub ridge: f64,
     /// analytic: random-feature size P (0 = the largest multiple of 64 whose statistics fit the
     /// budget for `planned_classes` classes).
@@ -79,9 +82,10 @@ impl Default for LearnerConfig {
             head: HeadKind::Cosine,
             scale: 16.0,
             epochs: 8,
-            lr: 0.1,
+            lr: 0.03,
             momentum: 0.9,
             batch_size: 64,
+            balanced: true,
             temperature: 2.0,
             lwf_lambda: 1.0,
             proto_distill: 0.0,
@@ -89,7 +93,7 @@ impl Default for LearnerConfig {
             ewc_decay: 1.0,
             quant: Quant::Int8,
             pseudo_ratio: 1.0,
-            ridge: 1.0,
+            ridge: 1000.0,
             projection: 0,
             planned_classes: 32,
         }

@@ -57,6 +57,20 @@ pub struct TrainSet {
     /// Old-head softmax (temperature `TrainOpts::temperature`) over the first `soft_k` rows.
     pub soft: Vec<f32>,
     pub soft_k: usize,
+    /// Loss weight per head row (empty = 1): `balance` makes every class weigh the same.
+    pub class_weight: Vec<f32>,
+}
+
+impl TrainSet {
+    /// Class-balanced loss weights `n / (K n_c)` over the K classes present, so a new class's
+    /// many windows do not drown the few exemplars and pseudo-features of old classes.
+    pub fn balance(&mut self, rows: usize) {
+        let mut counts = vec![0usize; rows];
+        self.y.iter().for_each(|y| counts[*y] += 1);
+        let present = counts.iter().filter(|c| **c > 0).count().max(1);
+        let n = self.y.len() as f32;
+        self.class_weight = counts.iter().map(|c| if *c > 0 { n / (present as f32 * *c as f32) } else { 0.0 }).collect();
+    }
 }
 
 /// SGD settings for one `train` call.
@@ -194,7 +208,8 @@ impl Head {
         self.logits_with(&wn, &xb, &mut g);
         for (row, &i) in g.chunks_exact_mut(c).zip(batch) {
             self.logit_gradient(row, set, i, opts);
-            row.iter_mut().for_each(|v| *v /= m as f32);
+            let weight = set.class_weight.get(set.y[i]).copied().unwrap_or(1.0) / m as f32;
+            row.iter_mut().for_each(|v| *v *= weight);
         }
         let mut gw = vec![0.0; c * d];
         let alpha = if self.kind == HeadKind::Cosine { self.scale } else { 1.0 };

@@ -58,6 +58,10 @@ pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], 
     if a.rows == 0 || b.cols == 0 {
         return;
     }
+    if a.cols == 0 {
+        (0..a.rows).for_each(|i| c[i * c_stride..i * c_stride + b.cols].iter_mut().for_each(|v| *v *= beta));
+        return;
+    }
     // SAFETY: `check_product` proved every index the kernel touches lies inside its slice,
     // and `c` is a unique borrow that cannot alias `a` or `b`.
     unsafe {
@@ -74,6 +78,10 @@ pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], 
 pub fn gemm_f64(alpha: f64, a: Mat<f64>, b: Mat<f64>, beta: f64, c: &mut [f64], c_stride: usize) {
     check_product(&a, &b, c.len(), c_stride);
     if a.rows == 0 || b.cols == 0 {
+        return;
+    }
+    if a.cols == 0 {
+        (0..a.rows).for_each(|i| c[i * c_stride..i * c_stride + b.cols].iter_mut().for_each(|v| *v *= beta));
         return;
     }
     // SAFETY: as in `gemm_f32`.
@@ -121,50 +129,59 @@ pub fn normalize_into(x: &[f32], out: &mut [f32]) {
     }
 }
 
-/// Row-major upper-triangle packing of a symmetric `n x n` matrix: row `i` holds columns `i..n`.
+/// Row-major lower-triangle packing of a symmetric `n x n` matrix: row `i` holds columns `0..=i`,
+/// so unpacking into a row-major matrix is one contiguous copy per row.
 pub fn packed_len(n: usize) -> usize {
     n * (n + 1) / 2
 }
 
-/// Offset of row `i` in the packed upper triangle.
-pub fn packed_row(n: usize, i: usize) -> usize {
-    i * n - i * i.saturating_sub(1) / 2
+/// Offset of row `i` in the packed lower triangle.
+pub fn packed_row(i: usize) -> usize {
+    i * (i + 1) / 2
 }
 
-/// Expands a packed upper triangle into a full symmetric row-major matrix.
-pub fn unpack_symmetric(packed: &[f64], n: usize) -> Vec<f64> {
+/// Copies a packed lower triangle into the lower triangle of a row-major `n x n` matrix (the
+/// strict upper triangle is zero: `cholesky` never reads it).
+pub fn unpack_lower(packed: &[f64], n: usize) -> Vec<f64> {
     let mut full = vec![0.0; n * n];
     for i in 0..n {
-        let row = &packed[packed_row(n, i)..packed_row(n, i) + n - i];
-        for (k, v) in row.iter().enumerate() {
-            full[i * n + i + k] = *v;
-            full[(i + k) * n + i] = *v;
-        }
+        full[i * n..i * n + i + 1].copy_from_slice(&packed[packed_row(i)..packed_row(i) + i + 1]);
     }
     full
 }
 
 const BLOCK: usize = 64;
 
-/// In-place Cholesky `a = L L^T` of a symmetric positive-definite row-major `n x n` matrix; on
-/// success the lower triangle holds `L` (the strict upper triangle is left as scratch).
-/// Right-looking and blocked: the trailing update, where the flops are, is one `gemm_f64` per block.
+/// In-place Cholesky `a = L L^T` of a symmetric positive-definite row-major `n x n` matrix of
+/// which only the lower triangle is read; on success the lower triangle holds `L`.
+/// Right-looking and blocked so that nearly all flops run in `gemm_f64`: the panel below each
+/// diagonal block is `A21 inv(L11)^T`, the trailing update touches only lower blocks.
 /// `Err(i)` names the first pivot that was not positive.
 pub fn cholesky(a: &mut [f64], n: usize) -> Result<(), usize> {
     assert_eq!(a.len(), n * n, "cholesky: matrix size");
-    let mut panel = Vec::new();
+    let (mut panel, mut solved) = (Vec::new(), Vec::new());
     for k0 in (0..n).step_by(BLOCK) {
         let k1 = (k0 + BLOCK).min(n);
         factor_diagonal_block(a, n, k0, k1)?;
-        solve_panel(a, n, k0, k1);
-        if k1 < n {
-            let (rows, width) = (n - k1, k1 - k0);
-            panel.clear();
-            for i in k1..n {
-                panel.extend_from_slice(&a[i * n + k0..i * n + k1]);
-            }
-            let l21 = Mat::new(&panel, rows, width);
-            gemm_f64(-1.0, l21, l21.t(), 1.0, &mut a[k1 * n + k1..], n);
+        if k1 == n {
+            break;
+        }
+        let (rows, b) = (n - k1, k1 - k0);
+        let inv = lower_inverse(a, n, k0, k1);
+        panel.clear();
+        (k1..n).for_each(|i| panel.extend_from_slice(&a[i * n + k0..i * n + k1]));
+        solved.clear();
+        solved.resize(rows * b, 0.0);
+        gemm_f64(1.0, Mat::new(&panel, rows, b), Mat::new(&inv, b, b).t(), 0.0, &mut solved, b);
+        for (r, i) in (k1..n).enumerate() {
+            a[i * n + k0..i * n + k1].copy_from_slice(&solved[r * b..(r + 1) * b]);
+        }
+        let l21 = Mat::new(&solved, rows, b);
+        for r0 in (0..rows).step_by(BLOCK) {
+            let r1 = (r0 + BLOCK).min(rows);
+            let lhs = Mat { data: &solved[r0 * b..], rows: r1 - r0, ..l21 };
+            let rhs = Mat { rows: r1, ..l21 }.t();
+            gemm_f64(-1.0, lhs, rhs, 1.0, &mut a[(k1 + r0) * n + k1..], n);
         }
     }
     Ok(())
@@ -186,16 +203,20 @@ fn factor_diagonal_block(a: &mut [f64], n: usize, k0: usize, k1: usize) -> Resul
     Ok(())
 }
 
-/// Rows below the diagonal block: `L21 = A21 L11^-T`, one row at a time.
-fn solve_panel(a: &mut [f64], n: usize, k0: usize, k1: usize) {
-    for i in k1..n {
-        for j in k0..k1 {
-            let (upper, lower) = a.split_at_mut(i * n);
-            let lj = &upper[j * n + k0..j * n + j];
-            let s = dot_f64(&lower[k0..j], lj);
-            lower[j] = (lower[j] - s) / upper[j * n + j];
+/// The inverse of the diagonal block `L[k0..k1, k0..k1]` (lower triangular, `b x b`), by
+/// forward substitution on the identity. Its condition number is the square root of the block's.
+fn lower_inverse(a: &[f64], n: usize, k0: usize, k1: usize) -> Vec<f64> {
+    let b = k1 - k0;
+    let mut inv = vec![0.0; b * b];
+    for c in 0..b {
+        for r in c..b {
+            let row = &a[(k0 + r) * n + k0..];
+            let s: f64 = (c..r).map(|k| row[k] * inv[k * b + c]).sum();
+            let e = if r == c { 1.0 } else { 0.0 };
+            inv[r * b + c] = (e - s) / row[r];
         }
     }
+    inv
 }
 
 fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
@@ -211,32 +232,43 @@ fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Solves `L L^T X = B` in place (`b` is `n x m` row-major) given the factor from `cholesky`.
+/// Blocked like the factorization: off-diagonal blocks are one `gemm_f64` each.
 pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
     assert_eq!(b.len(), n * m, "cholesky_solve: right-hand side size");
-    for i in 0..n {
-        let (done, rest) = b.split_at_mut(i * m);
-        let row = &mut rest[..m];
-        for j in 0..i {
-            let lij = l[i * n + j];
-            for (r, y) in row.iter_mut().zip(&done[j * m..j * m + m]) {
-                *r -= lij * y;
+    let lm = Mat::new(l, n, n);
+    for k0 in (0..n).step_by(BLOCK) {
+        let k1 = (k0 + BLOCK).min(n);
+        let (done, rest) = b.split_at_mut(k0 * m);
+        let lhs = Mat { data: &l[k0 * n..], rows: k1 - k0, ..lm }.cols(0, k0);
+        gemm_f64(-1.0, lhs, Mat::new(done, k0, m), 1.0, rest, m);
+        for i in k0..k1 {
+            let (before, row) = rest.split_at_mut((i - k0) * m);
+            for j in k0..i {
+                let lij = l[i * n + j];
+                row[..m].iter_mut().zip(&before[(j - k0) * m..(j - k0 + 1) * m]).for_each(|(r, y)| *r -= lij * y);
             }
+            let inv = 1.0 / l[i * n + i];
+            row[..m].iter_mut().for_each(|r| *r *= inv);
         }
-        let inv = 1.0 / l[i * n + i];
-        row.iter_mut().for_each(|r| *r *= inv);
     }
-    for i in (0..n).rev() {
-        let (head, tail) = b.split_at_mut((i + 1) * m);
-        let row = &mut head[i * m..];
-        for j in i + 1..n {
-            let lji = l[j * n + i];
-            let y = &tail[(j - i - 1) * m..(j - i) * m];
-            for (r, v) in row.iter_mut().zip(y) {
-                *r -= lji * v;
+    let mut k1 = n;
+    while k1 > 0 {
+        let k0 = (k1 - 1) / BLOCK * BLOCK;
+        let (head, tail) = b.split_at_mut(k1 * m);
+        // L^T[k0..k1, k1..n] = (L[k1..n, k0..k1])^T
+        let lt = Mat { data: &l[k1 * n..], rows: n - k1, ..lm }.cols(k0, k1).t();
+        gemm_f64(-1.0, lt, Mat::new(tail, n - k1, m), 1.0, &mut head[k0 * m..], m);
+        for i in (k0..k1).rev() {
+            let (upto, after) = head.split_at_mut((i + 1) * m);
+            let row = &mut upto[i * m..];
+            for j in i + 1..k1 {
+                let lji = l[j * n + i];
+                row.iter_mut().zip(&after[(j - i - 1) * m..(j - i) * m]).for_each(|(r, v)| *r -= lji * v);
             }
+            let inv = 1.0 / l[i * n + i];
+            row.iter_mut().for_each(|r| *r *= inv);
         }
-        let inv = 1.0 / l[i * n + i];
-        row.iter_mut().for_each(|r| *r *= inv);
+        k1 = k0;
     }
 }
 
@@ -254,7 +286,7 @@ mod tests {
 
     #[test]
     fn cholesky_solve_inverts_spd_matrices_across_block_sizes() {
-        for n in [1, 5, 64, 65, 150] {
+        for n in [1, 5, 64, 65, 150, 200] {
             let a = spd(n);
             let x: Vec<f64> = (0..n * 3).map(|i| (i % 13) as f64 - 6.0).collect();
             let mut b = vec![0.0; n * 3];
@@ -277,11 +309,11 @@ mod tests {
     fn packed_round_trip_and_strided_products() {
         let n = 4;
         let packed: Vec<f64> = (0..packed_len(n)).map(|i| i as f64).collect();
-        let full = unpack_symmetric(&packed, n);
-        assert_eq!(full[1], 1.0);
-        assert_eq!(full[4], 1.0);
-        assert_eq!(full[n + 1], 4.0);
-        assert_eq!(packed_row(n, 3), 9);
+        let full = unpack_lower(&packed, n);
+        assert_eq!(&full[..4], &[0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(&full[4..8], &[1.0, 2.0, 0.0, 0.0]);
+        assert_eq!(&full[12..], &[6.0, 7.0, 8.0, 9.0]);
+        assert_eq!(packed_row(3), 6);
         let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3
         let mut c = [0.0f32; 4];
         gemm_f32(1.0, Mat::new(&a, 2, 3), Mat::new(&a, 2, 3).t(), 0.0, &mut c, 2);

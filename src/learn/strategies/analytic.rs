@@ -6,7 +6,7 @@
 //! `Q`. Forgetting a class drops its `Q` and `W` columns; its samples stay in `G` as rows whose
 //! target is "none of the known classes", i.e. still exactly a batch ridge solution.
 //!
-//! Memory (exact, all counted): `G` as a packed upper triangle in f64 (P(P+1)/2 x 8 B: f64
+//! Memory (exact, all counted): `G` as a packed lower triangle in f64 (P(P+1)/2 x 8 B: f64
 //! because `G`'s condition number grows with the data and f32 would cost ~1e-2 relative error),
 //! `Q` (C x P f64), `W` (C x P f32), class ids, and the projection's sign bits and row indices.
 //! With `projection = 0`, P is the largest multiple of 64 that fits the budget for
@@ -16,7 +16,7 @@
 use super::{Batch, Strategy};
 use crate::embedding::Embedding;
 use crate::learn::config::LearnerConfig;
-use crate::learn::linalg::{cholesky, cholesky_solve, dot, gemm_f64, normalize_into, packed_len, packed_row, unpack_symmetric, Mat};
+use crate::learn::linalg::{cholesky, cholesky_solve, dot, gemm_f64, normalize_into, packed_len, packed_row, unpack_lower, Mat};
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -36,7 +36,7 @@ pub struct Analytic {
     config: LearnerConfig,
     proj: Srht,
     classes: Vec<ClassId>,
-    /// `G`, packed upper triangle, P x P.
+    /// `G`, packed lower triangle, P x P.
     gram: Vec<f64>,
     /// `Q^T`, one row of P per class.
     q: Vec<f64>,
@@ -99,6 +99,17 @@ impl Analytic {
         Ok(a)
     }
 
+    /// Makes `class` known (a zero column of `Q` and `W`) if it is not; `learn` does this for
+    /// new labels, the benchmark calls it to time the steps of a learn separately.
+    pub fn add_class(&mut self, class: ClassId) {
+        if !self.classes.contains(&class) {
+            let p = self.projection_size();
+            self.classes.push(class);
+            self.q.resize(self.q.len() + p, 0.0);
+            self.head.resize(self.head.len() + p, 0.0);
+        }
+    }
+
     /// The random-feature size P.
     pub fn projection_size(&self) -> usize {
         self.proj.size()
@@ -126,22 +137,21 @@ impl Analytic {
         out
     }
 
-    /// `G += H^T H` (upper triangle, one f64 gemm per 64-row block) and `Q[c] += h` per row.
+    /// `G += H^T H` (lower triangle: one f64 gemm per 64-row block) and `Q[c] += h` per row.
     /// Labels must already be known classes.
     pub fn accumulate(&mut self, h: &[f32], labels: &[ClassId]) {
         let p = self.projection_size();
-        let m = labels.len();
         let hd: Vec<f64> = h.iter().map(|v| f64::from(*v)).collect();
-        let hm = Mat::new(&hd, m, p);
+        let hm = Mat::new(&hd, labels.len(), p);
         let mut block = Vec::new();
-        for i0 in (0..p).step_by(64) {
-            let (i1, width) = ((i0 + 64).min(p), p - i0);
+        for j0 in (0..p).step_by(64) {
+            let j1 = (j0 + 64).min(p);
             block.clear();
-            block.resize((i1 - i0) * width, 0.0);
-            gemm_f64(1.0, hm.cols(i0, i1).t(), hm.cols(i0, p), 0.0, &mut block, width);
-            for i in i0..i1 {
-                let src = &block[(i - i0) * width + (i - i0)..(i - i0 + 1) * width];
-                let dst = &mut self.gram[packed_row(p, i)..packed_row(p, i) + p - i];
+            block.resize((j1 - j0) * j1, 0.0);
+            gemm_f64(1.0, hm.cols(j0, j1).t(), hm.cols(0, j1), 0.0, &mut block, j1);
+            for j in j0..j1 {
+                let src = &block[(j - j0) * j1..(j - j0) * j1 + j + 1];
+                let dst = &mut self.gram[packed_row(j)..packed_row(j) + j + 1];
                 dst.iter_mut().zip(src).for_each(|(g, v)| *g += v);
             }
         }
@@ -160,9 +170,8 @@ impl Analytic {
         for (k, row) in self.q.chunks_exact(p).enumerate() {
             row.iter().enumerate().for_each(|(i, v)| b[i * c + k] = *v);
         }
-        let base = unpack_symmetric(&self.gram, p);
         for attempt in 0..7 {
-            let mut a = base.clone();
+            let mut a = unpack_lower(&self.gram, p);
             let lambda = self.config.ridge * 10f64.powi(attempt);
             (0..p).for_each(|i| a[i * p + i] += lambda);
             if cholesky(&mut a, p).is_ok() {
@@ -208,12 +217,7 @@ impl Strategy for Analytic {
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
-        let p = self.projection_size();
-        for class in &batch.new_classes {
-            self.classes.push(*class);
-            self.q.resize(self.q.len() + p, 0.0);
-            self.head.resize(self.head.len() + p, 0.0);
-        }
+        batch.new_classes.iter().for_each(|c| self.add_class(*c));
         let h = self.project(batch.embeddings);
         self.accumulate(&h, batch.labels);
         self.solve();

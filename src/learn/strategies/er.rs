@@ -72,9 +72,8 @@ impl Strategy for Er {
         let xn = batch.normalized(dim);
         self.core.imprint(batch, &xn);
         let (x, y) = with_replay(batch, &xn, &self.buffer, dim);
-        let set = self.core.train_set(x, &y);
-        let opts = self.core.opts(0.0);
-        self.core.head.train(&set, &opts, None, &mut self.core.rng);
+        let mut set = self.core.train_set(x, &y);
+        self.core.train(&mut set, 0.0, None);
         let free = self.core.config.budget_bytes - self.fixed_bytes(self.core.head.classes().len());
         let capacity = free / self.buffer.exemplar_bytes();
         self.buffer.insert(capacity, &offers(batch), Selection::Reservoir, &mut self.core.rng)

@@ -59,10 +59,9 @@ impl Strategy for Ewc {
             self.fisher.push_zero_row(dim);
             self.anchor.push_zero_row(dim);
         }
-        let set = self.core.train_set(xn, batch.labels);
-        let opts = self.core.opts(0.0);
+        let mut set = self.core.train_set(xn, batch.labels);
         let penalty = Penalty { lambda: self.core.config.ewc_lambda, fisher: &self.fisher, anchor: &self.anchor };
-        self.core.head.train(&set, &opts, Some(penalty), &mut self.core.rng);
+        self.core.train(&mut set, 0.0, Some(penalty));
         let fresh = self.core.head.fisher(&set);
         let decay = self.core.config.ewc_decay;
         for (f, n) in self.fisher.w.iter_mut().chain(self.fisher.b.iter_mut()).zip(fresh.w.iter().chain(&fresh.b)) {

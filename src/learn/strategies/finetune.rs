@@ -45,9 +45,8 @@ impl Strategy for Finetune {
     fn learn_batch(&mut self, batch: &Batch) -> usize {
         let xn = batch.normalized(self.core.dim);
         self.core.imprint(batch, &xn);
-        let set = self.core.train_set(xn, batch.labels);
-        let opts = self.core.opts(0.0);
-        self.core.head.train(&set, &opts, None, &mut self.core.rng);
+        let mut set = self.core.train_set(xn, batch.labels);
+        self.core.train(&mut set, 0.0, None);
         0
     }
 

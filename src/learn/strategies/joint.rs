@@ -65,9 +65,8 @@ impl Strategy for Joint {
             let rows: Vec<usize> = (0..self.labels.len()).filter(|i| self.labels[*i] == class).collect();
             self.core.head.add_class(class, &class_mean(&self.data, dim, &rows), &mut self.core.rng);
         }
-        let set = self.core.train_set(self.data.clone(), &self.labels);
-        let opts = self.core.opts(0.0);
-        self.core.head.train(&set, &opts, None, &mut self.core.rng);
+        let mut set = self.core.train_set(self.data.clone(), &self.labels);
+        self.core.train(&mut set, 0.0, None);
         0
     }
 

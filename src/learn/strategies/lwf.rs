@@ -51,8 +51,7 @@ impl Strategy for Lwf {
         self.core.imprint(batch, &set.x);
         // Labels of new classes were mapped before their rows existed: map again.
         set.y = batch.labels.iter().map(|l| self.core.head.index(*l).unwrap_or(0)).collect();
-        let opts = self.core.opts(self.core.config.lwf_lambda);
-        self.core.head.train(&set, &opts, None, &mut self.core.rng);
+        self.core.train(&mut set, self.core.config.lwf_lambda, None);
         0
     }
 

@@ -18,7 +18,7 @@ pub mod ncm;
 pub mod proto;
 
 use super::config::LearnerConfig;
-use super::head::{softmax, Head, TrainOpts, TrainSet};
+use super::head::{softmax, Head, Penalty, TrainOpts, TrainSet};
 use super::linalg::normalize_into;
 use super::rng::Rng;
 use super::snapshot::{seal, Reader, Writer};
@@ -204,6 +204,15 @@ impl HeadCore {
     pub fn train_set(&self, xn: Vec<f32>, labels: &[ClassId]) -> TrainSet {
         let y = labels.iter().map(|l| self.head.index(*l).unwrap_or(0)).collect();
         TrainSet { x: xn, y, ..TrainSet::default() }
+    }
+
+    /// Trains the head on `set` (labels already mapped to rows), class-balanced if configured.
+    pub fn train(&mut self, set: &mut TrainSet, distill: f32, penalty: Option<Penalty>) {
+        if self.config.balanced {
+            set.balance(self.head.classes().len());
+        }
+        let opts = self.opts(distill);
+        self.head.train(set, &opts, penalty, &mut self.rng);
     }
 
     /// The current head's softmax at the distillation temperature on `xn` (before new rows).

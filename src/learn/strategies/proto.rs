@@ -110,8 +110,7 @@ impl Strategy for Proto {
         }
         self.core.imprint(batch, &xn);
         set.y = y.iter().map(|l| self.core.head.index(*l).unwrap_or(0)).collect();
-        let opts = self.core.opts(distill);
-        self.core.head.train(&set, &opts, None, &mut self.core.rng);
+        self.core.train(&mut set, distill, None);
         let free = self.core.config.budget_bytes - self.fixed_bytes(self.core.head.classes().len());
         let capacity = free / self.buffer.exemplar_bytes();
         let mut offers = offers(batch);
