@@ -183,7 +183,7 @@ impl Analytic {
     }
 
     /// Bytes held with `classes` classes and the flops of one learn of `windows` embeddings:
-    /// projection `windows (N log2 N + D)`, accumulation `windows (P^2 + P)` (upper half of
+    /// projection `windows (N log2 N + D)`, accumulation `windows (P^2 + P)` (lower half of
     /// `H^T H` plus `Q`), solve `P^3/3 + 2 P^2 C` (Cholesky, two triangular solves).
     pub fn cost(&self, windows: usize, classes: usize) -> Cost {
         let (n, p, c, w) = (self.proj.padded() as u64, self.projection_size() as u64, classes as u64, windows as u64);
