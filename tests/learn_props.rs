@@ -4,12 +4,21 @@
 
 use mmcl::embedding::Embedding;
 use mmcl::learn::rng::Rng;
-use mmcl::learn::{build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, STRATEGIES};
+use mmcl::learn::{
+    build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, STRATEGIES,
+};
 use proptest::prelude::*;
 
 /// Small, quick configs: few epochs, few planned classes (analytic sizes P from them).
 fn config(strategy: &str, budget: usize, seed: u64) -> LearnerConfig {
-    LearnerConfig { strategy: strategy.into(), budget_bytes: budget, seed, epochs: 2, planned_classes: 3, ..LearnerConfig::default() }
+    LearnerConfig {
+        strategy: strategy.into(),
+        budget_bytes: budget,
+        seed,
+        epochs: 2,
+        planned_classes: 3,
+        ..LearnerConfig::default()
+    }
 }
 
 fn embedding(rng: &mut Rng, dim: usize, class: u32) -> Embedding {
@@ -24,7 +33,11 @@ fn batch(rng: &mut Rng, dim: usize, labels: &[u32]) -> Vec<Embedding> {
 /// One call in a random sequence: learn `size` windows of classes from `first..first+spread`, or forget.
 #[derive(Debug, Clone)]
 enum Op {
-    Learn { first: u32, spread: u32, size: usize },
+    Learn {
+        first: u32,
+        spread: u32,
+        size: usize,
+    },
     Forget(u32),
 }
 
@@ -170,7 +183,9 @@ fn ridge_solve(h: &[Vec<f64>], labels: &[u32], classes: &[u32], ridge: f64) -> V
     }
     (0..p).for_each(|i| a[i][i] += ridge);
     for col in 0..p {
-        let pivot = (col..p).max_by(|x, y| a[*x][col].abs().total_cmp(&a[*y][col].abs())).unwrap_or(col);
+        let pivot = (col..p)
+            .max_by(|x, y| a[*x][col].abs().total_cmp(&a[*y][col].abs()))
+            .unwrap_or(col);
         a.swap(col, pivot);
         let d = a[col][col];
         a[col].iter_mut().for_each(|v| *v /= d);
@@ -178,7 +193,9 @@ fn ridge_solve(h: &[Vec<f64>], labels: &[u32], classes: &[u32], ridge: f64) -> V
             if r != col {
                 let f = a[r][col];
                 let pivot_row = a[col].clone();
-                a[r].iter_mut().zip(&pivot_row).for_each(|(v, q)| *v -= f * q);
+                a[r].iter_mut()
+                    .zip(&pivot_row)
+                    .for_each(|(v, q)| *v -= f * q);
             }
         }
     }

@@ -54,7 +54,11 @@ pub struct ReplayBuffer {
 
 impl ReplayBuffer {
     pub fn new(dim: usize, quant: Quant) -> ReplayBuffer {
-        ReplayBuffer { dim, quant, slots: Vec::new() }
+        ReplayBuffer {
+            dim,
+            quant,
+            slots: Vec::new(),
+        }
     }
 
     /// Bytes of one stored exemplar.
@@ -64,7 +68,10 @@ impl ReplayBuffer {
 
     /// Exact bytes held: per-class bookkeeping plus encoded exemplars.
     pub fn memory_bytes(&self) -> usize {
-        self.slots.iter().map(|s| CLASS_OVERHEAD + s.codes.len()).sum()
+        self.slots
+            .iter()
+            .map(|s| CLASS_OVERHEAD + s.codes.len())
+            .sum()
     }
 
     /// Exemplars held in total.
@@ -78,7 +85,8 @@ impl ReplayBuffer {
 
     /// Exemplars held for `class`.
     pub fn class_len(&self, class: ClassId) -> usize {
-        self.slot(class).map_or(0, |s| s.codes.len() / self.exemplar_bytes())
+        self.slot(class)
+            .map_or(0, |s| s.codes.len() / self.exemplar_bytes())
     }
 
     fn slot(&self, class: ClassId) -> Option<&Slot> {
@@ -109,16 +117,32 @@ impl ReplayBuffer {
 
     /// Adds the offered embeddings, then fits everything into `capacity` exemplars (class-balanced).
     /// Returns how many previously stored exemplars were evicted.
-    pub fn insert(&mut self, capacity: usize, offers: &[Offer], selection: Selection, rng: &mut Rng) -> usize {
+    pub fn insert(
+        &mut self,
+        capacity: usize,
+        offers: &[Offer],
+        selection: Selection,
+        rng: &mut Rng,
+    ) -> usize {
         for o in offers {
             if self.slot(o.class).is_none() {
-                self.slots.push(Slot { class: o.class, seen: 0, codes: Vec::new() });
+                self.slots.push(Slot {
+                    class: o.class,
+                    seen: 0,
+                    codes: Vec::new(),
+                });
             }
         }
         let avail: Vec<usize> = self
             .slots
             .iter()
-            .map(|s| s.codes.len() / self.exemplar_bytes() + offers.iter().find(|o| o.class == s.class).map_or(0, |o| o.rows.len()))
+            .map(|s| {
+                s.codes.len() / self.exemplar_bytes()
+                    + offers
+                        .iter()
+                        .find(|o| o.class == s.class)
+                        .map_or(0, |o| o.rows.len())
+            })
             .collect();
         let targets = water_fill(capacity, &avail);
         let mut evicted = 0;
@@ -206,7 +230,11 @@ impl ReplayBuffer {
             let (class, seen) = (r.u32("buffer class")?, r.u64("buffer seen")?);
             let codes = r.bytes("buffer exemplars")?.to_vec();
             if codes.len() % quant.bytes(dim) != 0 {
-                return Err(r.error(format!("class {class}: {} exemplar bytes, not a multiple of {}", codes.len(), quant.bytes(dim))));
+                return Err(r.error(format!(
+                    "class {class}: {} exemplar bytes, not a multiple of {}",
+                    codes.len(),
+                    quant.bytes(dim)
+                )));
             }
             slots.push(Slot { class, seen, codes });
         }
@@ -249,7 +277,9 @@ pub fn herding_order(cand: &[f32], dim: usize, target: Option<&[f32]>, take: usi
     let x = Mat::new(cand, n, dim);
     let mean: Vec<f32> = match target {
         Some(t) => t.to_vec(),
-        None => (0..dim).map(|d| (0..n).map(|i| cand[i * dim + d]).sum::<f32>() / n.max(1) as f32).collect(),
+        None => (0..dim)
+            .map(|d| (0..n).map(|i| cand[i * dim + d]).sum::<f32>() / n.max(1) as f32)
+            .collect(),
     };
     let mut gram = vec![0.0f32; n * n];
     gemm_f32(1.0, x, x.t(), 0.0, &mut gram, n);
@@ -263,11 +293,19 @@ pub fn herding_order(cand: &[f32], dim: usize, target: Option<&[f32]>, take: usi
         let best = (0..n)
             .filter(|i| !taken[*i])
             .map(|i| (i, gram[i * n + i] - 2.0 * (k1 * mu_dot[i] - s[i])))
-            .fold(None, |b: Option<(usize, f32)>, c| if b.is_none_or(|b| c.1 < b.1) { Some(c) } else { b });
+            .fold(None, |b: Option<(usize, f32)>, c| {
+                if b.is_none_or(|b| c.1 < b.1) {
+                    Some(c)
+                } else {
+                    b
+                }
+            });
         let Some((j, _)) = best else { break };
         taken[j] = true;
         order.push(j);
-        s.iter_mut().zip(&gram[j * n..(j + 1) * n]).for_each(|(si, g)| *si += g);
+        s.iter_mut()
+            .zip(&gram[j * n..(j + 1) * n])
+            .for_each(|(si, g)| *si += g);
     }
     order
 }
@@ -298,10 +336,31 @@ mod tests {
         let refs: Vec<&[f32]> = rows.iter().map(|r| r.as_slice()).collect();
         let mut b = ReplayBuffer::new(2, Quant::F16);
         let mut rng = Rng::new(0);
-        b.insert(8, &[Offer { class: 0, rows: refs.clone(), target: None }], Selection::Reservoir, &mut rng);
+        b.insert(
+            8,
+            &[Offer {
+                class: 0,
+                rows: refs.clone(),
+                target: None,
+            }],
+            Selection::Reservoir,
+            &mut rng,
+        );
         assert_eq!(b.class_len(0), 8);
-        let evicted = b.insert(8, &[Offer { class: 1, rows: refs[..2].to_vec(), target: None }], Selection::Herding, &mut rng);
+        let evicted = b.insert(
+            8,
+            &[Offer {
+                class: 1,
+                rows: refs[..2].to_vec(),
+                target: None,
+            }],
+            Selection::Herding,
+            &mut rng,
+        );
         assert_eq!((b.class_len(0), b.class_len(1), evicted), (6, 2, 2));
-        assert_eq!(b.memory_bytes(), 2 * CLASS_OVERHEAD + 8 * b.exemplar_bytes());
+        assert_eq!(
+            b.memory_bytes(),
+            2 * CLASS_OVERHEAD + 8 * b.exemplar_bytes()
+        );
     }
 }

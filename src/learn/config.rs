@@ -103,13 +103,20 @@ impl Default for LearnerConfig {
 impl LearnerConfig {
     /// The defaults for `strategy` with the benchmark budget for `dim`.
     pub fn for_strategy(strategy: &str, dim: usize) -> LearnerConfig {
-        LearnerConfig { strategy: strategy.into(), budget_bytes: default_budget(dim), ..LearnerConfig::default() }
+        LearnerConfig {
+            strategy: strategy.into(),
+            budget_bytes: default_budget(dim),
+            ..LearnerConfig::default()
+        }
     }
 
     /// Refuses an unknown strategy or any out-of-range parameter, naming it.
     pub fn validate(&self) -> Result<(), LearnError> {
         if !STRATEGIES.contains(&self.strategy.as_str()) {
-            return Err(LearnError::UnknownStrategy { name: self.strategy.clone(), known: STRATEGIES.join(", ") });
+            return Err(LearnError::UnknownStrategy {
+                name: self.strategy.clone(),
+                known: STRATEGIES.join(", "),
+            });
         }
         positive_int("budget_bytes", self.budget_bytes)?;
         positive_int("epochs", self.epochs)?;
@@ -132,7 +139,11 @@ impl LearnerConfig {
 }
 
 fn bad(name: &str, value: impl ToString, why: &str) -> LearnError {
-    LearnError::BadParameter { name: name.into(), value: value.to_string(), why: why.into() }
+    LearnError::BadParameter {
+        name: name.into(),
+        value: value.to_string(),
+        why: why.into(),
+    }
 }
 
 fn positive_int(name: &str, value: usize) -> Result<(), LearnError> {
@@ -163,22 +174,40 @@ mod tests {
     #[test]
     fn defaults_validate_and_bad_values_are_named() {
         for s in STRATEGIES {
-            LearnerConfig::for_strategy(s, 16).validate().expect("defaults are valid");
+            LearnerConfig::for_strategy(s, 16)
+                .validate()
+                .expect("defaults are valid");
         }
-        let zero = LearnerConfig { budget_bytes: 0, ..LearnerConfig::default() };
-        assert!(matches!(zero.validate(), Err(LearnError::BadParameter { name, .. }) if name == "budget_bytes"));
-        let nan = LearnerConfig { lr: f32::NAN, ..LearnerConfig::default() };
+        let zero = LearnerConfig {
+            budget_bytes: 0,
+            ..LearnerConfig::default()
+        };
+        assert!(
+            matches!(zero.validate(), Err(LearnError::BadParameter { name, .. }) if name == "budget_bytes")
+        );
+        let nan = LearnerConfig {
+            lr: f32::NAN,
+            ..LearnerConfig::default()
+        };
         assert!(nan.validate().unwrap_err().to_string().contains("lr"));
-        let unknown = LearnerConfig { strategy: "magic".into(), ..LearnerConfig::default() };
-        assert!(matches!(unknown.validate(), Err(LearnError::UnknownStrategy { .. })));
+        let unknown = LearnerConfig {
+            strategy: "magic".into(),
+            ..LearnerConfig::default()
+        };
+        assert!(matches!(
+            unknown.validate(),
+            Err(LearnError::UnknownStrategy { .. })
+        ));
     }
 
     #[test]
     fn json_round_trip_fills_missing_fields_with_defaults() {
-        let c: LearnerConfig = serde_json::from_str(r#"{"strategy":"ncm","budget_bytes":10}"#).unwrap();
+        let c: LearnerConfig =
+            serde_json::from_str(r#"{"strategy":"ncm","budget_bytes":10}"#).unwrap();
         assert_eq!(c.strategy, "ncm");
         assert_eq!(c.epochs, LearnerConfig::default().epochs);
-        let back: LearnerConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        let back: LearnerConfig =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
         assert_eq!(back, c);
         assert!(serde_json::from_str::<LearnerConfig>(r#"{"typo":1}"#).is_err());
     }

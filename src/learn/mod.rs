@@ -11,11 +11,12 @@
 //! RNG state, dimensions) and allocator slack are not counted.
 //!
 //! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
-//! shared checks), `head` (SGD softmax/cosine head), `buffer` (`ReplayBuffer`), `quant`
+//! shared checks), `head` (softmax/cosine head), `sgd` (its training), `buffer` (`ReplayBuffer`), `quant`
 //! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
-//! `projection` (the analytic head's SRHT), `linalg` (kernels), `rng`, `snapshot` (format).
+//! `projection` (the analytic head's SRHT), `linalg` and `cholesky` (kernels), `rng`, `snapshot` (format).
 
 pub mod buffer;
+pub mod cholesky;
 pub mod config;
 pub mod head;
 pub mod linalg;
@@ -23,6 +24,7 @@ pub mod projection;
 pub mod prototypes;
 pub mod quant;
 pub mod rng;
+pub mod sgd;
 pub mod snapshot;
 pub mod strategies;
 
@@ -65,7 +67,11 @@ pub struct LearnReport {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LearnError {
     #[error("embedding {index}: dimension {got}, the learner expects {expected}")]
-    DimMismatch { index: usize, expected: usize, got: usize },
+    DimMismatch {
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("embedding {index}: value {position} is not finite")]
     NonFinite { index: usize, position: usize },
     #[error("learn: {embeddings} embeddings but {labels} labels")]
@@ -77,13 +83,22 @@ pub enum LearnError {
     #[error("predict: the learner knows no class yet")]
     NoClasses,
     #[error("{strategy}: budget of {budget} bytes is too small: {needed} bytes needed ({what})")]
-    BudgetTooSmall { strategy: String, budget: usize, needed: usize, what: String },
+    BudgetTooSmall {
+        strategy: String,
+        budget: usize,
+        needed: usize,
+        what: String,
+    },
     #[error("unknown strategy {name:?} (known: {known})")]
     UnknownStrategy { name: String, known: String },
     #[error("snapshot of strategy {strategy}: {message}")]
     Snapshot { strategy: String, message: String },
     #[error("bad learner parameter {name} = {value}: {why}")]
-    BadParameter { name: String, value: String, why: String },
+    BadParameter {
+        name: String,
+        value: String,
+        why: String,
+    },
 }
 
 /// The learner contract: a head plus bounded memory.
@@ -102,7 +117,11 @@ pub trait Learner: Send {
     fn classes(&self) -> Vec<ClassId>;
     /// Learns a batch of labelled embeddings; unknown labels become new classes.
     /// `embeddings.len() == labels.len()`, non-empty, all of dimension `dim()`.
-    fn learn(&mut self, embeddings: &[Embedding], labels: &[ClassId]) -> Result<LearnReport, LearnError>;
+    fn learn(
+        &mut self,
+        embeddings: &[Embedding],
+        labels: &[ClassId],
+    ) -> Result<LearnReport, LearnError>;
     /// Scores every known class for one embedding. `NoClasses` before any learn.
     fn predict(&self, embedding: &Embedding) -> Result<Prediction, LearnError>;
     /// Removes a class: its head weights, exemplars and prototype.
@@ -117,7 +136,9 @@ pub trait Learner: Send {
 }
 
 /// Every strategy `build` knows, lower bound first, upper bound last but one.
-pub const STRATEGIES: &[&str] = &["finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint"];
+pub const STRATEGIES: &[&str] = &[
+    "finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint",
+];
 
 /// Builds an empty learner for embeddings of dimension `dim`. Refuses an invalid config
 /// (`UnknownStrategy`, `BadParameter` naming the field), `dim == 0`, and a budget that cannot
@@ -125,7 +146,11 @@ pub const STRATEGIES: &[&str] = &["finetune", "ewc", "lwf", "er", "icarl", "prot
 pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
     config.validate()?;
     if dim == 0 {
-        return Err(LearnError::BadParameter { name: "dim".into(), value: "0".into(), why: "must be > 0".into() });
+        return Err(LearnError::BadParameter {
+            name: "dim".into(),
+            value: "0".into(),
+            why: "must be > 0".into(),
+        });
     }
     strategies::build(dim, config)
 }
@@ -138,10 +163,16 @@ pub fn load(bytes: &[u8]) -> Result<Box<dyn Learner>, LearnError> {
     r.set_strategy(&name);
     let dim = r.usize("dimension")?;
     let json = r.str("config")?;
-    let config: LearnerConfig = serde_json::from_str(&json).map_err(|e| r.error(format!("config: {e}")))?;
-    config.validate().map_err(|e| r.error(format!("config: {e}")))?;
+    let config: LearnerConfig =
+        serde_json::from_str(&json).map_err(|e| r.error(format!("config: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| r.error(format!("config: {e}")))?;
     if config.strategy != name || dim == 0 {
-        return Err(r.error(format!("header names {name:?} (dim {dim}) but the config names {:?}", config.strategy)));
+        return Err(r.error(format!(
+            "header names {name:?} (dim {dim}) but the config names {:?}",
+            config.strategy
+        )));
     }
     let learner = strategies::read_body(&name, dim, &config, &mut r)?;
     r.finish()?;

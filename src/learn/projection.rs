@@ -42,7 +42,12 @@ impl Srht {
         }
         let mut rows = all[..p.min(n)].to_vec();
         rows.sort_unstable();
-        Srht { dim, n, signs, rows }
+        Srht {
+            dim,
+            n,
+            signs,
+            rows,
+        }
     }
 
     pub fn memory_bytes(&self) -> usize {
@@ -101,7 +106,11 @@ fn radix8(v: &mut [f32]) {
     for h in [1, 2, 4] {
         let mut u = [0.0f32; 8];
         for i in 0..8 {
-            u[i] = if i & h == 0 { t[i] + t[i + h] } else { t[i - h] - t[i] };
+            u[i] = if i & h == 0 {
+                t[i] + t[i + h]
+            } else {
+                t[i - h] - t[i]
+            };
         }
         t = u;
     }
@@ -122,7 +131,17 @@ mod tests {
         let mut y = v.clone();
         fwht(&mut y);
         for (i, yi) in y.iter().enumerate() {
-            let expected: f32 = v.iter().enumerate().map(|(j, vj)| if (i & j).count_ones() % 2 == 0 { *vj } else { -vj }).sum();
+            let expected: f32 = v
+                .iter()
+                .enumerate()
+                .map(|(j, vj)| {
+                    if (i & j).count_ones() % 2 == 0 {
+                        *vj
+                    } else {
+                        -vj
+                    }
+                })
+                .sum();
             assert_eq!(*yi, expected);
         }
     }

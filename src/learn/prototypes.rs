@@ -37,7 +37,11 @@ pub struct Prototypes {
 
 impl Prototypes {
     pub fn new(dim: usize, variance: bool) -> Prototypes {
-        Prototypes { dim, variance, classes: Vec::new() }
+        Prototypes {
+            dim,
+            variance,
+            classes: Vec::new(),
+        }
     }
 
     /// Bytes one class costs: class id, count, mean (and m2), as stored.
@@ -47,7 +51,10 @@ impl Prototypes {
 
     /// Exact bytes held, from the buffers' lengths.
     pub fn memory_bytes(&self) -> usize {
-        self.classes.iter().map(|p| 12 + 4 * (p.mean.len() + p.m2.len())).sum()
+        self.classes
+            .iter()
+            .map(|p| 12 + 4 * (p.mean.len() + p.m2.len()))
+            .sum()
     }
 
     pub fn get(&self, class: ClassId) -> Option<&Prototype> {
@@ -73,8 +80,17 @@ impl Prototypes {
         let idx = match self.classes.iter().position(|p| p.class == class) {
             Some(i) => i,
             None => {
-                let m2 = if self.variance { vec![0.0; self.dim] } else { Vec::new() };
-                self.classes.push(Prototype { class, count: 0, mean: vec![0.0; self.dim], m2 });
+                let m2 = if self.variance {
+                    vec![0.0; self.dim]
+                } else {
+                    Vec::new()
+                };
+                self.classes.push(Prototype {
+                    class,
+                    count: 0,
+                    mean: vec![0.0; self.dim],
+                    m2,
+                });
                 self.classes.len() - 1
             }
         };
@@ -99,9 +115,18 @@ impl Prototypes {
             let (mean, m2) = (r.f32s("prototype mean")?, r.f32s("prototype m2")?);
             r.expect_len("prototype mean", mean.len(), dim)?;
             r.expect_len("prototype m2", m2.len(), if variance { dim } else { 0 })?;
-            classes.push(Prototype { class, count, mean, m2 });
+            classes.push(Prototype {
+                class,
+                count,
+                mean,
+                m2,
+            });
         }
-        Ok(Prototypes { dim, variance, classes })
+        Ok(Prototypes {
+            dim,
+            variance,
+            classes,
+        })
     }
 }
 
@@ -110,7 +135,9 @@ fn chunk_stats(rows: &[&[f32]], dim: usize) -> (u64, Vec<f64>, Vec<f64>) {
     let n = rows.len() as f64;
     let mut mean = vec![0.0f64; dim];
     for r in rows {
-        mean.iter_mut().zip(r.iter()).for_each(|(m, v)| *m += f64::from(*v));
+        mean.iter_mut()
+            .zip(r.iter())
+            .for_each(|(m, v)| *m += f64::from(*v));
     }
     mean.iter_mut().for_each(|m| *m /= n);
     let mut m2 = vec![0.0f64; dim];

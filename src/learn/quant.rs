@@ -29,14 +29,21 @@ impl Quant {
     /// Appends the encoding of `x` (exactly `self.bytes(x.len())` bytes) to `out`.
     pub fn encode(self, x: &[f32], out: &mut Vec<u8>) {
         match self {
-            Quant::F32 => x.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
-            Quant::F16 => x.iter().for_each(|v| out.extend_from_slice(&half::f16::from_f32(*v).to_le_bytes())),
+            Quant::F32 => x
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+            Quant::F16 => x
+                .iter()
+                .for_each(|v| out.extend_from_slice(&half::f16::from_f32(*v).to_le_bytes())),
             Quant::Int8 => {
                 let absmax = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                 let scale = absmax / 127.0;
                 let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
                 out.extend_from_slice(&scale.to_le_bytes());
-                out.extend(x.iter().map(|v| ((v * inv).round().clamp(-127.0, 127.0) as i8) as u8));
+                out.extend(
+                    x.iter()
+                        .map(|v| ((v * inv).round().clamp(-127.0, 127.0) as i8) as u8),
+                );
             }
         }
     }
@@ -81,7 +88,12 @@ mod tests {
             assert_eq!(code.len(), quant.bytes(dim));
             let mut y = vec![0.0; dim];
             quant.decode(&code, &mut y);
-            let err: f64 = x.iter().zip(&y).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>().sqrt();
+            let err: f64 = x
+                .iter()
+                .zip(&y)
+                .map(|(a, b)| f64::from(a - b).powi(2))
+                .sum::<f64>()
+                .sqrt();
             let norm: f64 = x.iter().map(|a| f64::from(*a).powi(2)).sum::<f64>().sqrt();
             worst = worst.max(err / norm);
         }
@@ -90,7 +102,11 @@ mod tests {
 
     #[test]
     fn reconstruction_error_is_small_and_ordered() {
-        let (f32e, f16e, i8e) = (relative_error(Quant::F32), relative_error(Quant::F16), relative_error(Quant::Int8));
+        let (f32e, f16e, i8e) = (
+            relative_error(Quant::F32),
+            relative_error(Quant::F16),
+            relative_error(Quant::Int8),
+        );
         assert_eq!(f32e, 0.0);
         assert!(f16e < 1e-3, "f16 relative error {f16e}");
         assert!(i8e < 1e-2, "int8 relative error {i8e}");

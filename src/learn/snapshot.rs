@@ -30,19 +30,30 @@ pub fn seal(body: Vec<u8>) -> Vec<u8> {
 
 /// Checks magic, version, length and checksum; returns the body.
 pub fn open(bytes: &[u8]) -> Result<&[u8], LearnError> {
-    let fail = |message: String| LearnError::Snapshot { strategy: "?".into(), message };
+    let fail = |message: String| LearnError::Snapshot {
+        strategy: "?".into(),
+        message,
+    };
     if bytes.len() < 52 || &bytes[..8] != MAGIC {
-        return Err(fail(format!("not a learner snapshot ({} bytes, magic missing)", bytes.len())));
+        return Err(fail(format!(
+            "not a learner snapshot ({} bytes, magic missing)",
+            bytes.len()
+        )));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
     if version == 0 || version > FORMAT_VERSION {
-        return Err(fail(format!("format version {version}, this build reads 1..={FORMAT_VERSION}")));
+        return Err(fail(format!(
+            "format version {version}, this build reads 1..={FORMAT_VERSION}"
+        )));
     }
     let mut len = [0u8; 8];
     len.copy_from_slice(&bytes[12..20]);
     let len = u64::from_le_bytes(len);
     if len != (bytes.len() - 52) as u64 {
-        return Err(fail(format!("body length {len} but {} bytes present (truncated?)", bytes.len() - 52)));
+        return Err(fail(format!(
+            "body length {len} but {} bytes present (truncated?)",
+            bytes.len() - 52
+        )));
     }
     let (body, sum) = bytes[20..].split_at(bytes.len() - 52);
     if Sha256::digest(body).as_slice() != sum {
@@ -76,11 +87,13 @@ impl Writer {
     }
     pub fn f32s(&mut self, v: &[f32]) {
         self.usize(v.len());
-        v.iter().for_each(|x| self.buf.extend_from_slice(&x.to_le_bytes()));
+        v.iter()
+            .for_each(|x| self.buf.extend_from_slice(&x.to_le_bytes()));
     }
     pub fn f64s(&mut self, v: &[f64]) {
         self.usize(v.len());
-        v.iter().for_each(|x| self.buf.extend_from_slice(&x.to_le_bytes()));
+        v.iter()
+            .for_each(|x| self.buf.extend_from_slice(&x.to_le_bytes()));
     }
     pub fn u32s(&mut self, v: &[u32]) {
         self.usize(v.len());
@@ -102,7 +115,11 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Reader<'a> {
-        Reader { buf, pos: 0, strategy: "?".into() }
+        Reader {
+            buf,
+            pos: 0,
+            strategy: "?".into(),
+        }
     }
 
     /// Names the strategy in later errors.
@@ -112,12 +129,20 @@ impl<'a> Reader<'a> {
 
     /// A snapshot error at the current position.
     pub fn error(&self, message: impl std::fmt::Display) -> LearnError {
-        LearnError::Snapshot { strategy: self.strategy.clone(), message: format!("at byte {}: {message}", self.pos) }
+        LearnError::Snapshot {
+            strategy: self.strategy.clone(),
+            message: format!("at byte {}: {message}", self.pos),
+        }
     }
 
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], LearnError> {
         let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len());
-        let end = end.ok_or_else(|| self.error(format!("{what}: needs {n} bytes, {} left", self.buf.len() - self.pos)))?;
+        let end = end.ok_or_else(|| {
+            self.error(format!(
+                "{what}: needs {n} bytes, {} left",
+                self.buf.len() - self.pos
+            ))
+        })?;
         let out = &self.buf[self.pos..end];
         self.pos = end;
         Ok(out)
@@ -143,8 +168,13 @@ impl<'a> Reader<'a> {
     /// A length prefix for `elem`-byte elements, checked against the bytes left.
     fn len(&mut self, elem: usize, what: &str) -> Result<usize, LearnError> {
         let n = self.usize(what)?;
-        if n.checked_mul(elem).is_none_or(|b| b > self.buf.len() - self.pos) {
-            return Err(self.error(format!("{what}: length {n} exceeds the {} bytes left", self.buf.len() - self.pos)));
+        if n.checked_mul(elem)
+            .is_none_or(|b| b > self.buf.len() - self.pos)
+        {
+            return Err(self.error(format!(
+                "{what}: length {n} exceeds the {} bytes left",
+                self.buf.len() - self.pos
+            )));
         }
         Ok(n)
     }
@@ -160,12 +190,16 @@ impl<'a> Reader<'a> {
     pub fn f32s(&mut self, what: &str) -> Result<Vec<f32>, LearnError> {
         let n = self.len(4, what)?;
         let b = self.take(4 * n, what)?;
-        Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
     }
     pub fn f64s(&mut self, what: &str) -> Result<Vec<f64>, LearnError> {
         let n = self.len(8, what)?;
         let b = self.take(8 * n, what)?;
-        Ok(b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect())
+        Ok(b.chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect())
     }
     pub fn u32s(&mut self, what: &str) -> Result<Vec<u32>, LearnError> {
         let n = self.len(4, what)?;
@@ -218,7 +252,10 @@ mod tests {
         assert!(open(&sealed[..sealed.len() - 1]).is_err());
         let mut future = sealed.clone();
         future[8] = 9;
-        assert!(open(&future).unwrap_err().to_string().contains("format version 9"));
+        assert!(open(&future)
+            .unwrap_err()
+            .to_string()
+            .contains("format version 9"));
     }
 
     #[test]
@@ -226,6 +263,10 @@ mod tests {
         let mut w = Writer::default();
         w.u64(u64::MAX);
         let mut r = Reader::new(&w.buf);
-        assert!(r.f32s("weights").unwrap_err().to_string().contains("weights"));
+        assert!(r
+            .f32s("weights")
+            .unwrap_err()
+            .to_string()
+            .contains("weights"));
     }
 }

@@ -15,8 +15,9 @@
 
 use super::{Batch, Strategy};
 use crate::embedding::Embedding;
+use crate::learn::cholesky::{cholesky, cholesky_solve, packed_len, packed_row, unpack_lower};
 use crate::learn::config::LearnerConfig;
-use crate::learn::linalg::{cholesky, cholesky_solve, dot, gemm_f64, normalize_into, packed_len, packed_row, unpack_lower, Mat};
+use crate::learn::linalg::{dot, gemm_f64, normalize_into, Mat};
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -70,24 +71,61 @@ fn auto_size(dim: usize, config: &LearnerConfig) -> usize {
 
 impl Analytic {
     pub fn new(dim: usize, config: &LearnerConfig) -> Result<Analytic, LearnError> {
-        let p = if config.projection == 0 { auto_size(dim, config) } else { config.projection };
+        let p = if config.projection == 0 {
+            auto_size(dim, config)
+        } else {
+            config.projection
+        };
         if p > Srht::max_size(dim) {
-            let why = format!("at most {} (the padded dimension) for dimension {dim}", Srht::max_size(dim));
-            return Err(LearnError::BadParameter { name: "projection".into(), value: p.to_string(), why });
+            let why = format!(
+                "at most {} (the padded dimension) for dimension {dim}",
+                Srht::max_size(dim)
+            );
+            return Err(LearnError::BadParameter {
+                name: "projection".into(),
+                value: p.to_string(),
+                why,
+            });
         }
         if p == 0 {
             let needed = state_bytes(dim, 1, config.planned_classes);
-            let what = format!("ridge statistics for P = 1 and {} planned classes", config.planned_classes);
-            return Err(LearnError::BudgetTooSmall { strategy: "analytic".into(), budget: config.budget_bytes, needed, what });
+            let what = format!(
+                "ridge statistics for P = 1 and {} planned classes",
+                config.planned_classes
+            );
+            return Err(LearnError::BudgetTooSmall {
+                strategy: "analytic".into(),
+                budget: config.budget_bytes,
+                needed,
+                what,
+            });
         }
         let proj = Srht::new(dim, p, config.seed);
         let (classes, q, head) = (Vec::new(), Vec::new(), Vec::new());
-        Ok(Analytic { dim, config: config.clone(), proj, classes, gram: vec![0.0; packed_len(p)], q, head })
+        Ok(Analytic {
+            dim,
+            config: config.clone(),
+            proj,
+            classes,
+            gram: vec![0.0; packed_len(p)],
+            q,
+            head,
+        })
     }
 
-    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Analytic, LearnError> {
+    pub fn read(
+        r: &mut Reader,
+        dim: usize,
+        config: &LearnerConfig,
+    ) -> Result<Analytic, LearnError> {
         let p = r.usize("projection size")?;
-        let mut a = Analytic::new(dim, &LearnerConfig { projection: p, ..config.clone() })?;
+        let mut a = Analytic::new(
+            dim,
+            &LearnerConfig {
+                projection: p,
+                ..config.clone()
+            },
+        )?;
         a.config = config.clone();
         a.classes = r.u32s("analytic classes")?;
         a.gram = r.f64s("analytic gram")?;
@@ -148,7 +186,14 @@ impl Analytic {
             let j1 = (j0 + 64).min(p);
             block.clear();
             block.resize((j1 - j0) * j1, 0.0);
-            gemm_f64(1.0, hm.cols(j0, j1).t(), hm.cols(0, j1), 0.0, &mut block, j1);
+            gemm_f64(
+                1.0,
+                hm.cols(j0, j1).t(),
+                hm.cols(0, j1),
+                0.0,
+                &mut block,
+                j1,
+            );
             for j in j0..j1 {
                 let src = &block[(j - j0) * j1..(j - j0) * j1 + j + 1];
                 let dst = &mut self.gram[packed_row(j)..packed_row(j) + j + 1];
@@ -157,7 +202,10 @@ impl Analytic {
         }
         for (row, label) in hd.chunks_exact(p).zip(labels) {
             if let Some(c) = self.classes.iter().position(|k| k == label) {
-                self.q[c * p..(c + 1) * p].iter_mut().zip(row).for_each(|(q, v)| *q += v);
+                self.q[c * p..(c + 1) * p]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(q, v)| *q += v);
             }
         }
     }
@@ -186,7 +234,12 @@ impl Analytic {
     /// projection `windows (N log2 N + D)`, accumulation `windows (P^2 + P)` (lower half of
     /// `H^T H` plus `Q`), solve `P^3/3 + 2 P^2 C` (Cholesky, two triangular solves).
     pub fn cost(&self, windows: usize, classes: usize) -> Cost {
-        let (n, p, c, w) = (self.proj.padded() as u64, self.projection_size() as u64, classes as u64, windows as u64);
+        let (n, p, c, w) = (
+            self.proj.padded() as u64,
+            self.projection_size() as u64,
+            classes as u64,
+            windows as u64,
+        );
         Cost {
             bytes: state_bytes(self.dim, self.projection_size(), classes),
             flops_project: w * (n * u64::from(n.max(2).ilog2()) + self.dim as u64),
@@ -213,7 +266,9 @@ impl Strategy for Analytic {
         format!("ridge statistics for P = {}", self.projection_size())
     }
     fn memory_bytes(&self) -> usize {
-        8 * (self.gram.len() + self.q.len()) + 4 * (self.head.len() + self.classes.len()) + self.proj.memory_bytes()
+        8 * (self.gram.len() + self.q.len())
+            + 4 * (self.head.len() + self.classes.len())
+            + self.proj.memory_bytes()
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -226,7 +281,10 @@ impl Strategy for Analytic {
 
     fn scores(&self, x: &[f32]) -> Vec<f32> {
         let h = self.features(x);
-        self.head.chunks_exact(self.projection_size()).map(|w| self.config.scale * dot(w, &h)).collect()
+        self.head
+            .chunks_exact(self.projection_size())
+            .map(|w| self.config.scale * dot(w, &h))
+            .collect()
     }
 
     fn forget_class(&mut self, class: ClassId) {

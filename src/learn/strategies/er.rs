@@ -17,7 +17,10 @@ pub struct Er {
 
 impl Er {
     pub fn new(dim: usize, config: &LearnerConfig) -> Er {
-        Er { core: HeadCore::new(dim, config), buffer: ReplayBuffer::new(dim, config.quant) }
+        Er {
+            core: HeadCore::new(dim, config),
+            buffer: ReplayBuffer::new(dim, config.quant),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Er, LearnError> {
@@ -28,7 +31,12 @@ impl Er {
 }
 
 /// The new batch plus every decoded exemplar, normalized, as one training set's rows and labels.
-pub fn with_replay(batch: &Batch, xn: &[f32], buffer: &ReplayBuffer, dim: usize) -> (Vec<f32>, Vec<ClassId>) {
+pub fn with_replay(
+    batch: &Batch,
+    xn: &[f32],
+    buffer: &ReplayBuffer,
+    dim: usize,
+) -> (Vec<f32>, Vec<ClassId>) {
     let (mut replay, replay_labels) = buffer.decoded();
     normalize_rows(&mut replay, dim);
     let mut x = xn.to_vec();
@@ -43,7 +51,14 @@ pub fn offers<'a>(batch: &Batch<'a>) -> Vec<Offer<'a>> {
     batch
         .groups()
         .into_iter()
-        .map(|(class, rows)| Offer { class, rows: rows.iter().map(|i| batch.embeddings[*i].as_slice()).collect(), target: None })
+        .map(|(class, rows)| Offer {
+            class,
+            rows: rows
+                .iter()
+                .map(|i| batch.embeddings[*i].as_slice())
+                .collect(),
+            target: None,
+        })
         .collect()
 }
 
@@ -76,7 +91,12 @@ impl Strategy for Er {
         self.core.train(&mut set, 0.0, None);
         let free = self.core.config.budget_bytes - self.fixed_bytes(self.core.head.classes().len());
         let capacity = free / self.buffer.exemplar_bytes();
-        self.buffer.insert(capacity, &offers(batch), Selection::Reservoir, &mut self.core.rng)
+        self.buffer.insert(
+            capacity,
+            &offers(batch),
+            Selection::Reservoir,
+            &mut self.core.rng,
+        )
     }
 
     fn scores(&self, x: &[f32]) -> Vec<f32> {

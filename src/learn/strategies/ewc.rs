@@ -6,7 +6,8 @@
 
 use super::{Batch, HeadCore, Strategy};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::{Head, Params, Penalty};
+use crate::learn::head::{Head, Params};
+use crate::learn::sgd::Penalty;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
 
@@ -19,7 +20,11 @@ pub struct Ewc {
 
 impl Ewc {
     pub fn new(dim: usize, config: &LearnerConfig) -> Ewc {
-        Ewc { core: HeadCore::new(dim, config), fisher: Params::default(), anchor: Params::default() }
+        Ewc {
+            core: HeadCore::new(dim, config),
+            fisher: Params::default(),
+            anchor: Params::default(),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Ewc, LearnError> {
@@ -27,7 +32,11 @@ impl Ewc {
         let rows = core.head.classes().len();
         let fisher = Params::read(r, rows, dim)?;
         let anchor = Params::read(r, rows, dim)?;
-        Ok(Ewc { core, fisher, anchor })
+        Ok(Ewc {
+            core,
+            fisher,
+            anchor,
+        })
     }
 }
 
@@ -60,11 +69,21 @@ impl Strategy for Ewc {
             self.anchor.push_zero_row(dim);
         }
         let mut set = self.core.train_set(xn, batch.labels);
-        let penalty = Penalty { lambda: self.core.config.ewc_lambda, fisher: &self.fisher, anchor: &self.anchor };
+        let penalty = Penalty {
+            lambda: self.core.config.ewc_lambda,
+            fisher: &self.fisher,
+            anchor: &self.anchor,
+        };
         self.core.train(&mut set, 0.0, Some(penalty));
         let fresh = self.core.head.fisher(&set);
         let decay = self.core.config.ewc_decay;
-        for (f, n) in self.fisher.w.iter_mut().chain(self.fisher.b.iter_mut()).zip(fresh.w.iter().chain(&fresh.b)) {
+        for (f, n) in self
+            .fisher
+            .w
+            .iter_mut()
+            .chain(self.fisher.b.iter_mut())
+            .zip(fresh.w.iter().chain(&fresh.b))
+        {
             *f = decay * *f + n;
         }
         self.anchor = self.core.head.params.clone();

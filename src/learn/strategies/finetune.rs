@@ -14,11 +14,19 @@ pub struct Finetune {
 
 impl Finetune {
     pub fn new(dim: usize, config: &LearnerConfig) -> Finetune {
-        Finetune { core: HeadCore::new(dim, config) }
+        Finetune {
+            core: HeadCore::new(dim, config),
+        }
     }
 
-    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Finetune, LearnError> {
-        Ok(Finetune { core: HeadCore::read(r, dim, config)? })
+    pub fn read(
+        r: &mut Reader,
+        dim: usize,
+        config: &LearnerConfig,
+    ) -> Result<Finetune, LearnError> {
+        Ok(Finetune {
+            core: HeadCore::read(r, dim, config)?,
+        })
     }
 }
 

@@ -30,7 +30,14 @@ pub struct Icarl {
 impl Icarl {
     pub fn new(dim: usize, config: &LearnerConfig) -> Icarl {
         let (rng, buffer) = (Rng::new(config.seed), ReplayBuffer::new(dim, config.quant));
-        Icarl { dim, config: config.clone(), rng, classes: Vec::new(), means: Vec::new(), buffer }
+        Icarl {
+            dim,
+            config: config.clone(),
+            rng,
+            classes: Vec::new(),
+            means: Vec::new(),
+            buffer,
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Icarl, LearnError> {
@@ -39,7 +46,14 @@ impl Icarl {
         let means = r.f32s("icarl means")?;
         r.expect_len("icarl means", means.len(), classes.len() * dim)?;
         let buffer = ReplayBuffer::read(r, dim, config.quant)?;
-        Ok(Icarl { dim, config: config.clone(), rng, classes, means, buffer })
+        Ok(Icarl {
+            dim,
+            config: config.clone(),
+            rng,
+            classes,
+            means,
+            buffer,
+        })
     }
 
     fn recompute_means(&mut self) {
@@ -48,11 +62,17 @@ impl Icarl {
         let mut sums = vec![0.0f32; self.classes.len() * self.dim];
         for (row, label) in x.chunks_exact(self.dim).zip(&y) {
             if let Some(c) = self.classes.iter().position(|k| k == label) {
-                sums[c * self.dim..(c + 1) * self.dim].iter_mut().zip(row).for_each(|(s, v)| *s += v);
+                sums[c * self.dim..(c + 1) * self.dim]
+                    .iter_mut()
+                    .zip(row)
+                    .for_each(|(s, v)| *s += v);
             }
         }
         self.means = vec![0.0; sums.len()];
-        for (s, m) in sums.chunks_exact(self.dim).zip(self.means.chunks_exact_mut(self.dim)) {
+        for (s, m) in sums
+            .chunks_exact(self.dim)
+            .zip(self.means.chunks_exact_mut(self.dim))
+        {
             normalize_into(s, m);
         }
     }
@@ -80,8 +100,11 @@ impl Strategy for Icarl {
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
         self.classes.extend(&batch.new_classes);
-        let capacity = (self.config.budget_bytes - self.fixed_bytes(self.classes.len())) / self.buffer.exemplar_bytes();
-        let evicted = self.buffer.insert(capacity, &offers(batch), Selection::Herding, &mut self.rng);
+        let capacity = (self.config.budget_bytes - self.fixed_bytes(self.classes.len()))
+            / self.buffer.exemplar_bytes();
+        let evicted =
+            self.buffer
+                .insert(capacity, &offers(batch), Selection::Herding, &mut self.rng);
         self.recompute_means();
         evicted
     }
@@ -89,7 +112,10 @@ impl Strategy for Icarl {
     fn scores(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
-        self.means.chunks_exact(self.dim).map(|m| self.config.scale * dot(m, &xn)).collect()
+        self.means
+            .chunks_exact(self.dim)
+            .map(|m| self.config.scale * dot(m, &xn))
+            .collect()
     }
 
     fn forget_class(&mut self, class: ClassId) {

@@ -18,7 +18,11 @@ pub struct Joint {
 
 impl Joint {
     pub fn new(dim: usize, config: &LearnerConfig) -> Joint {
-        Joint { core: HeadCore::new(dim, config), data: Vec::new(), labels: Vec::new() }
+        Joint {
+            core: HeadCore::new(dim, config),
+            data: Vec::new(),
+            labels: Vec::new(),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Joint, LearnError> {
@@ -62,8 +66,14 @@ impl Strategy for Joint {
         let c = &self.core.config;
         self.core.head = Head::new(dim, c.head, c.scale);
         for class in order {
-            let rows: Vec<usize> = (0..self.labels.len()).filter(|i| self.labels[*i] == class).collect();
-            self.core.head.add_class(class, &class_mean(&self.data, dim, &rows), &mut self.core.rng);
+            let rows: Vec<usize> = (0..self.labels.len())
+                .filter(|i| self.labels[*i] == class)
+                .collect();
+            self.core.head.add_class(
+                class,
+                &class_mean(&self.data, dim, &rows),
+                &mut self.core.rng,
+            );
         }
         let mut set = self.core.train_set(self.data.clone(), &self.labels);
         self.core.train(&mut set, 0.0, None);
@@ -77,8 +87,13 @@ impl Strategy for Joint {
     fn forget_class(&mut self, class: ClassId) {
         self.core.head.remove_class(class);
         let dim = self.core.dim;
-        let keep: Vec<usize> = (0..self.labels.len()).filter(|i| self.labels[*i] != class).collect();
-        self.data = keep.iter().flat_map(|i| self.data[i * dim..(i + 1) * dim].to_vec()).collect();
+        let keep: Vec<usize> = (0..self.labels.len())
+            .filter(|i| self.labels[*i] != class)
+            .collect();
+        self.data = keep
+            .iter()
+            .flat_map(|i| self.data[i * dim..(i + 1) * dim].to_vec())
+            .collect();
         self.labels = keep.iter().map(|i| self.labels[*i]).collect();
     }
 

@@ -16,11 +16,15 @@ pub struct Lwf {
 
 impl Lwf {
     pub fn new(dim: usize, config: &LearnerConfig) -> Lwf {
-        Lwf { core: HeadCore::new(dim, config) }
+        Lwf {
+            core: HeadCore::new(dim, config),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Lwf, LearnError> {
-        Ok(Lwf { core: HeadCore::read(r, dim, config)? })
+        Ok(Lwf {
+            core: HeadCore::read(r, dim, config)?,
+        })
     }
 }
 
@@ -50,7 +54,11 @@ impl Strategy for Lwf {
         self.core.soft_targets(&mut set);
         self.core.imprint(batch, &set.x);
         // Labels of new classes were mapped before their rows existed: map again.
-        set.y = batch.labels.iter().map(|l| self.core.head.index(*l).unwrap_or(0)).collect();
+        set.y = batch
+            .labels
+            .iter()
+            .map(|l| self.core.head.index(*l).unwrap_or(0))
+            .collect();
         self.core.train(&mut set, self.core.config.lwf_lambda, None);
         0
     }

@@ -18,9 +18,10 @@ pub mod ncm;
 pub mod proto;
 
 use super::config::LearnerConfig;
-use super::head::{softmax, Head, Penalty, TrainOpts, TrainSet};
+use super::head::{softmax, Head};
 use super::linalg::normalize_into;
 use super::rng::Rng;
+use super::sgd::{Penalty, TrainOpts, TrainSet};
 use super::snapshot::{seal, Reader, Writer};
 use super::{ClassId, LearnError, LearnReport, Learner, Prediction};
 use crate::embedding::Embedding;
@@ -81,15 +82,27 @@ pub trait Strategy: Send {
 }
 
 /// Checks lengths and dimensions; refuses before anything changes.
-fn check_batch<'a>(dim: usize, known: &[ClassId], embeddings: &'a [Embedding], labels: &'a [ClassId]) -> Result<Batch<'a>, LearnError> {
+fn check_batch<'a>(
+    dim: usize,
+    known: &[ClassId],
+    embeddings: &'a [Embedding],
+    labels: &'a [ClassId],
+) -> Result<Batch<'a>, LearnError> {
     if embeddings.len() != labels.len() {
-        return Err(LearnError::LengthMismatch { embeddings: embeddings.len(), labels: labels.len() });
+        return Err(LearnError::LengthMismatch {
+            embeddings: embeddings.len(),
+            labels: labels.len(),
+        });
     }
     if embeddings.is_empty() {
         return Err(LearnError::EmptyBatch);
     }
     if let Some((index, e)) = embeddings.iter().enumerate().find(|(_, e)| e.dim() != dim) {
-        return Err(LearnError::DimMismatch { index, expected: dim, got: e.dim() });
+        return Err(LearnError::DimMismatch {
+            index,
+            expected: dim,
+            got: e.dim(),
+        });
     }
     let mut new_classes: Vec<ClassId> = Vec::new();
     for l in labels {
@@ -97,7 +110,11 @@ fn check_batch<'a>(dim: usize, known: &[ClassId], embeddings: &'a [Embedding], l
             new_classes.push(*l);
         }
     }
-    Ok(Batch { embeddings, labels, new_classes })
+    Ok(Batch {
+        embeddings,
+        labels,
+        new_classes,
+    })
 }
 
 impl<S: Strategy> Learner for S {
@@ -113,7 +130,11 @@ impl<S: Strategy> Learner for S {
         Strategy::classes(self)
     }
 
-    fn learn(&mut self, embeddings: &[Embedding], labels: &[ClassId]) -> Result<LearnReport, LearnError> {
+    fn learn(
+        &mut self,
+        embeddings: &[Embedding],
+        labels: &[ClassId],
+    ) -> Result<LearnReport, LearnError> {
         let known = Strategy::classes(self);
         let batch = check_batch(Strategy::dim(self), &known, embeddings, labels)?;
         let needed = self.fixed_bytes(known.len() + batch.new_classes.len());
@@ -122,16 +143,29 @@ impl<S: Strategy> Learner for S {
                 strategy: self.config().strategy.clone(),
                 budget: self.budget(),
                 needed,
-                what: format!("{} for {} classes", self.fixed_what(), known.len() + batch.new_classes.len()),
+                what: format!(
+                    "{} for {} classes",
+                    self.fixed_what(),
+                    known.len() + batch.new_classes.len()
+                ),
             });
         }
         let evicted = self.learn_batch(&batch);
-        Ok(LearnReport { new_classes: batch.new_classes, windows: embeddings.len(), evicted, memory_bytes: Strategy::memory_bytes(self) })
+        Ok(LearnReport {
+            new_classes: batch.new_classes,
+            windows: embeddings.len(),
+            evicted,
+            memory_bytes: Strategy::memory_bytes(self),
+        })
     }
 
     fn predict(&self, embedding: &Embedding) -> Result<Prediction, LearnError> {
         if embedding.dim() != Strategy::dim(self) {
-            return Err(LearnError::DimMismatch { index: 0, expected: Strategy::dim(self), got: embedding.dim() });
+            return Err(LearnError::DimMismatch {
+                index: 0,
+                expected: Strategy::dim(self),
+                got: embedding.dim(),
+            });
         }
         let classes = Strategy::classes(self);
         if classes.is_empty() {
@@ -141,7 +175,11 @@ impl<S: Strategy> Learner for S {
         let mut probs = scores.clone();
         softmax(&mut probs);
         let best = (0..scores.len()).fold(0, |b, i| if scores[i] > scores[b] { i } else { b });
-        Ok(Prediction { class: classes[best], confidence: probs[best], scores: classes.into_iter().zip(scores).collect() })
+        Ok(Prediction {
+            class: classes[best],
+            confidence: probs[best],
+            scores: classes.into_iter().zip(scores).collect(),
+        })
     }
 
     fn forget(&mut self, class: ClassId) -> Result<(), LearnError> {
@@ -182,7 +220,12 @@ pub struct HeadCore {
 
 impl HeadCore {
     pub fn new(dim: usize, config: &LearnerConfig) -> HeadCore {
-        HeadCore { dim, config: config.clone(), head: Head::new(dim, config.head, config.scale), rng: Rng::new(config.seed) }
+        HeadCore {
+            dim,
+            config: config.clone(),
+            head: Head::new(dim, config.head, config.scale),
+            rng: Rng::new(config.seed),
+        }
     }
 
     /// Adds a head row for each new class, imprinted with its normalized batch mean.
@@ -197,13 +240,27 @@ impl HeadCore {
 
     pub fn opts(&self, distill: f32) -> TrainOpts {
         let c = &self.config;
-        TrainOpts { epochs: c.epochs, lr: c.lr, momentum: c.momentum, batch_size: c.batch_size, distill, temperature: c.temperature }
+        TrainOpts {
+            epochs: c.epochs,
+            lr: c.lr,
+            momentum: c.momentum,
+            batch_size: c.batch_size,
+            distill,
+            temperature: c.temperature,
+        }
     }
 
     /// A training set over normalized rows `xn` labelled `labels` (all known to the head).
     pub fn train_set(&self, xn: Vec<f32>, labels: &[ClassId]) -> TrainSet {
-        let y = labels.iter().map(|l| self.head.index(*l).unwrap_or(0)).collect();
-        TrainSet { x: xn, y, ..TrainSet::default() }
+        let y = labels
+            .iter()
+            .map(|l| self.head.index(*l).unwrap_or(0))
+            .collect();
+        TrainSet {
+            x: xn,
+            y,
+            ..TrainSet::default()
+        }
     }
 
     /// Trains the head on `set` (labels already mapped to rows), class-balanced if configured.
@@ -243,17 +300,30 @@ impl HeadCore {
         self.head.write(w);
     }
 
-    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<HeadCore, LearnError> {
+    pub fn read(
+        r: &mut Reader,
+        dim: usize,
+        config: &LearnerConfig,
+    ) -> Result<HeadCore, LearnError> {
         let rng = Rng::new(r.u64("rng state")?);
         let head = Head::read(r, dim, config.head, config.scale)?;
-        Ok(HeadCore { dim, config: config.clone(), head, rng })
+        Ok(HeadCore {
+            dim,
+            config: config.clone(),
+            head,
+            rng,
+        })
     }
 }
 
 /// Normalized mean of the rows `rows` of `x` (`dim` wide).
 pub fn class_mean(x: &[f32], dim: usize, rows: &[usize]) -> Vec<f32> {
     let mut sum = vec![0.0f32; dim];
-    rows.iter().for_each(|r| sum.iter_mut().zip(&x[r * dim..(r + 1) * dim]).for_each(|(s, v)| *s += v));
+    rows.iter().for_each(|r| {
+        sum.iter_mut()
+            .zip(&x[r * dim..(r + 1) * dim])
+            .for_each(|(s, v)| *s += v)
+    });
     let mut out = vec![0.0; dim];
     normalize_into(&sum, &mut out);
     out
@@ -269,7 +339,12 @@ pub fn normalize_rows(x: &mut [f32], dim: usize) {
 }
 
 /// Reads the strategy body named in a snapshot header.
-pub fn read_body(name: &str, dim: usize, config: &LearnerConfig, r: &mut Reader) -> Result<Box<dyn Learner>, LearnError> {
+pub fn read_body(
+    name: &str,
+    dim: usize,
+    config: &LearnerConfig,
+    r: &mut Reader,
+) -> Result<Box<dyn Learner>, LearnError> {
     Ok(match name {
         "finetune" => Box::new(finetune::Finetune::read(r, dim, config)?),
         "joint" => Box::new(joint::Joint::read(r, dim, config)?),
@@ -297,7 +372,10 @@ pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, Lea
         "proto" => checked(proto::Proto::new(dim, config)),
         "ncm" => checked(ncm::Ncm::new(dim, config)),
         "analytic" => checked(analytic::Analytic::new(dim, config)?),
-        other => Err(LearnError::UnknownStrategy { name: other.into(), known: super::STRATEGIES.join(", ") }),
+        other => Err(LearnError::UnknownStrategy {
+            name: other.into(),
+            known: super::STRATEGIES.join(", "),
+        }),
     }
 }
 

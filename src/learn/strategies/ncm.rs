@@ -18,11 +18,19 @@ pub struct Ncm {
 
 impl Ncm {
     pub fn new(dim: usize, config: &LearnerConfig) -> Ncm {
-        Ncm { dim, config: config.clone(), protos: Prototypes::new(dim, false) }
+        Ncm {
+            dim,
+            config: config.clone(),
+            protos: Prototypes::new(dim, false),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Ncm, LearnError> {
-        Ok(Ncm { dim, config: config.clone(), protos: Prototypes::read(r, dim, false)? })
+        Ok(Ncm {
+            dim,
+            config: config.clone(),
+            protos: Prototypes::read(r, dim, false)?,
+        })
     }
 }
 
@@ -49,7 +57,10 @@ impl Strategy for Ncm {
     fn learn_batch(&mut self, batch: &Batch) -> usize {
         let xn = batch.normalized(self.dim);
         for (class, rows) in batch.groups() {
-            let refs: Vec<&[f32]> = rows.iter().map(|i| &xn[i * self.dim..(i + 1) * self.dim]).collect();
+            let refs: Vec<&[f32]> = rows
+                .iter()
+                .map(|i| &xn[i * self.dim..(i + 1) * self.dim])
+                .collect();
             self.protos.update(class, &refs);
         }
         0
@@ -58,7 +69,10 @@ impl Strategy for Ncm {
     fn scores(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
-        self.protos.iter().map(|p| self.config.scale * dot(&p.mean, &xn) / norm(&p.mean).max(1e-12)).collect()
+        self.protos
+            .iter()
+            .map(|p| self.config.scale * dot(&p.mean, &xn) / norm(&p.mean).max(1e-12))
+            .collect()
     }
 
     fn forget_class(&mut self, class: ClassId) {

@@ -32,14 +32,22 @@ pub struct Proto {
 
 impl Proto {
     pub fn new(dim: usize, config: &LearnerConfig) -> Proto {
-        Proto { core: HeadCore::new(dim, config), buffer: ReplayBuffer::new(dim, config.quant), protos: Prototypes::new(dim, true) }
+        Proto {
+            core: HeadCore::new(dim, config),
+            buffer: ReplayBuffer::new(dim, config.quant),
+            protos: Prototypes::new(dim, true),
+        }
     }
 
     pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Proto, LearnError> {
         let core = HeadCore::read(r, dim, config)?;
         let buffer = ReplayBuffer::read(r, dim, config.quant)?;
         let protos = Prototypes::read(r, dim, true)?;
-        Ok(Proto { core, buffer, protos })
+        Ok(Proto {
+            core,
+            buffer,
+            protos,
+        })
     }
 
     /// `count` pseudo-features (normalized) for the known classes absent from the batch,
@@ -50,7 +58,13 @@ impl Proto {
             .protos
             .iter()
             .filter(|p| !batch.labels.contains(&p.class))
-            .map(|p| (p.class, p.mean.clone(), p.variance().iter().map(|v| v.sqrt()).collect()))
+            .map(|p| {
+                (
+                    p.class,
+                    p.mean.clone(),
+                    p.variance().iter().map(|v| v.sqrt()).collect(),
+                )
+            })
             .collect();
         let (mut x, mut y) = (Vec::new(), Vec::new());
         if old.is_empty() {
@@ -82,7 +96,8 @@ impl Strategy for Proto {
         self.core.head.classes().to_vec()
     }
     fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes) + classes * (CLASS_OVERHEAD + Prototypes::bytes_per_class(self.core.dim, true))
+        Head::bytes(self.core.dim, classes)
+            + classes * (CLASS_OVERHEAD + Prototypes::bytes_per_class(self.core.dim, true))
     }
     fn fixed_what(&self) -> String {
         "the head, prototypes and buffer bookkeeping".into()
@@ -109,7 +124,10 @@ impl Strategy for Proto {
             self.core.soft_targets(&mut set);
         }
         self.core.imprint(batch, &xn);
-        set.y = y.iter().map(|l| self.core.head.index(*l).unwrap_or(0)).collect();
+        set.y = y
+            .iter()
+            .map(|l| self.core.head.index(*l).unwrap_or(0))
+            .collect();
         self.core.train(&mut set, distill, None);
         let free = self.core.config.budget_bytes - self.fixed_bytes(self.core.head.classes().len());
         let capacity = free / self.buffer.exemplar_bytes();
@@ -117,7 +135,8 @@ impl Strategy for Proto {
         for o in &mut offers {
             o.target = self.protos.get(o.class).map(|p| p.mean.clone());
         }
-        self.buffer.insert(capacity, &offers, Selection::Herding, &mut self.core.rng)
+        self.buffer
+            .insert(capacity, &offers, Selection::Herding, &mut self.core.rng)
     }
 
     fn scores(&self, x: &[f32]) -> Vec<f32> {
