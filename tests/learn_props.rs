@@ -5,7 +5,7 @@
 use mmcl::embedding::Embedding;
 use mmcl::learn::rng::Rng;
 use mmcl::learn::{
-    build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, STRATEGIES,
+    build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, Quant, STRATEGIES,
 };
 use proptest::prelude::*;
 
@@ -49,12 +49,13 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn budget_is_never_exceeded(s in 0..STRATEGIES.len(), dim in 2usize..10, budget in 60usize..4000,
-                                seed in any::<u64>(), ops in prop::collection::vec(op(), 1..12)) {
-        let Ok(mut learner) = build(dim, &config(STRATEGIES[s], budget, seed)) else { return Ok(()) };
+                                seed in any::<u64>(), q in 0usize..3, ops in prop::collection::vec(op(), 1..12)) {
+        let quant = [Quant::Int8, Quant::F16, Quant::F32][q];
+        let Ok(mut learner) = build(dim, &LearnerConfig { quant, ..config(STRATEGIES[s], budget, seed) }) else { return Ok(()) };
         let mut rng = Rng::new(seed);
         for op in ops {
             let before = learner.save();

@@ -10,6 +10,12 @@
 //! statistics, projection bits), of `len x element size`. Fixed-size fields (the config, the
 //! RNG state, dimensions) and allocator slack are not counted.
 //!
+//! Budget split at the benchmark default (160 f32 exemplars of D = 2304: 1 474 560 B), with
+//! 32 classes: finetune/lwf: head 295 168 B; ewc: head + Fisher + anchor 885 248 B; er: head +
+//! bookkeeping 295 552 B, 510 int8 exemplars in the rest; icarl: class means + bookkeeping
+//! 295 424 B, 510 int8 exemplars; proto: head 295 168 B + prototypes and bookkeeping 590 592 B,
+//! 255 int8 exemplars; ncm: means 295 296 B; analytic (P = 512): 1 249 696 B; joint: unbounded.
+//!
 //! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
 //! shared checks), `head` (softmax/cosine head), `sgd` (its training), `buffer` (`ReplayBuffer`), `quant`
 //! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
