@@ -146,16 +146,21 @@ pub const STRATEGIES: &[&str] = &[
     "finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint",
 ];
 
+/// The largest embedding dimension accepted (encoders emit ~2304; this bounds what a damaged
+/// or hostile snapshot header can make the loader allocate).
+pub const MAX_DIM: usize = 1 << 20;
+
 /// Builds an empty learner for embeddings of dimension `dim`. Refuses an invalid config
 /// (`UnknownStrategy`, `BadParameter` naming the field), `dim == 0`, and a budget that cannot
 /// hold even one class (`BudgetTooSmall`).
 pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
     config.validate()?;
-    if dim == 0 {
+    if dim == 0 || dim > MAX_DIM {
+        let why = format!("must lie in 1..={MAX_DIM}");
         return Err(LearnError::BadParameter {
             name: "dim".into(),
-            value: "0".into(),
-            why: "must be > 0".into(),
+            value: dim.to_string(),
+            why,
         });
     }
     strategies::build(dim, config)
@@ -174,7 +179,7 @@ pub fn load(bytes: &[u8]) -> Result<Box<dyn Learner>, LearnError> {
     config
         .validate()
         .map_err(|e| r.error(format!("config: {e}")))?;
-    if config.strategy != name || dim == 0 {
+    if config.strategy != name || dim == 0 || dim > MAX_DIM {
         return Err(r.error(format!(
             "header names {name:?} (dim {dim}) but the config names {:?}",
             config.strategy

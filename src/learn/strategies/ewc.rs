@@ -3,6 +3,10 @@
 //! batch is added to the decayed running Fisher and the weights become the new anchor; training
 //! adds `ewc_lambda/2 * sum F (theta - anchor)^2`. New classes' rows have zero Fisher (free).
 //! Memory: the head, the Fisher and the anchor (three head-sized buffers).
+//!
+//! Expect little from it when each `learn` brings one class: the head is then certain on its own
+//! batch, the empirical Fisher is near zero and EWC behaves like `finetune`, as reported for
+//! class-incremental settings (Hsu et al. 2018; van de Ven & Tolias 2019).
 
 use super::{Batch, HeadCore, Strategy};
 use crate::learn::config::LearnerConfig;
