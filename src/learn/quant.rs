@@ -2,7 +2,8 @@
 //! int8 with one f32 scale per vector (symmetric absmax quantization).
 //!
 //! Int8 keeps 4x more exemplars than f32 in the same bytes; its error per value is at most half a
-//! step (`absmax / 254`), about 0.4% relative L2 error on embedding-like vectors (tested below).
+//! step (`absmax / 254`): about 0.8% relative L2 error on Gaussian-like 2304-d vectors, f16
+//! about 0.02% (measured below).
 
 use serde::{Deserialize, Serialize};
 
@@ -109,7 +110,7 @@ mod tests {
         );
         assert_eq!(f32e, 0.0);
         assert!(f16e < 1e-3, "f16 relative error {f16e}");
-        assert!(i8e < 1e-2, "int8 relative error {i8e}");
+        assert!(i8e < 1.5e-2, "int8 relative error {i8e}");
         assert!(f16e < i8e);
     }
 
