@@ -1,7 +1,44 @@
 //! The continual learner: a head plus bounded memory, behind one trait used
 //! identically by the daemon and the benchmark.
 //!
-//! (skeleton: the `Learner` contract is pinned here; strategies are filled by the learner issue)
+//! `build(dim, &config)` makes an empty learner of one of `STRATEGIES`; `load(bytes)` reads back
+//! what `Learner::save` wrote. Every strategy works on the same frozen embeddings (normalized to
+//! unit length inside the learner) and keeps `memory_bytes() <= budget_bytes()` after every call.
+//!
+//! `memory_bytes` is exact in this sense: the sum, over every buffer of learned state the
+//! strategy keeps (head rows, class ids, exemplar codes, prototypes, Fisher/anchor, ridge
+//! statistics, projection bits), of `len x element size`. Fixed-size fields (the config, the
+//! RNG state, dimensions) and allocator slack are not counted.
+//!
+//! Budget split at the benchmark default (160 f32 exemplars of D = 2304: 1 474 560 B), with
+//! 32 classes: finetune/lwf: head 295 168 B; ewc: head + Fisher + anchor 885 248 B; er: head +
+//! bookkeeping 295 552 B, 510 int8 exemplars in the rest; icarl: class means + bookkeeping
+//! 295 424 B, 510 int8 exemplars; proto: head 295 168 B + prototypes and bookkeeping 590 592 B,
+//! 255 int8 exemplars; ncm: means 295 296 B; analytic (P = 512): 1 249 696 B; joint: unbounded.
+//!
+//! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
+//! shared checks), `head` (softmax/cosine head), `sgd` (its training), `buffer` (`ReplayBuffer`), `quant`
+//! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
+//! `projection` (the analytic head's SRHT), `linalg` and `cholesky` (kernels), `rng`, `snapshot` (format).
+
+pub mod buffer;
+pub mod cholesky;
+pub mod config;
+pub mod head;
+pub mod linalg;
+pub mod projection;
+pub mod prototypes;
+pub mod quant;
+pub mod rng;
+pub mod sgd;
+pub mod snapshot;
+pub mod strategies;
+
+pub use buffer::ReplayBuffer;
+pub use config::{default_budget, HeadKind, LearnerConfig};
+pub use prototypes::Prototypes;
+pub use quant::Quant;
+pub use strategies::analytic::Analytic;
 
 use crate::embedding::Embedding;
 
@@ -102,4 +139,53 @@ pub trait Learner: Send {
     /// Serializes the whole state for a snapshot (format owned by the strategy,
     /// versioned; `learn::load` reads it back).
     fn save(&self) -> Vec<u8>;
+}
+
+/// Every strategy `build` knows, lower bound first, upper bound last but one.
+pub const STRATEGIES: &[&str] = &[
+    "finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint",
+];
+
+/// The largest embedding dimension accepted (encoders emit ~2304; this bounds what a damaged
+/// or hostile snapshot header can make the loader allocate).
+pub const MAX_DIM: usize = 1 << 20;
+
+/// Builds an empty learner for embeddings of dimension `dim`. Refuses an invalid config
+/// (`UnknownStrategy`, `BadParameter` naming the field), `dim == 0`, and a budget that cannot
+/// hold even one class (`BudgetTooSmall`).
+pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
+    config.validate()?;
+    if dim == 0 || dim > MAX_DIM {
+        let why = format!("must lie in 1..={MAX_DIM}");
+        return Err(LearnError::BadParameter {
+            name: "dim".into(),
+            value: dim.to_string(),
+            why,
+        });
+    }
+    strategies::build(dim, config)
+}
+
+/// Reads a learner back from `Learner::save`'s bytes (any format version this build knows).
+pub fn load(bytes: &[u8]) -> Result<Box<dyn Learner>, LearnError> {
+    let body = snapshot::open(bytes)?;
+    let mut r = snapshot::Reader::new(body);
+    let name = r.str("strategy")?;
+    r.set_strategy(&name);
+    let dim = r.usize("dimension")?;
+    let json = r.str("config")?;
+    let config: LearnerConfig =
+        serde_json::from_str(&json).map_err(|e| r.error(format!("config: {e}")))?;
+    config
+        .validate()
+        .map_err(|e| r.error(format!("config: {e}")))?;
+    if config.strategy != name || dim == 0 || dim > MAX_DIM {
+        return Err(r.error(format!(
+            "header names {name:?} (dim {dim}) but the config names {:?}",
+            config.strategy
+        )));
+    }
+    let learner = strategies::read_body(&name, dim, &config, &mut r)?;
+    r.finish()?;
+    Ok(learner)
 }

@@ -1,0 +1,214 @@
+//! `LearnerConfig`: the strategy name, the byte budget, the seed and every strategy's
+//! hyper-parameters, validated once (`LearnerConfig::validate`) before a learner is built.
+//!
+//! Defaults are the values the benchmark uses; each field says which strategies read it.
+
+use super::quant::Quant;
+use super::{LearnError, STRATEGIES};
+use serde::{Deserialize, Serialize};
+
+/// The SGD head's form (`head.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HeadKind {
+    /// `W x̂ + b` on the L2-normalized embedding.
+    Linear,
+    /// `scale * cos(w_c, x)`: no bias, no weight-norm drift towards new classes (Hou et al. 2019).
+    #[default]
+    Cosine,
+}
+
+/// Everything needed to build a learner. Unknown fields are refused (TOML profiles embed it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LearnerConfig {
+    /// One of `STRATEGIES`.
+    pub strategy: String,
+    /// Upper bound on `memory_bytes()` (all strategies but `joint`, whose budget is `usize::MAX`).
+    pub budget_bytes: usize,
+    /// Seeds every random choice (initialization, shuffles, pseudo-features, projection).
+    pub seed: u64,
+    /// SGD head form (finetune, joint, ewc, lwf, er, proto).
+    pub head: HeadKind,
+    /// Multiplies cosine similarities (cosine head, ncm, icarl) and ridge outputs (analytic)
+    /// into logits; also the confidence's softmax sharpness.
+    pub scale: f32,
+    /// SGD passes over each `learn` call's training set.
+    pub epochs: usize,
+    /// SGD step size.
+    pub lr: f32,
+    /// SGD momentum (heavy ball), reset at every `learn`.
+    pub momentum: f32,
+    /// SGD mini-batch size.
+    pub batch_size: usize,
+    /// Class-balanced loss weights in SGD (each class present weighs the same).
+    pub balanced: bool,
+    /// Distillation temperature (lwf, proto when `proto_distill > 0`).
+    pub temperature: f32,
+    /// Weight of the distillation loss in lwf (Li & Hoiem 2016 use 1).
+    pub lwf_lambda: f32,
+    /// Weight of the distillation loss in proto (0 = off).
+    pub proto_distill: f32,
+    /// EWC penalty strength (Kirkpatrick et al. 2017).
+    pub ewc_lambda: f32,
+    /// Online-EWC decay of the old Fisher at each learn (Schwarz et al. 2018; 1 = plain sum).
+    pub ewc_decay: f32,
+    /// Exemplar encoding in the replay buffer (er, icarl, proto).
+    pub quant: Quant,
+    /// proto: pseudo-features drawn per new embedding (spread evenly over the old classes).
+    pub pseudo_ratio: f32,
+    /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q` (features have unit scale, so
+    /// 1000 is the prior weight of ~2000 windows; chosen on the synthetic benchmark).
+    pub ridge: f64,
+    /// analytic: random-feature size P (0 = the largest multiple of 64 whose statistics fit the
+    /// budget for `planned_classes` classes).
+    pub projection: usize,
+    /// analytic: classes the automatic P leaves room for.
+    pub planned_classes: usize,
+}
+
+/// The benchmark's default budget: 160 f32 exemplars of dimension `dim` (UESTC-MMEA-CL's
+/// published baselines keep 160 exemplars).
+pub fn default_budget(dim: usize) -> usize {
+    160 * dim * 4
+}
+
+impl Default for LearnerConfig {
+    fn default() -> Self {
+        LearnerConfig {
+            strategy: "proto".into(),
+            budget_bytes: default_budget(2304),
+            seed: 1993,
+            head: HeadKind::Cosine,
+            scale: 16.0,
+            epochs: 8,
+            lr: 0.03,
+            momentum: 0.9,
+            batch_size: 64,
+            balanced: true,
+            temperature: 2.0,
+            lwf_lambda: 1.0,
+            proto_distill: 0.0,
+            ewc_lambda: 1000.0,
+            ewc_decay: 1.0,
+            quant: Quant::Int8,
+            pseudo_ratio: 1.0,
+            ridge: 1000.0,
+            projection: 0,
+            planned_classes: 32,
+        }
+    }
+}
+
+impl LearnerConfig {
+    /// The defaults for `strategy` with the benchmark budget for `dim`.
+    pub fn for_strategy(strategy: &str, dim: usize) -> LearnerConfig {
+        LearnerConfig {
+            strategy: strategy.into(),
+            budget_bytes: default_budget(dim),
+            ..LearnerConfig::default()
+        }
+    }
+
+    /// Refuses an unknown strategy or any out-of-range parameter, naming it.
+    pub fn validate(&self) -> Result<(), LearnError> {
+        if !STRATEGIES.contains(&self.strategy.as_str()) {
+            return Err(LearnError::UnknownStrategy {
+                name: self.strategy.clone(),
+                known: STRATEGIES.join(", "),
+            });
+        }
+        positive_int("budget_bytes", self.budget_bytes)?;
+        positive_int("epochs", self.epochs)?;
+        positive_int("batch_size", self.batch_size)?;
+        positive_int("planned_classes", self.planned_classes)?;
+        positive("scale", self.scale)?;
+        positive("lr", self.lr)?;
+        positive("temperature", self.temperature)?;
+        in_range("momentum", self.momentum, 0.0, 0.999)?;
+        in_range("ewc_decay", self.ewc_decay, 0.0, 1.0)?;
+        in_range("lwf_lambda", self.lwf_lambda, 0.0, 1e6)?;
+        in_range("proto_distill", self.proto_distill, 0.0, 1e6)?;
+        in_range("ewc_lambda", self.ewc_lambda, 0.0, 1e12)?;
+        in_range("pseudo_ratio", self.pseudo_ratio, 0.0, 100.0)?;
+        if !(self.ridge.is_finite() && self.ridge > 0.0) {
+            return Err(bad("ridge", self.ridge, "must be finite and > 0"));
+        }
+        Ok(())
+    }
+}
+
+fn bad(name: &str, value: impl ToString, why: &str) -> LearnError {
+    LearnError::BadParameter {
+        name: name.into(),
+        value: value.to_string(),
+        why: why.into(),
+    }
+}
+
+fn positive_int(name: &str, value: usize) -> Result<(), LearnError> {
+    if value == 0 {
+        return Err(bad(name, value, "must be > 0"));
+    }
+    Ok(())
+}
+
+fn positive(name: &str, value: f32) -> Result<(), LearnError> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(bad(name, value, "must be finite and > 0"));
+    }
+    Ok(())
+}
+
+fn in_range(name: &str, value: f32, lo: f32, hi: f32) -> Result<(), LearnError> {
+    if !(value.is_finite() && (lo..=hi).contains(&value)) {
+        return Err(bad(name, value, &format!("must lie in [{lo}, {hi}]")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate_and_bad_values_are_named() {
+        for s in STRATEGIES {
+            LearnerConfig::for_strategy(s, 16)
+                .validate()
+                .expect("defaults are valid");
+        }
+        let zero = LearnerConfig {
+            budget_bytes: 0,
+            ..LearnerConfig::default()
+        };
+        assert!(
+            matches!(zero.validate(), Err(LearnError::BadParameter { name, .. }) if name == "budget_bytes")
+        );
+        let nan = LearnerConfig {
+            lr: f32::NAN,
+            ..LearnerConfig::default()
+        };
+        assert!(nan.validate().unwrap_err().to_string().contains("lr"));
+        let unknown = LearnerConfig {
+            strategy: "magic".into(),
+            ..LearnerConfig::default()
+        };
+        assert!(matches!(
+            unknown.validate(),
+            Err(LearnError::UnknownStrategy { .. })
+        ));
+    }
+
+    #[test]
+    fn json_round_trip_fills_missing_fields_with_defaults() {
+        let c: LearnerConfig =
+            serde_json::from_str(r#"{"strategy":"ncm","budget_bytes":10}"#).unwrap();
+        assert_eq!(c.strategy, "ncm");
+        assert_eq!(c.epochs, LearnerConfig::default().epochs);
+        let back: LearnerConfig =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        assert!(serde_json::from_str::<LearnerConfig>(r#"{"typo":1}"#).is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! `joint`: keeps every embedding seen (normalized f32) and retrains a fresh head on all of
+//! them at each `learn`: the upper bound of what the head can reach on these embeddings.
+//! Benchmark only: its memory grows without bound, so its budget is `usize::MAX`.
+
+use super::{class_mean, Batch, HeadCore, Strategy};
+use crate::learn::config::LearnerConfig;
+use crate::learn::head::Head;
+use crate::learn::snapshot::{Reader, Writer};
+use crate::learn::{ClassId, LearnError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joint {
+    core: HeadCore,
+    /// Every normalized embedding seen, `labels.len() x dim`.
+    data: Vec<f32>,
+    labels: Vec<ClassId>,
+}
+
+impl Joint {
+    pub fn new(dim: usize, config: &LearnerConfig) -> Joint {
+        Joint {
+            core: HeadCore::new(dim, config),
+            data: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Joint, LearnError> {
+        let core = HeadCore::read(r, dim, config)?;
+        let data = r.f32s("joint data")?;
+        let labels = r.u32s("joint labels")?;
+        r.expect_len("joint data", data.len(), labels.len() * dim)?;
+        Ok(Joint { core, data, labels })
+    }
+}
+
+impl Strategy for Joint {
+    fn config(&self) -> &LearnerConfig {
+        &self.core.config
+    }
+    fn dim(&self) -> usize {
+        self.core.dim
+    }
+    fn budget(&self) -> usize {
+        usize::MAX
+    }
+    fn classes(&self) -> Vec<ClassId> {
+        self.core.head.classes().to_vec()
+    }
+    fn fixed_bytes(&self, classes: usize) -> usize {
+        Head::bytes(self.core.dim, classes)
+    }
+    fn fixed_what(&self) -> String {
+        "the head".into()
+    }
+    fn memory_bytes(&self) -> usize {
+        self.core.head.memory_bytes() + 4 * (self.data.len() + self.labels.len())
+    }
+
+    fn learn_batch(&mut self, batch: &Batch) -> usize {
+        let dim = self.core.dim;
+        self.data.extend(batch.normalized(dim));
+        self.labels.extend_from_slice(batch.labels);
+        let mut order = self.core.head.classes().to_vec();
+        order.extend(&batch.new_classes);
+        let c = &self.core.config;
+        self.core.head = Head::new(dim, c.head, c.scale);
+        for class in order {
+            let rows: Vec<usize> = (0..self.labels.len())
+                .filter(|i| self.labels[*i] == class)
+                .collect();
+            self.core.head.add_class(
+                class,
+                &class_mean(&self.data, dim, &rows),
+                &mut self.core.rng,
+            );
+        }
+        let mut set = self.core.train_set(self.data.clone(), &self.labels);
+        self.core.train(&mut set, 0.0, None);
+        0
+    }
+
+    fn scores(&self, x: &[f32]) -> Vec<f32> {
+        self.core.scores(x)
+    }
+
+    fn forget_class(&mut self, class: ClassId) {
+        self.core.head.remove_class(class);
+        let dim = self.core.dim;
+        let keep: Vec<usize> = (0..self.labels.len())
+            .filter(|i| self.labels[*i] != class)
+            .collect();
+        self.data = keep
+            .iter()
+            .flat_map(|i| self.data[i * dim..(i + 1) * dim].to_vec())
+            .collect();
+        self.labels = keep.iter().map(|i| self.labels[*i]).collect();
+    }
+
+    fn write_body(&self, w: &mut Writer) {
+        self.core.write(w);
+        w.f32s(&self.data);
+        w.u32s(&self.labels);
+    }
+}

@@ -1,0 +1,84 @@
+//! `ncm`: SimpleCIL (Zhou et al. 2023): each class is the running mean of its normalized
+//! embeddings (a prototype without variance) and prediction is the cosine to each mean. No
+//! training, no exemplars; incremental by construction. Memory: C x (D f32 + count + id).
+
+use super::{Batch, Strategy};
+use crate::learn::config::LearnerConfig;
+use crate::learn::linalg::{dot, norm, normalize_into};
+use crate::learn::prototypes::Prototypes;
+use crate::learn::snapshot::{Reader, Writer};
+use crate::learn::{ClassId, LearnError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ncm {
+    dim: usize,
+    config: LearnerConfig,
+    protos: Prototypes,
+}
+
+impl Ncm {
+    pub fn new(dim: usize, config: &LearnerConfig) -> Ncm {
+        Ncm {
+            dim,
+            config: config.clone(),
+            protos: Prototypes::new(dim, false),
+        }
+    }
+
+    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Ncm, LearnError> {
+        Ok(Ncm {
+            dim,
+            config: config.clone(),
+            protos: Prototypes::read(r, dim, false)?,
+        })
+    }
+}
+
+impl Strategy for Ncm {
+    fn config(&self) -> &LearnerConfig {
+        &self.config
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn classes(&self) -> Vec<ClassId> {
+        self.protos.iter().map(|p| p.class).collect()
+    }
+    fn fixed_bytes(&self, classes: usize) -> usize {
+        classes * Prototypes::bytes_per_class(self.dim, false)
+    }
+    fn fixed_what(&self) -> String {
+        "class means".into()
+    }
+    fn memory_bytes(&self) -> usize {
+        self.protos.memory_bytes()
+    }
+
+    fn learn_batch(&mut self, batch: &Batch) -> usize {
+        let xn = batch.normalized(self.dim);
+        for (class, rows) in batch.groups() {
+            let refs: Vec<&[f32]> = rows
+                .iter()
+                .map(|i| &xn[i * self.dim..(i + 1) * self.dim])
+                .collect();
+            self.protos.update(class, &refs);
+        }
+        0
+    }
+
+    fn scores(&self, x: &[f32]) -> Vec<f32> {
+        let mut xn = vec![0.0; self.dim];
+        normalize_into(x, &mut xn);
+        self.protos
+            .iter()
+            .map(|p| self.config.scale * dot(&p.mean, &xn) / norm(&p.mean).max(1e-12))
+            .collect()
+    }
+
+    fn forget_class(&mut self, class: ClassId) {
+        self.protos.remove(class);
+    }
+    fn write_body(&self, w: &mut Writer) {
+        self.protos.write(w);
+    }
+}
