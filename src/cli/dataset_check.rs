@@ -21,7 +21,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     let report = check(&args.dir).map_err(|e| match e {
         DatasetError::MissingList { .. } => CliError::Input(e.into()),
-        DatasetError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => CliError::Input(e.into()),
+        DatasetError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            CliError::Input(e.into())
+        }
         other => CliError::Runtime(other.into()),
     })?;
     if args.json {
@@ -31,7 +33,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     match report.errors.len() {
         0 => Ok(()),
-        n => Err(CliError::Input(anyhow::anyhow!("dataset {}: {n} problem(s) found", report.root))),
+        n => Err(CliError::Input(anyhow::anyhow!(
+            "dataset {}: {n} problem(s) found",
+            report.root
+        ))),
     }
 }
 
@@ -90,7 +95,10 @@ fn error_lines(report: &CheckReport) -> String {
         out += &format!("  {}\n", e.message);
     }
     if report.errors.len() > SHOWN_ERRORS {
-        out += &format!("  ... and {} more (--json lists them all)\n", report.errors.len() - SHOWN_ERRORS);
+        out += &format!(
+            "  ... and {} more (--json lists them all)\n",
+            report.errors.len() - SHOWN_ERRORS
+        );
     }
     out
 }

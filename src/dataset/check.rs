@@ -85,7 +85,11 @@ pub struct ErrorReport {
 
 impl From<&DatasetError> for ErrorReport {
     fn from(e: &DatasetError) -> ErrorReport {
-        ErrorReport { path: e.path().display().to_string(), line: e.line(), message: e.to_string() }
+        ErrorReport {
+            path: e.path().display().to_string(),
+            line: e.line(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -124,7 +128,10 @@ fn check_clips(clips: &[Clip], workers: usize) -> Vec<ClipFindings> {
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .flat_map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
             .collect()
     })
 }
@@ -147,7 +154,14 @@ fn check_sensor(clip: &Clip, found: &mut ClipFindings) {
             found.sensor_rows = rows.len();
             let listed = clip.entry().num_sensor_rows;
             if rows.len() != listed {
-                found.errors.push(mismatch(clip, &path, "rows", rows.len(), "num_sensor_rows", listed));
+                found.errors.push(mismatch(
+                    clip,
+                    &path,
+                    "rows",
+                    rows.len(),
+                    "num_sensor_rows",
+                    listed,
+                ));
             }
         }
         Err(e) => found.errors.push(e),
@@ -177,22 +191,58 @@ fn check_video(clip: &Clip, found: &mut ClipFindings) {
     found.frames = len;
     let listed = clip.entry().num_frames;
     if len != listed {
-        found.errors.push(mismatch(clip, &path, "frames", len, "num_rgb_frames", listed));
+        found.errors.push(mismatch(
+            clip,
+            &path,
+            "frames",
+            len,
+            "num_rgb_frames",
+            listed,
+        ));
     }
 }
 
-fn mismatch(clip: &Clip, path: &Path, unit: &'static str, found: usize, field: &'static str, listed: usize) -> DatasetError {
-    DatasetError::CountMismatch { path: path.to_path_buf(), unit, found, listed_at: clip.listed_at(), field, listed }
+fn mismatch(
+    clip: &Clip,
+    path: &Path,
+    unit: &'static str,
+    found: usize,
+    field: &'static str,
+    listed: usize,
+) -> DatasetError {
+    DatasetError::CountMismatch {
+        path: path.to_path_buf(),
+        unit,
+        found,
+        listed_at: clip.listed_at(),
+        field,
+        listed,
+    }
 }
 
 fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
-    let mut splits = SplitReports { train: SplitReport::default(), val: SplitReport::default(), test: SplitReport::default() };
+    let mut splits = SplitReports {
+        train: SplitReport::default(),
+        val: SplitReport::default(),
+        test: SplitReport::default(),
+    };
     for split in Split::ALL {
         splits.get_mut(split).list_found = dataset.has_split(split);
     }
-    let mut classes: Vec<ClassReport> =
-        CLASS_NAMES.iter().enumerate().map(|(label, &name)| ClassReport { label, name, clips: 0 }).collect();
-    let mut errors: Vec<ErrorReport> = dataset.list_errors().iter().map(ErrorReport::from).collect();
+    let mut classes: Vec<ClassReport> = CLASS_NAMES
+        .iter()
+        .enumerate()
+        .map(|(label, &name)| ClassReport {
+            label,
+            name,
+            clips: 0,
+        })
+        .collect();
+    let mut errors: Vec<ErrorReport> = dataset
+        .list_errors()
+        .iter()
+        .map(ErrorReport::from)
+        .collect();
     for (clip, found) in dataset.clips().iter().zip(findings) {
         let split = splits.get_mut(clip.split());
         split.clips += 1;
@@ -205,5 +255,10 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         }
         errors.extend(found.errors.iter().map(ErrorReport::from));
     }
-    CheckReport { root: dataset.root().display().to_string(), splits, classes, errors }
+    CheckReport {
+        root: dataset.root().display().to_string(),
+        splits,
+        classes,
+        errors,
+    }
 }

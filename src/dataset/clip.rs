@@ -50,9 +50,14 @@ impl Dataset {
             let path = list_path(root, split);
             let bytes = match std::fs::read(&path) {
                 Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !split.is_required() => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !split.is_required() => {
+                    continue
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(DatasetError::MissingList { path, split: split.name() })
+                    return Err(DatasetError::MissingList {
+                        path,
+                        split: split.name(),
+                    })
                 }
                 Err(e) => return Err(DatasetError::io(&path, "read list file", e)),
             };
@@ -60,8 +65,17 @@ impl Dataset {
             splits.push(split);
         }
         let shared_root: Arc<Path> = Arc::from(root);
-        let clips = parsed.entries.into_iter().map(|e| Clip::new(shared_root.clone(), e)).collect();
-        Ok(Dataset { root: root.to_path_buf(), clips, list_errors: parsed.errors, splits })
+        let clips = parsed
+            .entries
+            .into_iter()
+            .map(|e| Clip::new(shared_root.clone(), e))
+            .collect();
+        Ok(Dataset {
+            root: root.to_path_buf(),
+            clips,
+            list_errors: parsed.errors,
+            splits,
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -114,7 +128,10 @@ impl Clip {
 
     /// The class folder name (`"3_drinking"`).
     pub fn class_name(&self) -> &'static str {
-        CLASS_NAMES.get(self.entry.label as usize).copied().unwrap_or("")
+        CLASS_NAMES
+            .get(self.entry.label as usize)
+            .copied()
+            .unwrap_or("")
     }
 
     pub fn split(&self) -> Split {
@@ -128,7 +145,11 @@ impl Clip {
 
     /// `list file:line` of the entry, for messages.
     pub fn listed_at(&self) -> String {
-        format!("{}:{}", list_path(&self.root, self.entry.split).display(), self.entry.line)
+        format!(
+            "{}:{}",
+            list_path(&self.root, self.entry.split).display(),
+            self.entry.line
+        )
     }
 
     pub fn sensor_path(&self) -> PathBuf {
@@ -150,7 +171,11 @@ impl Clip {
 
     /// The clip's length in seconds, by the timing rule in the module docs.
     pub fn duration_secs(&self) -> f64 {
-        let rows = if self.has_sensor() { self.entry.num_sensor_rows } else { self.entry.num_frames };
+        let rows = if self.has_sensor() {
+            self.entry.num_sensor_rows
+        } else {
+            self.entry.num_frames
+        };
         rows as f64 / NOMINAL_RATE_HZ
     }
 

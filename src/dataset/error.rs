@@ -32,7 +32,10 @@ pub enum DatasetError {
     #[error("{}: sensor file has no rows", .path.display())]
     EmptySensor { path: PathBuf },
     #[error("{}: {problem}", .path.display())]
-    Frames { path: PathBuf, problem: FramesProblem },
+    Frames {
+        path: PathBuf,
+        problem: FramesProblem,
+    },
     #[error("{}: cannot decode frame: {source}", .path.display())]
     Decode {
         path: PathBuf,
@@ -90,13 +93,19 @@ impl DatasetError {
     /// The 1-based line the error is on; `None` for whole-file errors.
     pub fn line(&self) -> Option<usize> {
         match self {
-            DatasetError::ListLine { line, .. } | DatasetError::SensorRow { line, .. } => Some(*line),
+            DatasetError::ListLine { line, .. } | DatasetError::SensorRow { line, .. } => {
+                Some(*line)
+            }
             _ => None,
         }
     }
 
     pub(crate) fn io(path: &Path, action: &'static str, source: std::io::Error) -> DatasetError {
-        DatasetError::Io { path: path.to_path_buf(), action, source }
+        DatasetError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
     }
 }
 
@@ -110,7 +119,11 @@ pub enum ListProblem {
     #[error("label {label} is out of range 0..{classes}")]
     LabelOutOfRange { label: i64, classes: usize },
     #[error("label {label} does not match class folder `{class_dir}` (label {expected})")]
-    LabelMismatch { label: usize, class_dir: String, expected: usize },
+    LabelMismatch {
+        label: usize,
+        class_dir: String,
+        expected: usize,
+    },
     #[error("class folder `{class_dir}` is not one of the 32 UESTC-MMEA-CL classes")]
     UnknownClass { class_dir: String },
     #[error("path has a `..` component, which could escape the dataset root")]

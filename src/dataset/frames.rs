@@ -55,24 +55,41 @@ pub struct FrameFolder {
 impl FrameFolder {
     /// Lists `dir`, detects its naming and checks the frames are contiguous.
     pub fn open(dir: &Path) -> Result<FrameFolder, DatasetError> {
-        let problem = |problem| DatasetError::Frames { path: dir.to_path_buf(), problem };
+        let problem = |problem| DatasetError::Frames {
+            path: dir.to_path_buf(),
+            problem,
+        };
         let (prefixed, bare) = list_numbers(dir)?;
         let (naming, mut numbers) = match (prefixed.is_empty(), bare.is_empty()) {
             (true, true) => return Err(problem(FramesProblem::Empty)),
             (false, true) => (FrameNaming::Prefixed, prefixed),
             (true, false) => (FrameNaming::Bare, bare),
             (false, false) => {
-                let mixed = FramesProblem::MixedNaming { prefixed: prefixed.len(), bare: bare.len() };
+                let mixed = FramesProblem::MixedNaming {
+                    prefixed: prefixed.len(),
+                    bare: bare.len(),
+                };
                 return Err(problem(mixed));
             }
         };
         numbers.sort_unstable();
         let last = numbers.last().copied().unwrap_or(0);
         // Sorted, distinct (one file per name) and starting at 1: contiguous iff number == position.
-        if let Some(missing) = (1..=last).zip(&numbers).find(|(want, got)| want != *got).map(|(w, _)| w) {
-            return Err(problem(FramesProblem::Gap { missing: naming.file_name(missing), last }));
+        if let Some(missing) = (1..=last)
+            .zip(&numbers)
+            .find(|(want, got)| want != *got)
+            .map(|(w, _)| w)
+        {
+            return Err(problem(FramesProblem::Gap {
+                missing: naming.file_name(missing),
+                last,
+            }));
         }
-        Ok(FrameFolder { dir: dir.to_path_buf(), naming, len: last })
+        Ok(FrameFolder {
+            dir: dir.to_path_buf(),
+            naming,
+            len: last,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -95,7 +112,11 @@ impl FrameFolder {
     /// The file of 0-based frame `index`, or an error if out of range.
     pub fn path(&self, index: usize) -> Result<PathBuf, DatasetError> {
         if index >= self.len {
-            return Err(DatasetError::FrameIndex { path: self.dir.clone(), index, len: self.len });
+            return Err(DatasetError::FrameIndex {
+                path: self.dir.clone(),
+                index,
+                len: self.len,
+            });
         }
         Ok(self.dir.join(self.naming.file_name(index + 1)))
     }
@@ -111,14 +132,27 @@ impl FrameFolder {
         let mut first = None;
         for index in 0..self.len {
             let file = self.naming.file_name(index + 1);
-            let (w, h) = jpeg_dimensions(&self.dir.join(&file)).map_err(|reason| DatasetError::Frames {
-                path: self.dir.clone(),
-                problem: FramesProblem::Header { file: file.clone(), reason },
-            })?;
+            let (w, h) =
+                jpeg_dimensions(&self.dir.join(&file)).map_err(|reason| DatasetError::Frames {
+                    path: self.dir.clone(),
+                    problem: FramesProblem::Header {
+                        file: file.clone(),
+                        reason,
+                    },
+                })?;
             let (first_w, first_h) = *first.get_or_insert((w, h));
             if (w, h) != (first_w, first_h) {
-                let problem = FramesProblem::SizeChange { file, got_w: w, got_h: h, first_w, first_h };
-                return Err(DatasetError::Frames { path: self.dir.clone(), problem });
+                let problem = FramesProblem::SizeChange {
+                    file,
+                    got_w: w,
+                    got_h: h,
+                    first_w,
+                    first_h,
+                };
+                return Err(DatasetError::Frames {
+                    path: self.dir.clone(),
+                    problem,
+                });
             }
         }
         Ok(first.unwrap_or((0, 0)))
@@ -148,11 +182,16 @@ pub fn decode_jpeg(path: &Path, t: Timestamp) -> Result<Frame, DatasetError> {
         .with_guessed_format()
         .map_err(|e| DatasetError::io(path, "read frame", e))?
         .decode()
-        .map_err(|source| DatasetError::Decode { path: path.to_path_buf(), source })?
+        .map_err(|source| DatasetError::Decode {
+            path: path.to_path_buf(),
+            source,
+        })?
         .into_rgb8();
     let (width, height) = image.dimensions();
-    Frame::new(t, width, height, image.into_raw())
-        .map_err(|source| DatasetError::FrameSize { path: path.to_path_buf(), source })
+    Frame::new(t, width, height, image.into_raw()).map_err(|source| DatasetError::FrameSize {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -161,10 +200,27 @@ mod tests {
 
     #[test]
     fn parses_both_namings_canonically() {
-        assert_eq!(FrameNaming::parse("img_000001.jpg"), Some((FrameNaming::Prefixed, 1)));
-        assert_eq!(FrameNaming::parse("000412.jpg"), Some((FrameNaming::Bare, 412)));
-        assert_eq!(FrameNaming::parse("1234567.jpg"), Some((FrameNaming::Bare, 1_234_567)));
-        for bad in ["img_1.jpg", "000000.jpg", "img_00001a.jpg", "000001.png", "img_.jpg", ".jpg", "+00001.jpg"] {
+        assert_eq!(
+            FrameNaming::parse("img_000001.jpg"),
+            Some((FrameNaming::Prefixed, 1))
+        );
+        assert_eq!(
+            FrameNaming::parse("000412.jpg"),
+            Some((FrameNaming::Bare, 412))
+        );
+        assert_eq!(
+            FrameNaming::parse("1234567.jpg"),
+            Some((FrameNaming::Bare, 1_234_567))
+        );
+        for bad in [
+            "img_1.jpg",
+            "000000.jpg",
+            "img_00001a.jpg",
+            "000001.png",
+            "img_.jpg",
+            ".jpg",
+            "+00001.jpg",
+        ] {
             assert_eq!(FrameNaming::parse(bad), None, "{bad}");
         }
         assert_eq!(FrameNaming::Bare.file_name(7), "000007.jpg");
@@ -185,19 +241,43 @@ mod tests {
         let f = f.unwrap();
         assert_eq!((f.naming(), f.len()), (FrameNaming::Bare, 3));
         assert!(f.path(2).unwrap().ends_with("000003.jpg"));
-        assert!(matches!(f.path(3), Err(DatasetError::FrameIndex { index: 3, len: 3, .. })));
+        assert!(matches!(
+            f.path(3),
+            Err(DatasetError::FrameIndex {
+                index: 3,
+                len: 3,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn refuses_gaps_mixtures_and_empty_folders() {
         let (_d, f) = folder(&["img_000001.jpg", "img_000002.jpg", "img_000004.jpg"]);
         let msg = f.unwrap_err().to_string();
-        assert!(msg.ends_with("frame file img_000003.jpg is missing: frames must run 1..=4 without gaps"), "{msg}");
+        assert!(
+            msg.ends_with(
+                "frame file img_000003.jpg is missing: frames must run 1..=4 without gaps"
+            ),
+            "{msg}"
+        );
         let (_d, f) = folder(&["img_000002.jpg"]);
-        assert!(f.unwrap_err().to_string().contains("img_000001.jpg is missing"));
+        assert!(f
+            .unwrap_err()
+            .to_string()
+            .contains("img_000001.jpg is missing"));
         let (_d, f) = folder(&["img_000001.jpg", "000001.jpg", "000002.jpg"]);
-        assert!(f.unwrap_err().to_string().contains("(1 files) and `%06d.jpg` (2 files)"));
+        assert!(f
+            .unwrap_err()
+            .to_string()
+            .contains("(1 files) and `%06d.jpg` (2 files)"));
         let (_d, f) = folder(&[]);
-        assert!(matches!(f, Err(DatasetError::Frames { problem: FramesProblem::Empty, .. })));
+        assert!(matches!(
+            f,
+            Err(DatasetError::Frames {
+                problem: FramesProblem::Empty,
+                ..
+            })
+        ));
     }
 }

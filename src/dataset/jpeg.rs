@@ -57,7 +57,8 @@ fn segment_len<R: Read>(r: &mut R) -> Result<u16, String> {
 
 fn skip_segment<R: Read + Seek>(r: &mut R) -> Result<(), String> {
     let len = segment_len(r)?;
-    r.seek(SeekFrom::Current(i64::from(len) - 2)).map_err(|e| format!("cannot seek: {e}"))?;
+    r.seek(SeekFrom::Current(i64::from(len) - 2))
+        .map_err(|e| format!("cannot seek: {e}"))?;
     Ok(())
 }
 
@@ -90,7 +91,8 @@ mod tests {
     use std::io::Cursor;
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90]));
+        let img =
+            image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90]));
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
         out.into_inner()
@@ -98,8 +100,14 @@ mod tests {
 
     #[test]
     fn reads_size_written_by_the_image_crate() {
-        assert_eq!(read_dimensions(&mut Cursor::new(jpeg(37, 21))), Ok((37, 21)));
-        assert_eq!(read_dimensions(&mut Cursor::new(jpeg(340, 256))), Ok((340, 256)));
+        assert_eq!(
+            read_dimensions(&mut Cursor::new(jpeg(37, 21))),
+            Ok((37, 21))
+        );
+        assert_eq!(
+            read_dimensions(&mut Cursor::new(jpeg(340, 256))),
+            Ok((340, 256))
+        );
     }
 
     #[test]
@@ -115,8 +123,14 @@ mod tests {
         let sof = full.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         let cut = read_dimensions(&mut Cursor::new(full[..sof + 4].to_vec()));
         assert_eq!(cut, Err("truncated before the frame header".to_string()));
-        assert!(read_dimensions(&mut Cursor::new(b"\x89PNG\r\n".to_vec())).unwrap_err().contains("no SOI"));
-        assert!(read_dimensions(&mut Cursor::new(vec![0xFF, 0xD8, 0xFF, 0xDA])).unwrap_err().contains("no frame header"));
+        assert!(read_dimensions(&mut Cursor::new(b"\x89PNG\r\n".to_vec()))
+            .unwrap_err()
+            .contains("no SOI"));
+        assert!(
+            read_dimensions(&mut Cursor::new(vec![0xFF, 0xD8, 0xFF, 0xDA]))
+                .unwrap_err()
+                .contains("no frame header")
+        );
         assert!(read_dimensions(&mut Cursor::new(vec![])).is_err());
     }
 }

@@ -106,12 +106,16 @@ pub fn frames_dir(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
 
 /// The `.mp4` of a clip (used when the frame folder is absent).
 pub fn mp4_path(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
-    root.join("video").join(class_dir).join(format!("{clip}.mp4"))
+    root.join("video")
+        .join(class_dir)
+        .join(format!("{clip}.mp4"))
 }
 
 /// The raw sensor CSV of a clip.
 pub fn sensor_path(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
-    root.join("sensor").join(class_dir).join(format!("{clip}.csv"))
+    root.join("sensor")
+        .join(class_dir)
+        .join(format!("{clip}.csv"))
 }
 
 /// The label of a class folder name (`"3_drinking"` -> 2), if it is one of `CLASS_NAMES`.

@@ -77,9 +77,13 @@ impl ParsedLists {
     fn claim(&mut self, path: &Path, entry: ClipEntry) -> Result<ClipEntry, ListProblem> {
         let id = entry.id();
         if let Some(first) = self.first_seen.get(&id) {
-            return Err(ListProblem::Duplicate { id, first: first.clone() });
+            return Err(ListProblem::Duplicate {
+                id,
+                first: first.clone(),
+            });
         }
-        self.first_seen.insert(id, format!("{}:{}", path.display(), entry.line));
+        self.first_seen
+            .insert(id, format!("{}:{}", path.display(), entry.line));
         Ok(entry)
     }
 }
@@ -115,7 +119,10 @@ fn parse_line(split: Split, line: usize, text: &str) -> Result<ClipEntry, ListPr
 /// The last two parts of a list path, each a plain name that stays under the root.
 fn clip_parts(path: &str) -> Result<(&str, &str), ListProblem> {
     // Both separators: lists written on Windows use `\`.
-    let parts: Vec<&str> = path.trim_end_matches(['/', '\\']).split(['/', '\\']).collect();
+    let parts: Vec<&str> = path
+        .trim_end_matches(['/', '\\'])
+        .split(['/', '\\'])
+        .collect();
     if parts.contains(&"..") {
         return Err(ListProblem::ParentComponent);
     }
@@ -124,7 +131,9 @@ fn clip_parts(path: &str) -> Result<(&str, &str), ListProblem> {
     };
     for part in [class_dir, clip] {
         if !is_plain_name(part) {
-            return Err(ListProblem::NotAName { part: part.to_string() });
+            return Err(ListProblem::NotAName {
+                part: part.to_string(),
+            });
         }
     }
     Ok((class_dir, clip))
@@ -141,24 +150,34 @@ fn is_plain_name(part: &str) -> bool {
 }
 
 fn count(value: &str, field: &'static str) -> Result<usize, ListProblem> {
-    value.parse::<usize>().map_err(|_| ListProblem::NotInteger { field, value: value.to_string() })
+    value.parse::<usize>().map_err(|_| ListProblem::NotInteger {
+        field,
+        value: value.to_string(),
+    })
 }
 
 /// The label as listed, checked against the range and against the class folder.
 fn check_label(value: &str, class_dir: &str) -> Result<ClassId, ListProblem> {
-    let label: i64 = value
-        .parse()
-        .map_err(|_| ListProblem::NotInteger { field: "label", value: value.to_string() })?;
+    let label: i64 = value.parse().map_err(|_| ListProblem::NotInteger {
+        field: "label",
+        value: value.to_string(),
+    })?;
     let classes = CLASS_NAMES.len();
     let in_range = usize::try_from(label).ok().filter(|l| *l < classes);
     let Some(label) = in_range else {
         return Err(ListProblem::LabelOutOfRange { label, classes });
     };
     let Some(expected) = class_label(class_dir) else {
-        return Err(ListProblem::UnknownClass { class_dir: class_dir.to_string() });
+        return Err(ListProblem::UnknownClass {
+            class_dir: class_dir.to_string(),
+        });
     };
     if label != expected {
-        return Err(ListProblem::LabelMismatch { label, class_dir: class_dir.to_string(), expected });
+        return Err(ListProblem::LabelMismatch {
+            label,
+            class_dir: class_dir.to_string(),
+            expected,
+        });
     }
     // `label < 32`, so the conversion cannot fail; the fallback keeps this panic-free.
     Ok(ClassId::try_from(label).unwrap_or(ClassId::MAX))
@@ -185,53 +204,129 @@ mod tests {
     #[test]
     fn remaps_prefix_to_last_two_parts() {
         let e = one("yourdataset_path/data/3_drinking/3_drinking_2022 418 419 2").unwrap();
-        assert_eq!((e.class_dir.as_str(), e.clip.as_str()), ("3_drinking", "3_drinking_2022"));
-        assert_eq!((e.label, e.num_frames, e.num_sensor_rows, e.line), (2, 418, 419, 1));
+        assert_eq!(
+            (e.class_dir.as_str(), e.clip.as_str()),
+            ("3_drinking", "3_drinking_2022")
+        );
+        assert_eq!(
+            (e.label, e.num_frames, e.num_sensor_rows, e.line),
+            (2, 418, 419, 1)
+        );
         assert_eq!(e.id(), "3_drinking/3_drinking_2022");
         let e = one("/abs/prefix/1_upstairs/c1/ 5 6 0\r\n").unwrap();
         assert_eq!(e.clip, "c1");
-        assert_eq!(one("C:\\data\\1_upstairs\\c1 5 6 0").unwrap().class_dir, "1_upstairs");
+        assert_eq!(
+            one("C:\\data\\1_upstairs\\c1 5 6 0").unwrap().class_dir,
+            "1_upstairs"
+        );
     }
 
     #[test]
     fn refuses_each_bad_field() {
-        assert_eq!(one("1_upstairs/c 5 6"), Err(ListProblem::FieldCount { got: 3 }));
-        assert_eq!(one("1_upstairs/c 5 6 0 9"), Err(ListProblem::FieldCount { got: 5 }));
-        let nf = ListProblem::NotInteger { field: "num_rgb_frames", value: "5.5".into() };
+        assert_eq!(
+            one("1_upstairs/c 5 6"),
+            Err(ListProblem::FieldCount { got: 3 })
+        );
+        assert_eq!(
+            one("1_upstairs/c 5 6 0 9"),
+            Err(ListProblem::FieldCount { got: 5 })
+        );
+        let nf = ListProblem::NotInteger {
+            field: "num_rgb_frames",
+            value: "5.5".into(),
+        };
         assert_eq!(one("1_upstairs/c 5.5 6 0"), Err(nf));
-        let ns = ListProblem::NotInteger { field: "num_sensor_rows", value: "-6".into() };
+        let ns = ListProblem::NotInteger {
+            field: "num_sensor_rows",
+            value: "-6".into(),
+        };
         assert_eq!(one("1_upstairs/c 5 -6 0"), Err(ns));
-        assert_eq!(one("1_upstairs/c 5 6 32"), Err(ListProblem::LabelOutOfRange { label: 32, classes: 32 }));
-        assert_eq!(one("1_upstairs/c 5 6 -1"), Err(ListProblem::LabelOutOfRange { label: -1, classes: 32 }));
-        let mismatch = ListProblem::LabelMismatch { label: 3, class_dir: "1_upstairs".into(), expected: 0 };
+        assert_eq!(
+            one("1_upstairs/c 5 6 32"),
+            Err(ListProblem::LabelOutOfRange {
+                label: 32,
+                classes: 32
+            })
+        );
+        assert_eq!(
+            one("1_upstairs/c 5 6 -1"),
+            Err(ListProblem::LabelOutOfRange {
+                label: -1,
+                classes: 32
+            })
+        );
+        let mismatch = ListProblem::LabelMismatch {
+            label: 3,
+            class_dir: "1_upstairs".into(),
+            expected: 0,
+        };
         assert_eq!(one("1_upstairs/c 5 6 3"), Err(mismatch));
-        assert_eq!(one("99_flying/c 5 6 0"), Err(ListProblem::UnknownClass { class_dir: "99_flying".into() }));
+        assert_eq!(
+            one("99_flying/c 5 6 0"),
+            Err(ListProblem::UnknownClass {
+                class_dir: "99_flying".into()
+            })
+        );
     }
 
     #[test]
     fn refuses_paths_that_leave_the_root() {
-        assert_eq!(one("x/../1_upstairs/c 5 6 0"), Err(ListProblem::ParentComponent));
-        assert_eq!(one("1_upstairs/.. 5 6 0"), Err(ListProblem::ParentComponent));
+        assert_eq!(
+            one("x/../1_upstairs/c 5 6 0"),
+            Err(ListProblem::ParentComponent)
+        );
+        assert_eq!(
+            one("1_upstairs/.. 5 6 0"),
+            Err(ListProblem::ParentComponent)
+        );
         assert_eq!(one("clip 5 6 0"), Err(ListProblem::TooShort { parts: 1 }));
-        assert_eq!(one("1_upstairs//c 5 6 0").unwrap_err(), ListProblem::NotAName { part: String::new() });
-        assert_eq!(one("/c 5 6 0").unwrap_err(), ListProblem::NotAName { part: String::new() });
-        assert_eq!(one("1_upstairs/. 5 6 0").unwrap_err(), ListProblem::NotAName { part: ".".into() });
-        assert_eq!(one("d/C:c 5 6 0").unwrap_err(), ListProblem::NotAName { part: "C:c".into() });
+        assert_eq!(
+            one("1_upstairs//c 5 6 0").unwrap_err(),
+            ListProblem::NotAName {
+                part: String::new()
+            }
+        );
+        assert_eq!(
+            one("/c 5 6 0").unwrap_err(),
+            ListProblem::NotAName {
+                part: String::new()
+            }
+        );
+        assert_eq!(
+            one("1_upstairs/. 5 6 0").unwrap_err(),
+            ListProblem::NotAName { part: ".".into() }
+        );
+        assert_eq!(
+            one("d/C:c 5 6 0").unwrap_err(),
+            ListProblem::NotAName { part: "C:c".into() }
+        );
     }
 
     #[test]
     fn keeps_good_lines_around_bad_ones_and_refuses_duplicates() {
-        let text = "\n1_upstairs/a 1 1 0   \n  \nbad line\n1_upstairs/b 2 2 0\n1_upstairs/a 3 3 0\n";
+        let text =
+            "\n1_upstairs/a 1 1 0   \n  \nbad line\n1_upstairs/b 2 2 0\n1_upstairs/a 3 3 0\n";
         let parsed = parse_list(Path::new("l.txt"), Split::Val, text);
         let lines: Vec<usize> = parsed.entries.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 5]);
-        let errs: Vec<(Option<usize>, String)> =
-            parsed.errors.iter().map(|e| (e.line(), e.to_string())).collect();
+        let errs: Vec<(Option<usize>, String)> = parsed
+            .errors
+            .iter()
+            .map(|e| (e.line(), e.to_string()))
+            .collect();
         assert_eq!(errs.len(), 2);
         assert_eq!(errs[0].0, Some(4));
-        assert!(errs[0].1.starts_with("l.txt:4: expected 4 fields"), "{}", errs[0].1);
+        assert!(
+            errs[0].1.starts_with("l.txt:4: expected 4 fields"),
+            "{}",
+            errs[0].1
+        );
         assert_eq!(errs[1].0, Some(6));
-        assert!(errs[1].1.contains("listed twice (first at l.txt:2)"), "{}", errs[1].1);
+        assert!(
+            errs[1].1.contains("listed twice (first at l.txt:2)"),
+            "{}",
+            errs[1].1
+        );
     }
 
     #[test]

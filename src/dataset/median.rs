@@ -46,7 +46,10 @@ mod tests {
     /// `scipy.signal.medfilt` semantics: zero padding at both ends.
     fn zero_padded(x: &[f32], kernel: usize) -> Vec<f32> {
         let r = kernel / 2;
-        let padded: Vec<f32> = std::iter::repeat_n(0.0, r).chain(x.iter().copied()).chain(std::iter::repeat_n(0.0, r)).collect();
+        let padded: Vec<f32> = std::iter::repeat_n(0.0, r)
+            .chain(x.iter().copied())
+            .chain(std::iter::repeat_n(0.0, r))
+            .collect();
         padded
             .windows(kernel)
             .map(|w| {

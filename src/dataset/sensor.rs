@@ -30,7 +30,9 @@ pub fn parse_sensor_csv(path: &Path, text: &str) -> Result<Vec<RawRow>, DatasetE
         rows.push(row);
     }
     if rows.is_empty() {
-        return Err(DatasetError::EmptySensor { path: path.to_path_buf() });
+        return Err(DatasetError::EmptySensor {
+            path: path.to_path_buf(),
+        });
     }
     Ok(rows)
 }
@@ -51,12 +53,16 @@ pub fn parse_row(line: &str) -> Result<RawRow, RowProblem> {
     let mut row = [0.0; 6];
     for (i, (slot, cell)) in row.iter_mut().zip(&cells).enumerate() {
         let column = i + 1;
-        let value: f64 = cell
-            .parse()
-            .map_err(|_| RowProblem::NotNumeric { column, cell: cell.to_string() })?;
+        let value: f64 = cell.parse().map_err(|_| RowProblem::NotNumeric {
+            column,
+            cell: cell.to_string(),
+        })?;
         // `f64::from_str` accepts "NaN" and "inf"; a sensor never reports them.
         if !value.is_finite() {
-            return Err(RowProblem::NotFinite { column, cell: cell.to_string() });
+            return Err(RowProblem::NotFinite {
+                column,
+                cell: cell.to_string(),
+            });
         }
         *slot = value;
     }
@@ -80,13 +86,22 @@ pub fn row_time(i: usize) -> Timestamp {
 pub fn to_imu_samples(rows: &[RawRow]) -> Vec<ImuSample> {
     let units: Vec<[f32; 6]> = rows.iter().map(to_channels).collect();
     let filtered: Vec<Vec<f32>> = (0..6)
-        .map(|c| median_filter(&units.iter().map(|u| u[c]).collect::<Vec<f32>>(), MEDIAN_KERNEL))
+        .map(|c| {
+            median_filter(
+                &units.iter().map(|u| u[c]).collect::<Vec<f32>>(),
+                MEDIAN_KERNEL,
+            )
+        })
         .collect();
     // Every filtered channel has `rows.len()` values (the filter keeps lengths).
     (0..rows.len())
         .map(|i| {
             let v = |c: usize| filtered[c][i];
-            ImuSample { t: row_time(i), acc: [v(0), v(1), v(2)], gyro: [v(3), v(4), v(5)] }
+            ImuSample {
+                t: row_time(i),
+                acc: [v(0), v(1), v(2)],
+                gyro: [v(3), v(4), v(5)],
+            }
         })
         .collect()
 }
@@ -107,13 +122,25 @@ mod tests {
     use super::*;
 
     fn err(text: &str) -> String {
-        parse_sensor_csv(Path::new("s.csv"), text).unwrap_err().to_string()
+        parse_sensor_csv(Path::new("s.csv"), text)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn parses_ints_floats_and_spaces() {
-        let rows = parse_sensor_csv(Path::new("s.csv"), "1,2,3,4,5,6\n 8192 , -8192.0,0.5, 16.4,1e2,-0\n\n").unwrap();
-        assert_eq!(rows, vec![[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [8192.0, -8192.0, 0.5, 16.4, 100.0, 0.0]]);
+        let rows = parse_sensor_csv(
+            Path::new("s.csv"),
+            "1,2,3,4,5,6\n 8192 , -8192.0,0.5, 16.4,1e2,-0\n\n",
+        )
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                [8192.0, -8192.0, 0.5, 16.4, 100.0, 0.0]
+            ]
+        );
         let (acc, gyro) = to_units(&rows[1]);
         assert_eq!(acc, [1.0, -1.0, 0.5 / 8192.0]);
         assert_eq!(gyro, [1.0, (100.0 / 16.4) as f32, 0.0]);
@@ -125,11 +152,23 @@ mod tests {
             err("1,2,3,4,5,6\n1,2,3,4,5\n"),
             "s.csv:2: expected 6 comma-separated columns (acc x y z, gyro x y z), got 5"
         );
-        assert_eq!(err("1,2,3,4,5,6,\n"), "s.csv:1: expected 6 comma-separated columns (acc x y z, gyro x y z), got 7");
-        assert_eq!(err("\n1,2,x3,4,5,6\n"), "s.csv:2: column 3: `x3` is not a number");
+        assert_eq!(
+            err("1,2,3,4,5,6,\n"),
+            "s.csv:1: expected 6 comma-separated columns (acc x y z, gyro x y z), got 7"
+        );
+        assert_eq!(
+            err("\n1,2,x3,4,5,6\n"),
+            "s.csv:2: column 3: `x3` is not a number"
+        );
         assert_eq!(err("1,2,3,4,,6"), "s.csv:1: column 5: `` is not a number");
-        assert_eq!(err("1,2,3,NaN,5,6"), "s.csv:1: column 4: `NaN` is not finite");
-        assert_eq!(err("1,2,3,4,5,-inf"), "s.csv:1: column 6: `-inf` is not finite");
+        assert_eq!(
+            err("1,2,3,NaN,5,6"),
+            "s.csv:1: column 4: `NaN` is not finite"
+        );
+        assert_eq!(
+            err("1,2,3,4,5,-inf"),
+            "s.csv:1: column 6: `-inf` is not finite"
+        );
         assert_eq!(err(""), "s.csv: sensor file has no rows");
         assert_eq!(err(" \n\n"), "s.csv: sensor file has no rows");
     }
@@ -137,7 +176,10 @@ mod tests {
     #[test]
     fn samples_are_timed_at_the_nominal_rate_and_filtered() {
         // Rows 0..5 on acc x: 0, 8192 (spike), 0, 0, 0; other channels constant.
-        let rows: Vec<RawRow> = [0.0, 8192.0, 0.0, 0.0, 0.0].iter().map(|&x| [x, 8192.0, 0.0, 16.4, 0.0, 0.0]).collect();
+        let rows: Vec<RawRow> = [0.0, 8192.0, 0.0, 0.0, 0.0]
+            .iter()
+            .map(|&x| [x, 8192.0, 0.0, 16.4, 0.0, 0.0])
+            .collect();
         let s = to_imu_samples(&rows);
         assert_eq!(s.len(), 5);
         assert_eq!(s[1].t, Timestamp(40_000_000));

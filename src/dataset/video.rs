@@ -30,7 +30,10 @@ pub struct VideoSource {
 
 impl VideoSource {
     pub fn new(storage: VideoStorage, duration_secs: f64) -> VideoSource {
-        VideoSource { storage, duration_secs }
+        VideoSource {
+            storage,
+            duration_secs,
+        }
     }
 
     pub fn storage(&self) -> &VideoStorage {
@@ -76,7 +79,11 @@ impl VideoSource {
     /// Decodes frame `index` (0-based) to RGB8, stamped with `frame_time(index)`.
     pub fn decode(&self, index: usize) -> Result<Frame, DatasetError> {
         let mut frames = self.decode_many(&[index])?;
-        frames.pop().ok_or_else(|| DatasetError::FrameIndex { path: self.path().to_path_buf(), index, len: self.len() })
+        frames.pop().ok_or_else(|| DatasetError::FrameIndex {
+            path: self.path().to_path_buf(),
+            index,
+            len: self.len(),
+        })
     }
 
     /// Decodes the frames at `indices` (any order, repeats allowed) and returns them
@@ -84,12 +91,16 @@ impl VideoSource {
     /// the requested frames.
     pub fn decode_many(&self, indices: &[usize]) -> Result<Vec<Frame>, DatasetError> {
         match &self.storage {
-            VideoStorage::Frames(f) => indices.iter().map(|&i| f.decode(i, self.frame_time(i))).collect(),
+            VideoStorage::Frames(f) => indices
+                .iter()
+                .map(|&i| f.decode(i, self.frame_time(i)))
+                .collect(),
             VideoStorage::Mp4(m) => {
                 let mut wanted: Vec<usize> = indices.to_vec();
                 wanted.sort_unstable();
                 wanted.dedup();
-                let timed: Vec<(usize, Timestamp)> = wanted.iter().map(|&i| (i, self.frame_time(i))).collect();
+                let timed: Vec<(usize, Timestamp)> =
+                    wanted.iter().map(|&i| (i, self.frame_time(i))).collect();
                 let decoded = m.decode_frames(&timed)?;
                 Ok(in_request_order(indices, &wanted, decoded))
             }
@@ -101,6 +112,12 @@ impl VideoSource {
 fn in_request_order(indices: &[usize], wanted: &[usize], decoded: Vec<Frame>) -> Vec<Frame> {
     indices
         .iter()
-        .filter_map(|i| wanted.binary_search(i).ok().and_then(|pos| decoded.get(pos)).cloned())
+        .filter_map(|i| {
+            wanted
+                .binary_search(i)
+                .ok()
+                .and_then(|pos| decoded.get(pos))
+                .cloned()
+        })
         .collect()
 }

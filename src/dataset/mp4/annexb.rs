@@ -22,10 +22,15 @@ pub fn avcc_to_annexb(sample: &[u8], length_size: usize, out: &mut Vec<u8>) -> R
         let (prefix, after) = rest
             .split_at_checked(length_size)
             .ok_or_else(|| format!("{} trailing bytes are too few for a NAL length", rest.len()))?;
-        let len = prefix.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        let (nal, after) = after
-            .split_at_checked(len)
-            .ok_or_else(|| format!("NAL length {len} runs past the sample ({} bytes left)", after.len()))?;
+        let len = prefix
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let (nal, after) = after.split_at_checked(len).ok_or_else(|| {
+            format!(
+                "NAL length {len} runs past the sample ({} bytes left)",
+                after.len()
+            )
+        })?;
         push_nal(out, nal);
         rest = after;
     }
@@ -51,8 +56,12 @@ mod tests {
     #[test]
     fn refuses_overruns_and_bad_length_sizes() {
         let mut out = Vec::new();
-        assert!(avcc_to_annexb(&[0, 0, 0, 9, 1], 4, &mut out).unwrap_err().contains("runs past"));
-        assert!(avcc_to_annexb(&[0, 0], 4, &mut out).unwrap_err().contains("too few"));
+        assert!(avcc_to_annexb(&[0, 0, 0, 9, 1], 4, &mut out)
+            .unwrap_err()
+            .contains("runs past"));
+        assert!(avcc_to_annexb(&[0, 0], 4, &mut out)
+            .unwrap_err()
+            .contains("too few"));
         assert!(avcc_to_annexb(&[1], 3 + 2, &mut out).is_err());
     }
 }

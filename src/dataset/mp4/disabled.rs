@@ -13,7 +13,10 @@ pub enum Mp4Video {}
 impl Mp4Video {
     /// Always refuses: this build has no H.264 decoder.
     pub fn open(path: &Path, clip: &str) -> Result<Mp4Video, DatasetError> {
-        Err(DatasetError::Mp4Disabled { path: path.to_path_buf(), clip: clip.to_string() })
+        Err(DatasetError::Mp4Disabled {
+            path: path.to_path_buf(),
+            clip: clip.to_string(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -28,7 +31,10 @@ impl Mp4Video {
         match *self {}
     }
 
-    pub fn decode_frames(&self, _wanted: &[(usize, Timestamp)]) -> Result<Vec<Frame>, DatasetError> {
+    pub fn decode_frames(
+        &self,
+        _wanted: &[(usize, Timestamp)],
+    ) -> Result<Vec<Frame>, DatasetError> {
         match *self {}
     }
 }
@@ -39,7 +45,8 @@ mod tests {
 
     #[test]
     fn names_the_clip_and_the_feature() {
-        let err = Mp4Video::open(Path::new("/d/video/1_upstairs/c.mp4"), "1_upstairs/c").unwrap_err();
+        let err =
+            Mp4Video::open(Path::new("/d/video/1_upstairs/c.mp4"), "1_upstairs/c").unwrap_err();
         assert_eq!(
             err.to_string(),
             "/d/video/1_upstairs/c.mp4: clip 1_upstairs/c is an .mp4 but mmcl was built without the `mp4` feature"

@@ -25,9 +25,16 @@ impl Mp4Video {
     /// Reads the container header (not the pixels) and finds the H.264 track.
     pub fn open(path: &Path, _clip: &str) -> Result<Mp4Video, DatasetError> {
         let reader = read_header(path)?;
-        let track_id = h264_track(&reader).ok_or_else(|| mp4_error(path, "has no H.264 video track"))?;
-        let count = reader.sample_count(track_id).map_err(|e| mp4_error(path, format!("cannot count samples: {e}")))?;
-        Ok(Mp4Video { path: path.to_path_buf(), track_id, len: count as usize })
+        let track_id =
+            h264_track(&reader).ok_or_else(|| mp4_error(path, "has no H.264 video track"))?;
+        let count = reader
+            .sample_count(track_id)
+            .map_err(|e| mp4_error(path, format!("cannot count samples: {e}")))?;
+        Ok(Mp4Video {
+            path: path.to_path_buf(),
+            track_id,
+            len: count as usize,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -47,7 +54,11 @@ impl Mp4Video {
     /// its timestamp) in one sequential pass from the first sample.
     pub fn decode_frames(&self, wanted: &[(usize, Timestamp)]) -> Result<Vec<Frame>, DatasetError> {
         if let Some(&(index, _)) = wanted.iter().find(|(i, _)| *i >= self.len) {
-            return Err(DatasetError::FrameIndex { path: self.path.clone(), index, len: self.len });
+            return Err(DatasetError::FrameIndex {
+                path: self.path.clone(),
+                index,
+                len: self.len,
+            });
         }
         let Some(&(last, _)) = wanted.last() else {
             return Ok(Vec::new());
@@ -72,17 +83,28 @@ struct Pass<'a> {
 }
 
 impl<'a> Pass<'a> {
-    fn new(video: &'a Mp4Video, wanted: &'a [(usize, Timestamp)]) -> Result<Pass<'a>, DatasetError> {
+    fn new(
+        video: &'a Mp4Video,
+        wanted: &'a [(usize, Timestamp)],
+    ) -> Result<Pass<'a>, DatasetError> {
         let path = &video.path;
         let reader = read_header(path)?;
-        let (length_size, parameter_sets) = avc_config(&reader, video.track_id).ok_or_else(|| {
-            mp4_error(path, "H.264 track has no avcC configuration (SPS/PPS)")
-        })?;
+        let (length_size, parameter_sets) = avc_config(&reader, video.track_id)
+            .ok_or_else(|| mp4_error(path, "H.264 track has no avcC configuration (SPS/PPS)"))?;
         // Reordering streams (B-frames) are flushed once at the end, as openh264 advises.
         let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
         let decoder = Decoder::with_api_config(openh264::OpenH264API::from_source(), config)
             .map_err(|e| mp4_error(path, format!("cannot start the H.264 decoder: {e}")))?;
-        Ok(Pass { video, reader, decoder, length_size, parameter_sets, wanted, produced: 0, kept: Vec::new() })
+        Ok(Pass {
+            video,
+            reader,
+            decoder,
+            length_size,
+            parameter_sets,
+            wanted,
+            produced: 0,
+            kept: Vec::new(),
+        })
     }
 
     /// Feeds samples in order until frame `last` has been output (or the track ends).
@@ -107,7 +129,8 @@ impl<'a> Pass<'a> {
             avcc_to_annexb(&sample.bytes, self.length_size, &mut packet)
                 .map_err(|e| mp4_error(&path, format!("sample {sample_id}: {e}")))?;
             let decoded = self.decoder.decode(&packet);
-            let picture = decoded.map_err(|e| mp4_error(&path, format!("cannot decode sample {sample_id}: {e}")))?;
+            let picture = decoded
+                .map_err(|e| mp4_error(&path, format!("cannot decode sample {sample_id}: {e}")))?;
             if let Some(picture) = picture {
                 let frame = to_frame(&picture, &path, self.produced, self.wanted)?;
                 self.keep(frame);
@@ -120,7 +143,10 @@ impl<'a> Pass<'a> {
     fn finish(mut self, last: usize) -> Result<Vec<Frame>, DatasetError> {
         let path = self.video.path.clone();
         if self.produced <= last {
-            let rest = self.decoder.flush_remaining().map_err(|e| mp4_error(&path, format!("cannot flush decoder: {e}")))?;
+            let rest = self
+                .decoder
+                .flush_remaining()
+                .map_err(|e| mp4_error(&path, format!("cannot flush decoder: {e}")))?;
             let mut frames = Vec::new();
             for (k, picture) in rest.iter().enumerate() {
                 frames.push(to_frame(picture, &path, self.produced + k, self.wanted)?);
@@ -161,12 +187,18 @@ fn to_frame(
     let (width, height) = (u32::try_from(w).unwrap_or(0), u32::try_from(h).unwrap_or(0));
     Frame::new(t, width, height, rgb)
         .map(Some)
-        .map_err(|source| DatasetError::FrameSize { path: path.to_path_buf(), source })
+        .map_err(|source| DatasetError::FrameSize {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn read_header(path: &Path) -> Result<Reader, DatasetError> {
     let file = File::open(path).map_err(|e| DatasetError::io(path, "open mp4", e))?;
-    let size = file.metadata().map_err(|e| DatasetError::io(path, "stat mp4", e))?.len();
+    let size = file
+        .metadata()
+        .map_err(|e| DatasetError::io(path, "stat mp4", e))?
+        .len();
     ::mp4::Mp4Reader::read_header(BufReader::new(file), size)
         .map_err(|e| mp4_error(path, format!("cannot read mp4 header: {e}")))
 }
@@ -174,7 +206,12 @@ fn read_header(path: &Path) -> Result<Reader, DatasetError> {
 /// The lowest-numbered H.264 track (HashMap order is not stable).
 fn h264_track(reader: &Reader) -> Option<u32> {
     let is_h264 = |t: &::mp4::Mp4Track| matches!(t.media_type(), Ok(::mp4::MediaType::H264));
-    reader.tracks().values().filter(|t| is_h264(t)).map(|t| t.track_id()).min()
+    reader
+        .tracks()
+        .values()
+        .filter(|t| is_h264(t))
+        .map(|t| t.track_id())
+        .min()
 }
 
 /// The track's NAL length size and its SPS/PPS as Annex-B bytes.
@@ -182,12 +219,19 @@ fn avc_config(reader: &Reader, track_id: u32) -> Option<(usize, Vec<u8>)> {
     let track = reader.tracks().get(&track_id)?;
     let avcc = &track.trak.mdia.minf.stbl.stsd.avc1.as_ref()?.avcc;
     let mut sets = Vec::new();
-    for nal in avcc.sequence_parameter_sets.iter().chain(&avcc.picture_parameter_sets) {
+    for nal in avcc
+        .sequence_parameter_sets
+        .iter()
+        .chain(&avcc.picture_parameter_sets)
+    {
         push_nal(&mut sets, &nal.bytes);
     }
     Some((usize::from(avcc.length_size_minus_one & 0x3) + 1, sets))
 }
 
 fn mp4_error(path: &Path, message: impl Into<String>) -> DatasetError {
-    DatasetError::Mp4 { path: path.to_path_buf(), message: message.into() }
+    DatasetError::Mp4 {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
 }
