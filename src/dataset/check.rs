@@ -5,7 +5,8 @@
 //! in reasonable time: sensor files are parsed (they are small), frame folders
 //! are listed and every frame's JPEG *header* is read, `.mp4`s are opened at
 //! the container header; nothing is decoded. Clips are spread over threads;
-//! the report is in list order whatever the thread count.
+//! the report is in list order whatever the thread count. A build without the
+//! `mp4` feature reports each `.mp4` clip as an error: it could not read them.
 
 use super::clip::{Clip, Dataset};
 use super::error::DatasetError;
