@@ -14,6 +14,41 @@ use std::path::{Path, PathBuf};
 /// The split list files, in report order.
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 
+/// One of the three splits; each has its own list file `ROOT/<name>.txt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+impl Split {
+    /// All splits in report order (the order of `SPLITS`).
+    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+        }
+    }
+
+    /// Whether `Dataset::open` refuses a root without this split's list.
+    /// The published protocol trains on `train` and reports on `test`; `val`
+    /// is only used for model selection, so a root may leave it out.
+    pub fn is_required(self) -> bool {
+        !matches!(self, Split::Val)
+    }
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The 32 activity folders of UESTC-MMEA-CL; label = index = folder number - 1.
 pub const CLASS_NAMES: [&str; 32] = [
     "1_upstairs",
@@ -81,6 +116,14 @@ pub fn sensor_path(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
     root.join("sensor")
         .join(class_dir)
         .join(format!("{clip}.csv"))
+<<<<<<< HEAD
+=======
+}
+
+/// The label of a class folder name (`"3_drinking"` -> 2), if it is one of `CLASS_NAMES`.
+pub fn class_label(class_dir: &str) -> Option<usize> {
+    CLASS_NAMES.iter().position(|name| *name == class_dir)
+>>>>>>> h/dataset
 }
 
 /// The file name the generator writes for 1-based frame `index`.

@@ -1,3 +1,24 @@
-//! (skeleton: filled by its issue)
+//! The UESTC-MMEA-CL dataset layout, read from disk: split lists (`list`), raw
+//! sensor CSVs converted to IMU samples (`sensor`, `median`), frame folders
+//! (`frames`, `jpeg`) and `.mp4` clips (`mp4`, optional feature), joined into
+//! `Dataset` / `Clip` / `VideoSource` (`clip`, `video`), and the `dataset check`
+//! report (`check`). `layout` says where each file lives; DESIGN.md describes
+//! the format. Every refused input is a `DatasetError` naming its file and line.
 
+pub mod check;
+pub mod clip;
+pub mod error;
+pub mod frames;
+pub mod jpeg;
 pub mod layout;
+pub mod list;
+pub mod median;
+pub mod mp4;
+pub mod sensor;
+pub mod video;
+
+pub use clip::{Clip, Dataset};
+pub use error::DatasetError;
+pub use layout::Split;
+pub use list::ClipEntry;
+pub use video::{VideoSource, VideoStorage};

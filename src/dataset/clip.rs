@@ -1,0 +1,215 @@
+//! `Dataset` and `Clip`: the API the rest of mmcl reads a UESTC-MMEA-CL root through.
+//!
+//! `Dataset::open` reads the split lists: `train.txt` and `test.txt` are
+//! required (the published protocol trains on one and reports on the other),
+//! `val.txt` is optional. Malformed list lines are kept as errors next to the
+//! good clips, so a caller decides whether a partly broken root is usable.
+//!
+//! A clip may lack one modality: no sensor file is a video-only clip
+//! (`load_imu` gives `None`), no frame folder and no `.mp4` is an IMU-only clip
+//! (`video` gives `None`).
+//!
+//! Timing rule (pinned; the synthetic generator relies on it): the clip lasts
+//! `num_sensor_rows / NOMINAL_RATE_HZ` seconds when its sensor file exists,
+//! else `num_frames / NOMINAL_RATE_HZ` (both as listed; `dataset check` verifies
+//! the lists against the files). IMU row `i` is at `i / NOMINAL_RATE_HZ`; frame
+//! `j` of `n` is at `j * duration / n`. Real clips have about one row per frame,
+//! so frames land at ~25 fps; a generated clip with fewer frames than rows
+//! spreads them over the same span.
+
+use super::error::DatasetError;
+use super::frames::FrameFolder;
+use super::layout::{self, Split, CLASS_NAMES, NOMINAL_RATE_HZ};
+use super::list::{list_path, ClipEntry, ParsedLists};
+use super::mp4::Mp4Video;
+use super::sensor::{parse_sensor_csv, to_imu_samples};
+use super::video::{VideoSource, VideoStorage};
+use crate::learn::ClassId;
+use crate::sample::ImuSample;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A UESTC-MMEA-CL root: its clips (in list order: train, val, test) and the
+/// list lines that were refused.
+#[derive(Debug)]
+pub struct Dataset {
+    root: PathBuf,
+    clips: Vec<Clip>,
+    list_errors: Vec<DatasetError>,
+    splits: Vec<Split>,
+}
+
+impl Dataset {
+    /// Reads the split lists under `root`. Errors: the root cannot be read, a
+    /// required list (train, test) is missing, or a list cannot be read.
+    pub fn open(root: &Path) -> Result<Dataset, DatasetError> {
+        std::fs::metadata(root).map_err(|e| DatasetError::io(root, "open dataset root", e))?;
+        let mut parsed = ParsedLists::new();
+        let mut splits = Vec::new();
+        for split in Split::ALL {
+            let path = list_path(root, split);
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !split.is_required() => {
+                    continue
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(DatasetError::MissingList {
+                        path,
+                        split: split.name(),
+                    })
+                }
+                Err(e) => return Err(DatasetError::io(&path, "read list file", e)),
+            };
+            parsed.add(&path, split, &String::from_utf8_lossy(&bytes));
+            splits.push(split);
+        }
+        let shared_root: Arc<Path> = Arc::from(root);
+        let clips = parsed
+            .entries
+            .into_iter()
+            .map(|e| Clip::new(shared_root.clone(), e))
+            .collect();
+        Ok(Dataset {
+            root: root.to_path_buf(),
+            clips,
+            list_errors: parsed.errors,
+            splits,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every valid clip, train then val then test, each in list order.
+    pub fn clips(&self) -> &[Clip] {
+        &self.clips
+    }
+
+    /// The clips of one split.
+    pub fn split(&self, split: Split) -> impl Iterator<Item = &Clip> {
+        self.clips.iter().filter(move |c| c.split() == split)
+    }
+
+    /// Whether the split's list file exists (val may be absent).
+    pub fn has_split(&self, split: Split) -> bool {
+        self.splits.contains(&split)
+    }
+
+    /// The refused list lines, one error each (file, line, text, problem).
+    pub fn list_errors(&self) -> &[DatasetError] {
+        &self.list_errors
+    }
+}
+
+/// One recording: a valid list line resolved against the root.
+#[derive(Debug, Clone)]
+pub struct Clip {
+    root: Arc<Path>,
+    entry: ClipEntry,
+    id: String,
+}
+
+impl Clip {
+    pub fn new(root: Arc<Path>, entry: ClipEntry) -> Clip {
+        let id = entry.id();
+        Clip { root, entry, id }
+    }
+
+    /// `<k_name>/<clip>`: stable across machines (the list prefix is dropped).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn label(&self) -> ClassId {
+        self.entry.label
+    }
+
+    /// The class folder name (`"3_drinking"`).
+    pub fn class_name(&self) -> &'static str {
+        CLASS_NAMES
+            .get(self.entry.label as usize)
+            .copied()
+            .unwrap_or("")
+    }
+
+    pub fn split(&self) -> Split {
+        self.entry.split
+    }
+
+    /// The list line this clip came from.
+    pub fn entry(&self) -> &ClipEntry {
+        &self.entry
+    }
+
+    /// `list file:line` of the entry, for messages.
+    pub fn listed_at(&self) -> String {
+        format!(
+            "{}:{}",
+            list_path(&self.root, self.entry.split).display(),
+            self.entry.line
+        )
+    }
+
+    pub fn sensor_path(&self) -> PathBuf {
+        layout::sensor_path(&self.root, &self.entry.class_dir, &self.entry.clip)
+    }
+
+    pub fn frames_dir(&self) -> PathBuf {
+        layout::frames_dir(&self.root, &self.entry.class_dir, &self.entry.clip)
+    }
+
+    pub fn mp4_path(&self) -> PathBuf {
+        layout::mp4_path(&self.root, &self.entry.class_dir, &self.entry.clip)
+    }
+
+    /// Whether the clip has a sensor file (else it is video-only).
+    pub fn has_sensor(&self) -> bool {
+        self.sensor_path().is_file()
+    }
+
+    /// The clip's length in seconds, by the timing rule in the module docs.
+    pub fn duration_secs(&self) -> f64 {
+        let rows = if self.has_sensor() {
+            self.entry.num_sensor_rows
+        } else {
+            self.entry.num_frames
+        };
+        rows as f64 / NOMINAL_RATE_HZ
+    }
+
+    /// The clip's IMU samples (units, median-filtered, row `i` at `i / 25` s), or
+    /// `None` when the clip has no sensor file.
+    pub fn load_imu(&self) -> Result<Option<Vec<ImuSample>>, DatasetError> {
+        let path = self.sensor_path();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(DatasetError::io(&path, "read sensor file", e)),
+        };
+        let rows = parse_sensor_csv(&path, &String::from_utf8_lossy(&bytes))?;
+        Ok(Some(to_imu_samples(&rows)))
+    }
+
+    /// The clip's video (frame folder preferred over `.mp4`), or `None` when it has neither.
+    pub fn video(&self) -> Result<Option<VideoSource>, DatasetError> {
+        let Some(storage) = self.video_storage()? else {
+            return Ok(None);
+        };
+        Ok(Some(VideoSource::new(storage, self.duration_secs())))
+    }
+
+    /// Opens the frame folder or the `.mp4` (listing / header only, no decoding).
+    pub fn video_storage(&self) -> Result<Option<VideoStorage>, DatasetError> {
+        let dir = self.frames_dir();
+        if dir.is_dir() {
+            return FrameFolder::open(&dir).map(|f| Some(VideoStorage::Frames(f)));
+        }
+        let mp4 = self.mp4_path();
+        if mp4.is_file() {
+            return Mp4Video::open(&mp4, &self.id).map(|m| Some(VideoStorage::Mp4(m)));
+        }
+        Ok(None)
+    }
+}
