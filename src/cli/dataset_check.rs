@@ -10,14 +10,6 @@ use std::path::PathBuf;
 const SHOWN_ERRORS: usize = 20;
 
 #[derive(Debug, clap::Args)]
-<<<<<<< HEAD
-pub struct Args {}
-
-pub fn run(_args: Args) -> Result<(), CliError> {
-    Err(CliError::Runtime(anyhow::anyhow!(
-        "this command is being built"
-    )))
-=======
 pub struct Args {
     /// The dataset root (holding train.txt, test.txt, optional val.txt, video/, sensor/).
     pub dir: PathBuf,
@@ -109,5 +101,4 @@ fn error_lines(report: &CheckReport) -> String {
         );
     }
     out
->>>>>>> h/dataset
 }

@@ -116,14 +116,11 @@ pub fn sensor_path(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
     root.join("sensor")
         .join(class_dir)
         .join(format!("{clip}.csv"))
-<<<<<<< HEAD
-=======
 }
 
 /// The label of a class folder name (`"3_drinking"` -> 2), if it is one of `CLASS_NAMES`.
 pub fn class_label(class_dir: &str) -> Option<usize> {
     CLASS_NAMES.iter().position(|name| *name == class_dir)
->>>>>>> h/dataset
 }
 
 /// The file name the generator writes for 1-based frame `index`.
