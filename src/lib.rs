@@ -5,6 +5,8 @@
 //! - `config`: TOML device profiles, `RawConfig` validated once into `Config`.
 //! - `dataset`: the UESTC-MMEA-CL layout (lists, frames, mp4, sensor CSV) and the
 //!   synthetic generator that writes the same layout.
+//! - `sensor`: sample sources (dataset replay now; camera, IMU, microphone with the daemon).
+//! - `pipeline`: source threads, bounded channels with named drop policies, the window stream.
 //! - `align`: timestamped sample streams cut into aligned `Window`s.
 //! - `window`: the aligned span the encoder sees, with per-modality presence.
 //! - `encode`: the frozen ONNX encoder (tract by default, ONNX Runtime behind `ort`).
@@ -15,6 +17,8 @@
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
+pub mod sensor;
+pub mod pipeline;
 pub mod cli;
 pub mod config;
 pub mod dataset;
