@@ -17,8 +17,6 @@
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
-pub mod sensor;
-pub mod pipeline;
 pub mod cli;
 pub mod config;
 pub mod dataset;
@@ -26,7 +24,9 @@ pub mod embedding;
 pub mod encode;
 pub mod eval;
 pub mod learn;
+pub mod pipeline;
 pub mod sample;
+pub mod sensor;
 pub mod store;
 pub mod time;
 pub mod window;

@@ -129,9 +129,11 @@ fn pump(
     shutdown: Arc<AtomicBool>,
 ) -> Result<(), SourceError> {
     while !shutdown.load(Ordering::Relaxed) {
-        match source.next_sample()? {
-            Some(sample) if sender.send(sample) => {}
-            _ => break,
+        let Some(sample) = source.next_sample()? else {
+            break;
+        };
+        if !sender.send(sample) {
+            break;
         }
     }
     Ok(())
@@ -149,7 +151,11 @@ pub struct WindowStream {
 
 impl WindowStream {
     /// Cuts windows from `feed` with `spec`, the window grid starting at `start`.
-    pub fn new(feed: SourceFeed, spec: WindowSpec, start: Timestamp) -> Result<WindowStream, PipelineError> {
+    pub fn new(
+        feed: SourceFeed,
+        spec: WindowSpec,
+        start: Timestamp,
+    ) -> Result<WindowStream, PipelineError> {
         let modalities = [crate::sample::Modality::Video, crate::sample::Modality::Imu];
         let aligner = Aligner::new(spec, start, &modalities)?;
         Ok(WindowStream {
@@ -163,7 +169,10 @@ impl WindowStream {
 
     /// The aligner's counters (final once the stream has ended).
     pub fn stats(&self) -> Option<AlignStats> {
-        self.aligner.as_ref().map(Aligner::stats).or(self.stats.clone())
+        self.aligner
+            .as_ref()
+            .map(Aligner::stats)
+            .or(self.stats.clone())
     }
 
     /// Samples dropped by the channel plus samples the aligner refused.

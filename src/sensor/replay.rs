@@ -166,7 +166,13 @@ mod tests {
         use Modality::*;
         assert_eq!(
             got,
-            vec![(Imu, 1000), (Video, 1000), (Imu, 1040), (Video, 1050), (Imu, 1080)]
+            vec![
+                (Imu, 1000),
+                (Video, 1000),
+                (Imu, 1040),
+                (Video, 1050),
+                (Imu, 1080)
+            ]
         );
     }
 }
