@@ -1,3 +1,4 @@
 //! (skeleton: filled by its issue)
 
 pub mod layout;
+pub mod synth;
