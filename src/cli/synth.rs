@@ -57,12 +57,20 @@ pub fn run(args: Args) -> Result<(), CliError> {
         dropout_rate: args.dropout_rate,
         video_fps: args.video_fps,
     };
-    let raw = RawParams { classes: args.classes, clips_per_class: args.clips_per_class, like: args.like, seed: args.seed, size: args.size, knobs };
+    let raw = RawParams {
+        classes: args.classes,
+        clips_per_class: args.clips_per_class,
+        like: args.like,
+        seed: args.seed,
+        size: args.size,
+        knobs,
+    };
     let params = SynthParams::new(raw).map_err(|e| CliError::Input(e.into()))?;
-    let summary = synth::generate(&params, &args.out, args.force).map_err(|e| match e.is_input() {
-        true => CliError::Input(e.into()),
-        false => CliError::Runtime(e.into()),
-    })?;
+    let summary =
+        synth::generate(&params, &args.out, args.force).map_err(|e| match e.is_input() {
+            true => CliError::Input(e.into()),
+            false => CliError::Runtime(e.into()),
+        })?;
     if args.json {
         print_json(&summary)
     } else {

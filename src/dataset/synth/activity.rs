@@ -119,8 +119,21 @@ pub struct ImuSignature {
 }
 
 lerp_fields!(ImuSignature {
-    pitch_deg, roll_deg, freq_hz, rot_deg, rot_h2_deg, lin_g, lin_h2_g, jitter, wander_deg,
-    tremor_g, event_rate_hz, event_dur_s, event_pitch_deg, event_yaw_deg, event_spike_g,
+    pitch_deg,
+    roll_deg,
+    freq_hz,
+    rot_deg,
+    rot_h2_deg,
+    lin_g,
+    lin_h2_g,
+    jitter,
+    wander_deg,
+    tremor_g,
+    event_rate_hz,
+    event_dur_s,
+    event_pitch_deg,
+    event_yaw_deg,
+    event_spike_g,
     event_latch,
 });
 
@@ -143,7 +156,14 @@ pub struct VisualSignature {
 }
 
 lerp_fields!(VisualSignature {
-    tex_angle_deg, tex_freq, obj_rgb, obj_size, obj_amp, obj_y, obj_dir_deg, obj_boxiness,
+    tex_angle_deg,
+    tex_freq,
+    obj_rgb,
+    obj_size,
+    obj_amp,
+    obj_y,
+    obj_dir_deg,
+    obj_boxiness,
 });
 
 /// Everything the generator needs to know about one class at a given overlap.
@@ -160,8 +180,18 @@ pub struct ClassSignature {
 /// The signature of `class` with `overlap` in [0, 1] applied.
 pub fn signature(class: ClassId, overlap: f32) -> ClassSignature {
     let design = table::design(class);
-    let imu_mean = mean(ClassId::all().map(table::design).filter(|d| d.motion == design.motion).map(|d| d.imu));
-    let vis_mean = mean(ClassId::all().map(table::design).filter(|d| d.scene == design.scene).map(|d| d.visual));
+    let imu_mean = mean(
+        ClassId::all()
+            .map(table::design)
+            .filter(|d| d.motion == design.motion)
+            .map(|d| d.imu),
+    );
+    let vis_mean = mean(
+        ClassId::all()
+            .map(table::design)
+            .filter(|d| d.scene == design.scene)
+            .map(|d| d.visual),
+    );
     ClassSignature {
         imu: design.imu.lerp(imu_mean, overlap),
         visual: design.visual.lerp(vis_mean, overlap),
@@ -172,8 +202,12 @@ pub fn signature(class: ClassId, overlap: f32) -> ClassSignature {
 /// Running mean by interpolation: after k items the mean moves 1/k of the way to the k-th.
 fn mean<T: Lerp>(items: impl Iterator<Item = T>) -> T {
     let mut items = items;
-    let first = items.next().expect("every family has at least its own class");
-    items.enumerate().fold(first, |acc, (k, x)| acc.lerp(x, 1.0 / (k as f32 + 2.0)))
+    let first = items
+        .next()
+        .expect("every family has at least its own class");
+    items
+        .enumerate()
+        .fold(first, |acc, (k, x)| acc.lerp(x, 1.0 / (k as f32 + 2.0)))
 }
 
 #[cfg(test)]
@@ -215,7 +249,10 @@ mod tests {
                 .filter(|d| d.scene == scene)
                 .map(|d| d.motion)
                 .collect();
-            assert!(motions.iter().any(|m| *m != motions[0]), "{scene:?} has one motion family");
+            assert!(
+                motions.iter().any(|m| *m != motions[0]),
+                "{scene:?} has one motion family"
+            );
         }
     }
 }

@@ -4,8 +4,8 @@
 use super::activity::{signature, ClassSignature};
 use super::imu::{self, RawRow};
 use super::motion::Motion;
-use super::plan::ClipPlan;
 use super::params::SynthParams;
+use super::plan::ClipPlan;
 use super::rng::{clip_rng, Stream};
 use super::video::{self, ClipLook};
 use rand_chacha::ChaCha8Rng;
@@ -22,7 +22,13 @@ fn motion(params: &SynthParams, clip: &ClipPlan) -> (ClassSignature, Motion, Cha
 /// The clip's sensor rows in raw counts, stuck-sensor run included.
 pub fn sensor_rows(params: &SynthParams, clip: &ClipPlan) -> Vec<RawRow> {
     let (_, motion, mut rng) = motion(params, clip);
-    imu::sensor_rows(&motion, clip.sensor_rows, params.knobs().noise, clip.dropout, &mut rng)
+    imu::sensor_rows(
+        &motion,
+        clip.sensor_rows,
+        params.knobs().noise,
+        clip.dropout,
+        &mut rng,
+    )
 }
 
 /// The clip's frames in order, as RGB bytes of `size` x `size`.
@@ -40,7 +46,14 @@ impl Frames {
         let (sig, motion, _) = motion(params, clip);
         let mut rng = clip_rng(params.seed(), clip.class.label(), clip.index, Stream::Video);
         let look = ClipLook::draw(&sig, &mut rng);
-        Frames { look, motion, rng, clip: clip.clone(), size: params.size(), next: 0 }
+        Frames {
+            look,
+            motion,
+            rng,
+            clip: clip.clone(),
+            size: params.size(),
+            next: 0,
+        }
     }
 
     /// The JPEG quality every frame of this clip is written at.
@@ -58,6 +71,12 @@ impl Iterator for Frames {
         }
         let t = self.clip.frame_time_s(self.next) as f32;
         self.next += 1;
-        Some(video::render(&self.look, &self.motion, t, self.size, &mut self.rng))
+        Some(video::render(
+            &self.look,
+            &self.motion,
+            t,
+            self.size,
+            &mut self.rng,
+        ))
     }
 }

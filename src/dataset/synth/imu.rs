@@ -28,7 +28,13 @@ const TREMOR_DPS_PER_G: f32 = 40.0;
 pub type RawRow = [i16; 6];
 
 /// `rows` sensor rows of `motion` with sensor error scaled by `noise`.
-pub fn sensor_rows(motion: &Motion, rows: usize, noise: f32, dropout: Option<Dropout>, rng: &mut impl Rng) -> Vec<RawRow> {
+pub fn sensor_rows(
+    motion: &Motion,
+    rows: usize,
+    noise: f32,
+    dropout: Option<Dropout>,
+    rng: &mut impl Rng,
+) -> Vec<RawRow> {
     let mut acc_bias = [0; 3].map(|_| noise * ACC_BIAS_G * normal(rng));
     let mut gyro_bias = [0; 3].map(|_| noise * GYRO_BIAS_DPS * normal(rng));
     let mut out = Vec::with_capacity(rows);
@@ -41,7 +47,10 @@ pub fn sensor_rows(motion: &Motion, rows: usize, noise: f32, dropout: Option<Dro
             gyro_bias[a] += noise * GYRO_DRIFT_DPS * normal(rng);
             let tremor = motion.tremor_g * normal(rng);
             let acc_g = acc[a] + acc_bias[a] + tremor + noise * ACC_NOISE_G * normal(rng);
-            let gyro_dps = gyro[a] + gyro_bias[a] + TREMOR_DPS_PER_G * motion.tremor_g * normal(rng) + noise * GYRO_NOISE_DPS * normal(rng);
+            let gyro_dps = gyro[a]
+                + gyro_bias[a]
+                + TREMOR_DPS_PER_G * motion.tremor_g * normal(rng)
+                + noise * GYRO_NOISE_DPS * normal(rng);
             row[a] = to_counts(acc_g * ACC_COUNTS_PER_G);
             row[a + 3] = to_counts(gyro_dps * GYRO_COUNTS_PER_DPS);
         }
@@ -60,7 +69,9 @@ fn to_counts(value: f32) -> i16 {
 
 /// A stuck sensor: the row at the run's start repeats for the whole run.
 fn hold(rows: &mut [RawRow], d: Dropout) {
-    let Some(&held) = rows.get(d.start) else { return };
+    let Some(&held) = rows.get(d.start) else {
+        return;
+    };
     let end = (d.start + d.len).min(rows.len());
     rows[d.start..end].iter_mut().for_each(|r| *r = held);
 }
@@ -69,7 +80,11 @@ fn hold(rows: &mut [RawRow], d: Dropout) {
 pub fn to_csv(rows: &[RawRow]) -> String {
     let mut text = String::with_capacity(rows.len() * 36);
     for r in rows {
-        let _ = writeln!(text, "{},{},{},{},{},{}", r[0], r[1], r[2], r[3], r[4], r[5]);
+        let _ = writeln!(
+            text,
+            "{},{},{},{},{},{}",
+            r[0], r[1], r[2], r[3], r[4], r[5]
+        );
     }
     text
 }
@@ -97,7 +112,16 @@ mod tests {
     #[test]
     fn a_still_head_reads_about_one_g_in_counts() {
         let r = rows(11, 1.0, None); // standing
-        let mean_norm = r.iter().map(|r| (0..3).map(|a| (r[a] as f32 / ACC_COUNTS_PER_G).powi(2)).sum::<f32>().sqrt()).sum::<f32>() / r.len() as f32;
+        let mean_norm = r
+            .iter()
+            .map(|r| {
+                (0..3)
+                    .map(|a| (r[a] as f32 / ACC_COUNTS_PER_G).powi(2))
+                    .sum::<f32>()
+                    .sqrt()
+            })
+            .sum::<f32>()
+            / r.len() as f32;
         assert!((mean_norm - 1.0).abs() < 0.05, "mean |acc| {mean_norm} g");
     }
 
@@ -111,7 +135,14 @@ mod tests {
 
     #[test]
     fn dropout_past_the_end_is_cut() {
-        let r = rows(19, 1.0, Some(Dropout { start: 240, len: 50 }));
+        let r = rows(
+            19,
+            1.0,
+            Some(Dropout {
+                start: 240,
+                len: 50,
+            }),
+        );
         assert_eq!(r.len(), 250);
         assert!(r[240..].iter().all(|x| *x == r[240]));
     }

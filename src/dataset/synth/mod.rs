@@ -26,7 +26,10 @@ pub use activity::{ClassId, MotionFamily, SceneFamily};
 pub use clip::{sensor_rows, Frames};
 pub use imu::RawRow;
 pub use like::{parse_line, read_lists, LikeError, ListEntry};
-pub use params::{Knobs, ParamError, RawParams, Source, SynthParams, DEFAULT_CLASSES, DEFAULT_CLIPS_PER_CLASS, DEFAULT_SIZE};
+pub use params::{
+    Knobs, ParamError, RawParams, Source, SynthParams, DEFAULT_CLASSES, DEFAULT_CLIPS_PER_CLASS,
+    DEFAULT_SIZE,
+};
 pub use plan::{ClipPlan, Dropout, Missing, Split};
 pub use summary::{ClassCount, SplitCounts, Splits, Summary};
 
@@ -44,14 +47,25 @@ pub enum SynthError {
     #[error("--out {path}: exists and is not a folder")]
     OutNotADir { path: PathBuf },
     #[error("{action} {path}: {source}")]
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     #[error("encode frame {path}: {source}")]
-    Encode { path: PathBuf, source: image::ImageError },
+    Encode {
+        path: PathBuf,
+        source: image::ImageError,
+    },
 }
 
 impl SynthError {
     fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
-        SynthError::Io { path: path.to_path_buf(), action, source }
+        SynthError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
     }
 
     /// True when the user can fix it by changing arguments or input files (exit 2).
@@ -63,7 +77,10 @@ impl SynthError {
 /// Every clip the run will write, in list order; reads the lists under `--like`.
 pub fn plan_clips(params: &SynthParams) -> Result<Vec<ClipPlan>, SynthError> {
     Ok(match params.source() {
-        Source::Fresh { classes, clips_per_class } => plan::fresh(params, *classes, *clips_per_class),
+        Source::Fresh {
+            classes,
+            clips_per_class,
+        } => plan::fresh(params, *classes, *clips_per_class),
         Source::Like(dir) => plan::like(params, read_lists(dir)?),
     })
 }

@@ -51,16 +51,30 @@ impl Event {
             return (0.0, 0.0);
         }
         if self.latch {
-            return if x >= 1.0 { (1.0, 0.0) } else { (0.5 - 0.5 * (PI * x).cos(), 0.5 * PI * (PI * x).sin() / self.dur) };
+            return if x >= 1.0 {
+                (1.0, 0.0)
+            } else {
+                (
+                    0.5 - 0.5 * (PI * x).cos(),
+                    0.5 * PI * (PI * x).sin() / self.dur,
+                )
+            };
         }
         if x >= 1.0 {
             return (0.0, 0.0);
         }
-        (0.5 - 0.5 * (TAU * x).cos(), 0.5 * TAU * (TAU * x).sin() / self.dur)
+        (
+            0.5 - 0.5 * (TAU * x).cos(),
+            0.5 * TAU * (TAU * x).sin() / self.dur,
+        )
     }
 
     fn spike(&self, t: f32) -> f32 {
-        let peak = if self.latch { self.start + self.dur } else { self.start + 0.5 * self.dur };
+        let peak = if self.latch {
+            self.start + self.dur
+        } else {
+            self.start + 0.5 * self.dur
+        };
         (-0.5 * ((t - peak) / SPIKE_SD_S).powi(2)).exp()
     }
 }
@@ -88,18 +102,29 @@ impl Motion {
         let freq = sig.freq_hz * uniform(rng, 0.85, 1.15);
         let split = sig.jitter * uniform(rng, 0.5, 1.0);
         let rot = [0, 1, 2].map(|a| {
-            let mut tones = beat_tones(amp * sig.rot_deg[a], amp * sig.rot_h2_deg[a], freq, split, rng);
+            let mut tones = beat_tones(
+                amp * sig.rot_deg[a],
+                amp * sig.rot_h2_deg[a],
+                freq,
+                split,
+                rng,
+            );
             tones.extend(wander(sig.wander_deg[a], rng));
             tones
         });
-        let lin = [0, 1, 2].map(|a| beat_tones(amp * sig.lin_g[a], amp * sig.lin_h2_g[a], freq, split, rng));
+        let lin = [0, 1, 2]
+            .map(|a| beat_tones(amp * sig.lin_g[a], amp * sig.lin_h2_g[a], freq, split, rng));
         Motion {
             pitch_deg: sig.pitch_deg + 5.0 * normal(rng),
             roll_deg: sig.roll_deg + 4.0 * normal(rng),
             rot,
             lin,
             events: events(sig, duration_s, rng),
-            beat: Tone { amp: 1.0, freq, phase: uniform(rng, 0.0, TAU) },
+            beat: Tone {
+                amp: 1.0,
+                freq,
+                phase: uniform(rng, 0.0, TAU),
+            },
             tremor_g: sig.tremor_g * amp,
         }
     }
@@ -130,8 +155,13 @@ impl Motion {
     /// (magnitude 1) plus the head's linear acceleration and event impulses.
     pub fn acc_g(&self, t: f32) -> [f32; 3] {
         let [pitch, roll, _] = self.angles_deg(t).map(f32::to_radians);
-        let gravity = [-pitch.sin(), roll.sin() * pitch.cos(), roll.cos() * pitch.cos()];
-        let mut acc = [0, 1, 2].map(|a| gravity[a] + self.lin[a].iter().map(|x| x.value(t)).sum::<f32>());
+        let gravity = [
+            -pitch.sin(),
+            roll.sin() * pitch.cos(),
+            roll.cos() * pitch.cos(),
+        ];
+        let mut acc =
+            [0, 1, 2].map(|a| gravity[a] + self.lin[a].iter().map(|x| x.value(t)).sum::<f32>());
         for e in &self.events {
             let s = e.spike(t);
             (0..3).for_each(|a| acc[a] += s * e.spike_g[a]);
@@ -150,16 +180,32 @@ impl Motion {
 fn beat_tones(amp: f32, h2_amp: f32, freq: f32, split: f32, rng: &mut impl Rng) -> Vec<Tone> {
     let mut phase = || uniform(rng, 0.0, TAU);
     vec![
-        Tone { amp: 0.5 * amp, freq: freq * (1.0 - split), phase: phase() },
-        Tone { amp: 0.5 * amp, freq: freq * (1.0 + split), phase: phase() },
-        Tone { amp: h2_amp, freq: 2.0 * freq, phase: phase() },
+        Tone {
+            amp: 0.5 * amp,
+            freq: freq * (1.0 - split),
+            phase: phase(),
+        },
+        Tone {
+            amp: 0.5 * amp,
+            freq: freq * (1.0 + split),
+            phase: phase(),
+        },
+        Tone {
+            amp: h2_amp,
+            freq: 2.0 * freq,
+            phase: phase(),
+        },
     ]
 }
 
 /// Slow looking around: two low tones of random frequency.
 fn wander(amp_deg: f32, rng: &mut impl Rng) -> Vec<Tone> {
     (0..2)
-        .map(|_| Tone { amp: amp_deg * uniform(rng, 0.3, 0.7), freq: uniform(rng, 0.03, 0.25), phase: uniform(rng, 0.0, TAU) })
+        .map(|_| Tone {
+            amp: amp_deg * uniform(rng, 0.3, 0.7),
+            freq: uniform(rng, 0.03, 0.25),
+            phase: uniform(rng, 0.0, TAU),
+        })
         .collect()
 }
 
@@ -167,17 +213,29 @@ fn wander(amp_deg: f32, rng: &mut impl Rng) -> Vec<Tone> {
 /// latching event in the middle of the clip (a fall).
 fn events(sig: &ImuSignature, duration_s: f32, rng: &mut impl Rng) -> Vec<Event> {
     let latch = sig.event_latch > 0.5;
-    let count = if latch { 1 } else { (sig.event_rate_hz * duration_s + rng.random::<f32>()).floor() as usize };
+    let count = if latch {
+        1
+    } else {
+        (sig.event_rate_hz * duration_s + rng.random::<f32>()).floor() as usize
+    };
     let scale = uniform(rng, 0.8, 1.2);
     let dur = sig.event_dur_s.max(0.2) * uniform(rng, 0.8, 1.2);
     (0..count)
         .map(|_| {
-            let start = if latch { uniform(rng, 0.3, 0.6) } else { uniform(rng, 0.0, 1.0) } * (duration_s - dur).max(0.0);
+            let start = if latch {
+                uniform(rng, 0.3, 0.6)
+            } else {
+                uniform(rng, 0.0, 1.0)
+            } * (duration_s - dur).max(0.0);
             let side = if rng.random::<bool>() { 1.0 } else { -1.0 };
             Event {
                 start,
                 dur,
-                angles_deg: [scale * sig.event_pitch_deg, 0.0, side * scale * sig.event_yaw_deg],
+                angles_deg: [
+                    scale * sig.event_pitch_deg,
+                    0.0,
+                    side * scale * sig.event_yaw_deg,
+                ],
                 spike_g: sig.event_spike_g.map(|g| scale * g),
                 latch,
             }
@@ -203,9 +261,18 @@ mod tests {
         for t in [0.5f32, 3.3, 7.1, 10.9] {
             let (a, b) = (m.angles_deg(t - h), m.angles_deg(t + h));
             let g = m.gyro_dps(t);
-            let numeric = [(b[1] - a[1]) / (2.0 * h), (b[0] - a[0]) / (2.0 * h), (b[2] - a[2]) / (2.0 * h)];
+            let numeric = [
+                (b[1] - a[1]) / (2.0 * h),
+                (b[0] - a[0]) / (2.0 * h),
+                (b[2] - a[2]) / (2.0 * h),
+            ];
             for i in 0..3 {
-                assert!((g[i] - numeric[i]).abs() < 0.05 * g[i].abs().max(2.0), "t {t} axis {i}: {} vs {}", g[i], numeric[i]);
+                assert!(
+                    (g[i] - numeric[i]).abs() < 0.05 * g[i].abs().max(2.0),
+                    "t {t} axis {i}: {} vs {}",
+                    g[i],
+                    numeric[i]
+                );
             }
         }
     }
@@ -217,7 +284,10 @@ mod tests {
         let end = m.acc_g(11.9);
         assert!(start[2] > 0.9, "upright at first: {start:?}");
         assert!(end[0].abs() > 0.9, "lying at the end: {end:?}");
-        let peak = (0..300).map(|i| m.acc_g(i as f32 / 25.0)).map(|a| a.iter().map(|v| v * v).sum::<f32>().sqrt()).fold(0.0, f32::max);
+        let peak = (0..300)
+            .map(|i| m.acc_g(i as f32 / 25.0))
+            .map(|a| a.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .fold(0.0, f32::max);
         assert!(peak > 2.0, "impact peak {peak}");
     }
 

@@ -82,12 +82,31 @@ pub fn fresh(params: &SynthParams, classes: usize, per_class: usize) -> Vec<Clip
         .take(classes)
         .flat_map(|class| {
             (0..per_class).map(move |index| {
-                let split = if index < per_class - val - test { Split::Train } else if index < per_class - test { Split::Val } else { Split::Test };
+                let split = if index < per_class - val - test {
+                    Split::Train
+                } else if index < per_class - test {
+                    Split::Val
+                } else {
+                    Split::Test
+                };
                 let mut rng = clip_rng(params.seed(), class.label(), index, Stream::Plan);
                 let rows = (uniform(&mut rng, 8.0, 14.0) * NOMINAL_RATE_HZ as f32).round() as usize;
                 let frames = frames_for(rows as f64 / NOMINAL_RATE_HZ, params.knobs().video_fps);
                 let name = format!("{}_synth_{index:04}", class.name());
-                finish(ClipPlan { split, class, index, name, sensor_rows: rows, frames, missing: None, dropout: None }, params.knobs(), &mut rng)
+                finish(
+                    ClipPlan {
+                        split,
+                        class,
+                        index,
+                        name,
+                        sensor_rows: rows,
+                        frames,
+                        missing: None,
+                        dropout: None,
+                    },
+                    params.knobs(),
+                    &mut rng,
+                )
             })
         })
         .collect();
@@ -112,8 +131,20 @@ pub fn like(params: &SynthParams, lists: [Vec<ListEntry>; 3]) -> Vec<ClipPlan> {
             let index = *slot;
             *slot += 1;
             let mut rng = clip_rng(params.seed(), e.class.label(), index, Stream::Plan);
-            let frames = frames_for(e.rgb_frames as f64 / NOMINAL_RATE_HZ, params.knobs().video_fps);
-            let clip = ClipPlan { split, class: e.class, index, name: e.clip, sensor_rows: e.sensor_rows, frames, missing: None, dropout: None };
+            let frames = frames_for(
+                e.rgb_frames as f64 / NOMINAL_RATE_HZ,
+                params.knobs().video_fps,
+            );
+            let clip = ClipPlan {
+                split,
+                class: e.class,
+                index,
+                name: e.clip,
+                sensor_rows: e.sensor_rows,
+                frames,
+                missing: None,
+                dropout: None,
+            };
             out.push(finish(clip, params.knobs(), &mut rng));
         }
     }
@@ -128,7 +159,11 @@ pub fn frames_for(duration_s: f64, fps: f32) -> usize {
 /// Draws the clip's missing modality and stuck-sensor run.
 fn finish(mut clip: ClipPlan, knobs: &Knobs, rng: &mut impl Rng) -> ClipPlan {
     if rng.random::<f32>() < knobs.missing_rate {
-        clip.missing = Some(if rng.random::<bool>() { Missing::Video } else { Missing::Sensor });
+        clip.missing = Some(if rng.random::<bool>() {
+            Missing::Video
+        } else {
+            Missing::Sensor
+        });
     }
     if rng.random::<f32>() < knobs.dropout_rate && clip.sensor_rows > 1 {
         let len = rng.random_range(10..=50).min(clip.sensor_rows / 2).max(1);
@@ -170,5 +205,45 @@ mod tests {
         assert_eq!(clip.frame_time_s(0), 0.0);
         assert!((clip.frame_time_s(15) - 5.0).abs() < 1e-9);
         assert!(clip.frame_time_s(29) < clip.duration_s());
+    }
+
+    fn fresh_plan(classes: usize, per_class: usize, seed: u64, fps: f32) -> Vec<ClipPlan> {
+        let knobs = Knobs {
+            video_fps: fps,
+            missing_rate: 0.5,
+            dropout_rate: 0.5,
+            ..Knobs::default()
+        };
+        let raw = super::super::params::RawParams {
+            classes: Some(classes),
+            clips_per_class: Some(per_class),
+            like: None,
+            seed,
+            size: 16,
+            knobs,
+        };
+        let params = SynthParams::new(raw).unwrap();
+        fresh(&params, classes, per_class)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fresh_plans_keep_their_invariants(classes in 1usize..=32, per_class in 3usize..40, seed: u64, fps in 0.5f32..25.0) {
+            let clips = fresh_plan(classes, per_class, seed, fps);
+            proptest::prop_assert_eq!(clips.len(), classes * per_class);
+            proptest::prop_assert!(clips.windows(2).all(|w| w[0].split <= w[1].split), "list order: split first");
+            for class in ClassId::all().take(classes) {
+                for split in Split::ALL {
+                    proptest::prop_assert!(clips.iter().any(|c| c.class == class && c.split == split), "{:?} {:?} empty", class, split);
+                }
+            }
+            for c in &clips {
+                proptest::prop_assert!((200..=350).contains(&c.sensor_rows), "rows {}", c.sensor_rows);
+                proptest::prop_assert!(c.frames >= 2 && c.frames <= c.sensor_rows);
+                if let Some(d) = c.dropout {
+                    proptest::prop_assert!(d.len >= 1 && d.start + d.len <= c.sensor_rows);
+                }
+            }
+        }
     }
 }

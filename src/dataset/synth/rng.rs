@@ -52,7 +52,10 @@ mod tests {
         let draw = |s| clip_rng(7, 3, 11, s).random::<u64>();
         assert_eq!(draw(Stream::Imu), draw(Stream::Imu));
         assert_ne!(draw(Stream::Imu), draw(Stream::Video));
-        assert_ne!(clip_rng(7, 3, 11, Stream::Imu).random::<u64>(), clip_rng(7, 3, 12, Stream::Imu).random::<u64>());
+        assert_ne!(
+            clip_rng(7, 3, 11, Stream::Imu).random::<u64>(),
+            clip_rng(7, 3, 12, Stream::Imu).random::<u64>()
+        );
     }
 
     #[test]
@@ -61,6 +64,9 @@ mod tests {
         let xs: Vec<f32> = (0..20_000).map(|_| normal(&mut rng)).collect();
         let mean = xs.iter().sum::<f32>() / xs.len() as f32;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / xs.len() as f32;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "mean {mean} var {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "mean {mean} var {var}"
+        );
     }
 }

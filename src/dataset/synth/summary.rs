@@ -83,11 +83,23 @@ impl Summary {
             }
             match classes.iter_mut().find(|c| c.label == clip.class.label()) {
                 Some(c) => c.clips += 1,
-                None => classes.push(ClassCount { label: clip.class.label(), name: clip.class.name().to_string(), clips: 1 }),
+                None => classes.push(ClassCount {
+                    label: clip.class.label(),
+                    name: clip.class.name().to_string(),
+                    clips: 1,
+                }),
             }
         }
         classes.sort_by_key(|c| c.label);
-        Summary { root: root.display().to_string(), splits, classes, frames, sensor_rows, files, bytes }
+        Summary {
+            root: root.display().to_string(),
+            splits,
+            classes,
+            frames,
+            sensor_rows,
+            files,
+            bytes,
+        }
     }
 
     /// The one-line human summary printed without `--json`.

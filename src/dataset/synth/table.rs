@@ -7,7 +7,9 @@
 //! frequency, object colour, size, swing) are drawn once per class from a fixed generator,
 //! so they do not depend on the user's `--seed`.
 
-use super::activity::{ClassId, ClassSignature, ImuSignature, MotionFamily, SceneFamily, VisualSignature};
+use super::activity::{
+    ClassId, ClassSignature, ImuSignature, MotionFamily, SceneFamily, VisualSignature,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -19,7 +21,13 @@ pub fn design(class: ClassId) -> ClassSignature {
         MotionFamily::Transition => 1,
         MotionFamily::HeadDown | MotionFamily::ArmWork => 2,
     };
-    ClassSignature { motion, scene, hands, imu, visual: visual_design(class, scene) }
+    ClassSignature {
+        motion,
+        scene,
+        hands,
+        imu,
+        visual: visual_design(class, scene),
+    }
 }
 
 /// A motionless upright head: the base every activity is built from.
@@ -60,11 +68,25 @@ fn gait(pitch_deg: f32, stride_hz: f32, bounce_g: f32) -> ImuSignature {
 
 /// A rhythmic arm task: the head follows the arm weakly along `lin_g`.
 fn arm(pitch_deg: f32, freq_hz: f32, lin_g: [f32; 3], rot_deg: [f32; 3]) -> ImuSignature {
-    ImuSignature { freq_hz, lin_g, rot_deg, jitter: 0.08, wander_deg: [2.0, 1.0, 5.0], ..still(pitch_deg) }
+    ImuSignature {
+        freq_hz,
+        lin_g,
+        rot_deg,
+        jitter: 0.08,
+        wander_deg: [2.0, 1.0, 5.0],
+        ..still(pitch_deg)
+    }
 }
 
 /// Repeated discrete movements of the head and trunk.
-fn moves(pitch_deg: f32, rate_hz: f32, dur_s: f32, ev_pitch: f32, ev_yaw: f32, spike: [f32; 3]) -> ImuSignature {
+fn moves(
+    pitch_deg: f32,
+    rate_hz: f32,
+    dur_s: f32,
+    ev_pitch: f32,
+    ev_yaw: f32,
+    spike: [f32; 3],
+) -> ImuSignature {
     ImuSignature {
         event_rate_hz: rate_hz,
         event_dur_s: dur_s,
@@ -75,6 +97,8 @@ fn moves(pitch_deg: f32, rate_hz: f32, dur_s: f32, ev_pitch: f32, ev_yaw: f32, s
     }
 }
 
+// One row per class reads better as a table than as rustfmt's blocks.
+#[rustfmt::skip]
 fn imu_design(label: usize) -> (MotionFamily, SceneFamily, ImuSignature) {
     use MotionFamily::*;
     use SceneFamily::*;
@@ -134,6 +158,7 @@ pub enum Texture {
     Blobs,
 }
 
+#[rustfmt::skip]
 pub fn palette(scene: SceneFamily) -> ScenePalette {
     let p = |wall, floor, accent, texture, angle_deg, freq| ScenePalette { wall, floor, accent, texture, angle_deg, freq };
     match scene {
@@ -171,7 +196,11 @@ mod tests {
     fn every_class_has_a_rhythm_and_a_sane_pose() {
         for class in ClassId::all() {
             let d = design(class);
-            assert!(d.imu.freq_hz > 0.0 && d.imu.freq_hz <= 5.0, "{}", class.name());
+            assert!(
+                d.imu.freq_hz > 0.0 && d.imu.freq_hz <= 5.0,
+                "{}",
+                class.name()
+            );
             assert!(d.imu.pitch_deg.abs() <= 60.0, "{}", class.name());
         }
     }

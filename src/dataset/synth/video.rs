@@ -4,7 +4,8 @@
 //! horizon, coloured by the class's scene family; the camera pans, tilts and rolls with the
 //! same head motion the IMU rows read (looking down shows more floor, a yaw swing slides
 //! the texture sideways). Hands or tools are coloured shapes swinging with the activity's
-//! beat. Per clip the lighting, hue, hand positions, pixel noise and JPEG quality vary.
+//! beat. Per clip the lighting, hue, hand colour, size and position, pixel noise and JPEG quality
+//! vary.
 
 use super::activity::{ClassSignature, VisualSignature};
 use super::motion::Motion;
@@ -40,12 +41,28 @@ pub struct ClipLook {
 
 impl ClipLook {
     pub fn draw(sig: &ClassSignature, rng: &mut impl Rng) -> ClipLook {
-        let scene = ScenePalette { angle_deg: sig.visual.tex_angle_deg, freq: sig.visual.tex_freq, ..palette(sig.scene) };
+        let scene = ScenePalette {
+            angle_deg: sig.visual.tex_angle_deg,
+            freq: sig.visual.tex_freq,
+            ..palette(sig.scene)
+        };
+        // Another subject's hands, another knife: colour and size vary per clip.
+        let visual = VisualSignature {
+            obj_rgb: sig
+                .visual
+                .obj_rgb
+                .map(|c| (c + uniform(rng, -0.08, 0.08)).clamp(0.0, 1.0)),
+            obj_size: sig.visual.obj_size * uniform(rng, 0.8, 1.2),
+            ..sig.visual
+        };
         ClipLook {
             scene,
-            visual: sig.visual,
+            visual,
             hands: sig.hands,
-            rest: [uniform(rng, 0.25, 0.45), sig.visual.obj_y + uniform(rng, -0.1, 0.1)],
+            rest: [
+                uniform(rng, 0.25, 0.45),
+                sig.visual.obj_y + uniform(rng, -0.1, 0.1),
+            ],
             gain: uniform(rng, 0.7, 1.3),
             hue: hue_rotation(uniform(rng, -15.0, 15.0).to_radians()),
             pixel_noise: uniform(rng, 0.01, 0.04),
@@ -80,14 +97,22 @@ pub fn render(look: &ClipLook, motion: &Motion, t: f32, size: u32, rng: &mut imp
 
 /// The wall above the horizon (v < 0) and the floor below, both textured.
 fn background(scene: &ScenePalette, u: f32, v: f32) -> [f32; 3] {
-    let (base, contrast) = if v > 0.0 { (scene.floor, FLOOR_CONTRAST) } else { (scene.wall, WALL_CONTRAST) };
+    let (base, contrast) = if v > 0.0 {
+        (scene.floor, FLOOR_CONTRAST)
+    } else {
+        (scene.wall, WALL_CONTRAST)
+    };
     let (sin_a, cos_a) = scene.angle_deg.to_radians().sin_cos();
     let (a, b) = (u * cos_a + v * sin_a, -u * sin_a + v * cos_a);
     let w = TAU * scene.freq;
     let p = match scene.texture {
         Texture::Stripes => 0.5 + 0.5 * (w * a).sin(),
         Texture::Checker => f32::from((w * a).sin() * (w * b).sin() > 0.0),
-        Texture::Blobs => 0.5 + 0.25 * ((w * a + 2.0 * (0.5 * w * b).sin()).sin() + (1.3 * w * b + 1.5 * (0.5 * w * a).cos()).sin()),
+        Texture::Blobs => {
+            0.5 + 0.25
+                * ((w * a + 2.0 * (0.5 * w * b).sin()).sin()
+                    + (1.3 * w * b + 1.5 * (0.5 * w * a).cos()).sin())
+        }
     };
     [0, 1, 2].map(|i| base[i] + (scene.accent[i] - base[i]) * p * contrast)
 }
@@ -97,8 +122,14 @@ fn hand_centres(look: &ClipLook, beat: f32) -> Vec<[f32; 2]> {
     let (sin_d, cos_d) = look.visual.obj_dir_deg.to_radians().sin_cos();
     let swing = look.visual.obj_amp * beat;
     let first = [look.rest[0] + swing * cos_d, look.rest[1] + swing * sin_d];
-    let second = [1.0 - look.rest[0] - swing * cos_d, look.rest[1] + swing * sin_d];
-    [first, second].into_iter().take(look.hands as usize).collect()
+    let second = [
+        1.0 - look.rest[0] - swing * cos_d,
+        look.rest[1] + swing * sin_d,
+    ];
+    [first, second]
+        .into_iter()
+        .take(look.hands as usize)
+        .collect()
 }
 
 fn inside(visual: &VisualSignature, centre: [f32; 2], x: f32, y: f32) -> bool {
@@ -124,13 +155,22 @@ fn hue_rotation(theta: f32) -> [[f32; 3]; 3] {
     let (s, c) = theta.sin_cos();
     let k = (1.0 - c) / 3.0;
     let q = s / 3.0f32.sqrt();
-    [[c + k, k - q, k + q], [k + q, c + k, k - q], [k - q, k + q, c + k]]
+    [
+        [c + k, k - q, k + q],
+        [k + q, c + k, k - q],
+        [k - q, k + q, c + k],
+    ]
 }
 
 /// The JPEG bytes of one frame. The encoder is deterministic for a fixed quality.
 pub fn encode_jpeg(rgb: &[u8], size: u32, quality: u8) -> Result<Vec<u8>, image::ImageError> {
     let mut bytes = Vec::new();
-    JpegEncoder::new_with_quality(&mut bytes, quality).encode(rgb, size, size, ExtendedColorType::Rgb8)?;
+    JpegEncoder::new_with_quality(&mut bytes, quality).encode(
+        rgb,
+        size,
+        size,
+        ExtendedColorType::Rgb8,
+    )?;
     Ok(bytes)
 }
 
@@ -167,15 +207,23 @@ mod tests {
     #[test]
     fn scenes_differ_between_families() {
         // Mean colour of walking (outdoor) vs cooking (kitchen).
-        let mean = |f: Vec<u8>| [0, 1, 2].map(|c| f.iter().skip(c).step_by(3).map(|&v| v as f32).sum::<f32>() / 1024.0);
+        let mean = |f: Vec<u8>| {
+            [0, 1, 2].map(|c| f.iter().skip(c).step_by(3).map(|&v| v as f32).sum::<f32>() / 1024.0)
+        };
         let (a, b) = (mean(frame(19, 1.0)), mean(frame(15, 1.0)));
-        assert!((0..3).map(|i| (a[i] - b[i]).abs()).sum::<f32>() > 10.0, "{a:?} vs {b:?}");
+        assert!(
+            (0..3).map(|i| (a[i] - b[i]).abs()).sum::<f32>() > 10.0,
+            "{a:?} vs {b:?}"
+        );
     }
 
     #[test]
     fn jpeg_is_deterministic_and_decodes() {
         let rgb = frame(6, 0.5);
-        let (a, b) = (encode_jpeg(&rgb, 32, 80).unwrap(), encode_jpeg(&rgb, 32, 80).unwrap());
+        let (a, b) = (
+            encode_jpeg(&rgb, 32, 80).unwrap(),
+            encode_jpeg(&rgb, 32, 80).unwrap(),
+        );
         assert_eq!(a, b);
         let img = image::load_from_memory(&a).unwrap();
         assert_eq!((img.width(), img.height()), (32, 32));

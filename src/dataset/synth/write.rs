@@ -8,8 +8,8 @@
 
 use super::clip::{self, Frames};
 use super::imu;
-use super::plan::{ClipPlan, Missing, Split};
 use super::params::SynthParams;
+use super::plan::{ClipPlan, Missing, Split};
 use super::video::encode_jpeg;
 use super::SynthError;
 use crate::dataset::layout::{frame_file_name, frames_dir, list_path, sensor_path};
@@ -35,11 +35,16 @@ impl Written {
 pub fn prepare_root(out: &Path, force: bool) -> Result<(), SynthError> {
     if out.exists() {
         if !out.is_dir() {
-            return Err(SynthError::OutNotADir { path: out.to_path_buf() });
+            return Err(SynthError::OutNotADir {
+                path: out.to_path_buf(),
+            });
         }
-        let mut entries = std::fs::read_dir(out).map_err(|source| SynthError::io(out, "list", source))?;
+        let mut entries =
+            std::fs::read_dir(out).map_err(|source| SynthError::io(out, "list", source))?;
         if entries.next().is_some() && !force {
-            return Err(SynthError::OutNotEmpty { path: out.to_path_buf() });
+            return Err(SynthError::OutNotEmpty {
+                path: out.to_path_buf(),
+            });
         }
     }
     std::fs::create_dir_all(out).map_err(|source| SynthError::io(out, "create folder", source))
@@ -47,11 +52,19 @@ pub fn prepare_root(out: &Path, force: bool) -> Result<(), SynthError> {
 
 /// Writes every clip's CSV and frames; returns the total, or the error of the first clip
 /// (in plan order) that failed.
-pub fn write_clips(clips: &[ClipPlan], params: &SynthParams, root: &Path) -> Result<Written, SynthError> {
+pub fn write_clips(
+    clips: &[ClipPlan],
+    params: &SynthParams,
+    root: &Path,
+) -> Result<Written, SynthError> {
     let mut by_class: BTreeMap<usize, Vec<&ClipPlan>> = BTreeMap::new();
-    clips.iter().for_each(|c| by_class.entry(c.class.label()).or_default().push(c));
+    clips
+        .iter()
+        .for_each(|c| by_class.entry(c.class.label()).or_default().push(c));
     let groups: Vec<Vec<&ClipPlan>> = by_class.into_values().collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, groups.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, groups.len().max(1));
     let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
     let worker = || {
         let mut done = Vec::new();
@@ -66,7 +79,10 @@ pub fn write_clips(clips: &[ClipPlan], params: &SynthParams, root: &Path) -> Res
     };
     let mut results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     });
     results.sort_by_key(|(key, _)| *key);
     let mut total = Written::default();
@@ -87,12 +103,17 @@ fn write_clip(clip: &ClipPlan, params: &SynthParams, root: &Path) -> Result<Writ
     }
     if clip.missing != Some(Missing::Video) {
         let dir = frames_dir(root, class, &clip.name);
-        std::fs::create_dir_all(&dir).map_err(|source| SynthError::io(&dir, "create folder", source))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|source| SynthError::io(&dir, "create folder", source))?;
         let frames = Frames::new(params, clip);
         let quality = frames.quality();
         for (j, rgb) in frames.enumerate() {
             let path = dir.join(frame_file_name(j + 1));
-            let jpeg = encode_jpeg(&rgb, params.size(), quality).map_err(|source| SynthError::Encode { path: path.clone(), source })?;
+            let jpeg =
+                encode_jpeg(&rgb, params.size(), quality).map_err(|source| SynthError::Encode {
+                    path: path.clone(),
+                    source,
+                })?;
             write_file(&path, &jpeg, &mut written)?;
         }
     }
@@ -109,22 +130,39 @@ pub fn write_lists(clips: &[ClipPlan], root: &Path) -> Result<Written, SynthErro
         let text: String = clips
             .iter()
             .filter(|c| c.split == split)
-            .map(|c| format!("data/{}/{} {} {} {}\n", c.class.name(), c.name, c.frames, c.sensor_rows, c.class.label()))
+            .map(|c| {
+                format!(
+                    "data/{}/{} {} {} {}\n",
+                    c.class.name(),
+                    c.name,
+                    c.frames,
+                    c.sensor_rows,
+                    c.class.label()
+                )
+            })
             .collect();
-        write_file(&list_path(root, split.name()), text.as_bytes(), &mut written)?;
+        write_file(
+            &list_path(root, split.name()),
+            text.as_bytes(),
+            &mut written,
+        )?;
     }
     Ok(written)
 }
 
 fn write_file(path: &Path, bytes: &[u8], written: &mut Written) -> Result<(), SynthError> {
     std::fs::write(path, bytes).map_err(|source| SynthError::io(path, "write", source))?;
-    written.add(Written { files: 1, bytes: bytes.len() as u64 });
+    written.add(Written {
+        files: 1,
+        bytes: bytes.len() as u64,
+    });
     Ok(())
 }
 
 fn create_parent(path: &Path) -> Result<(), SynthError> {
     match path.parent() {
-        Some(parent) => std::fs::create_dir_all(parent).map_err(|source| SynthError::io(parent, "create folder", source)),
+        Some(parent) => std::fs::create_dir_all(parent)
+            .map_err(|source| SynthError::io(parent, "create folder", source)),
         None => Ok(()),
     }
 }
