@@ -50,8 +50,8 @@ pub fn prepare_root(out: &Path, force: bool) -> Result<(), SynthError> {
     std::fs::create_dir_all(out).map_err(|source| SynthError::io(out, "create folder", source))
 }
 
-/// Writes every clip's CSV and frames; returns the total, or the error of the first clip
-/// (in plan order) that failed.
+/// Writes every clip's CSV and frames; returns the total, or the error of the earliest clip
+/// (in plan order) that failed. After a failure the workers stop starting clips.
 pub fn write_clips(
     clips: &[ClipPlan],
     params: &SynthParams,
