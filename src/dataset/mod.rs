@@ -2,8 +2,9 @@
 //! sensor CSVs converted to IMU samples (`sensor`, `median`), frame folders
 //! (`frames`, `jpeg`) and `.mp4` clips (`mp4`, optional feature), joined into
 //! `Dataset` / `Clip` / `VideoSource` (`clip`, `video`), and the `dataset check`
-//! report (`check`). `layout` says where each file lives; DESIGN.md describes
-//! the format. Every refused input is a `DatasetError` naming its file and line.
+//! report (`check`); `synth` writes synthetic datasets in the same layout.
+//! `layout` says where each file lives; DESIGN.md describes the format. Every
+//! refused input is a `DatasetError` naming its file and line.
 
 pub mod check;
 pub mod clip;
@@ -15,6 +16,7 @@ pub mod list;
 pub mod median;
 pub mod mp4;
 pub mod sensor;
+pub mod synth;
 pub mod video;
 
 pub use clip::{Clip, Dataset};
