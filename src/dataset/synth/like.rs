@@ -1,14 +1,14 @@
 //! `--like DIR`: the clips of real list files (`train.txt`, `val.txt`, `test.txt`), so a
 //! synthetic dataset can mirror UESTC-MMEA-CL's clip names, labels, splits and durations.
 //!
-//! This is a minimal reader of list lines (`<path> <num_rgb_frames> <num_sensor_rows>
-//! <label>`) for the generator only; it is stricter than a dataset reader needs to be,
-//! because every accepted line becomes files: the class folder must be the label's, the
-//! clip name must be a plain file name, and no clip may appear twice.
+//! Lines are parsed by the dataset reader's own parser (`dataset::list`), so the
+//! generator accepts exactly what `mmcl dataset check` accepts. It is stricter in one
+//! way: a dataset reader skips a bad line, but every accepted line here becomes files,
+//! so the first bad line refuses the whole list, as do empty or absurdly long clips.
 
 use super::activity::ClassId;
-use crate::dataset::layout::{list_path, SPLITS};
-use std::collections::HashSet;
+use crate::dataset::layout::Split;
+use crate::dataset::list::{list_path, ParsedLists};
 use std::path::{Path, PathBuf};
 
 /// Longest clip accepted: one hour at 25 Hz (the real clips last 7-37 s).
@@ -31,6 +31,9 @@ pub enum LikeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A line the dataset reader refuses (its error names the file and line).
+    #[error(transparent)]
+    List(#[from] crate::dataset::DatasetError),
     #[error("{path}:{line}: {message}")]
     Line {
         path: PathBuf,
@@ -41,82 +44,41 @@ pub enum LikeError {
 
 /// The entries of `dir`'s train, val and test lists, in file order.
 pub fn read_lists(dir: &Path) -> Result<[Vec<ListEntry>; 3], LikeError> {
-    let mut seen = HashSet::new();
-    let mut out: [Vec<ListEntry>; 3] = Default::default();
-    for (split, entries) in SPLITS.iter().zip(out.iter_mut()) {
+    let mut parsed = ParsedLists::new();
+    for split in [Split::Train, Split::Val, Split::Test] {
         let path = list_path(dir, split);
         let text = std::fs::read_to_string(&path).map_err(|source| LikeError::Io {
             path: path.clone(),
             source,
         })?;
-        for (i, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let bad = |message: String| LikeError::Line {
-                path: path.clone(),
-                line: i + 1,
-                message,
-            };
-            let entry = parse_line(line).map_err(bad)?;
-            if !seen.insert((entry.class, entry.clip.clone())) {
-                return Err(bad(format!(
-                    "clip {}/{} is listed twice",
-                    entry.class.name(),
-                    entry.clip
-                )));
-            }
-            entries.push(entry);
+        parsed.add(&path, split, &text);
+        if let Some(e) = parsed.errors.drain(..).next() {
+            return Err(e.into());
         }
     }
+    let mut out: [Vec<ListEntry>; 3] = Default::default();
+    for e in parsed.entries {
+        let bad = |message: String| LikeError::Line {
+            path: list_path(dir, e.split),
+            line: e.line,
+            message,
+        };
+        check_counts(e.num_frames, e.num_sensor_rows).map_err(bad)?;
+        let class = ClassId::new(e.label as usize)
+            .ok_or_else(|| bad(format!("label {}: expected 0..=31", e.label)))?;
+        let slot = match e.split {
+            Split::Train => 0,
+            Split::Val => 1,
+            Split::Test => 2,
+        };
+        out[slot].push(ListEntry {
+            class,
+            clip: e.clip,
+            rgb_frames: e.num_frames,
+            sensor_rows: e.num_sensor_rows,
+        });
+    }
     Ok(out)
-}
-
-/// One list line, or why it is refused.
-pub fn parse_line(line: &str) -> Result<ListEntry, String> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let [path, rgb, rows, label] = fields[..] else {
-        return Err(format!(
-            "expected 4 fields `<path> <num_rgb_frames> <num_sensor_rows> <label>`, got {}",
-            fields.len()
-        ));
-    };
-    let number = |name: &str, text: &str| {
-        text.parse::<usize>()
-            .map_err(|e| format!("{name} `{text}`: {e}"))
-    };
-    let (rgb_frames, sensor_rows, label) = (
-        number("num_rgb_frames", rgb)?,
-        number("num_sensor_rows", rows)?,
-        number("label", label)?,
-    );
-    let class = ClassId::new(label).ok_or_else(|| format!("label {label}: expected 0..=31"))?;
-    let clip = clip_name(path, class)?;
-    check_counts(rgb_frames, sensor_rows)?;
-    Ok(ListEntry {
-        class,
-        clip: clip.to_string(),
-        rgb_frames,
-        sensor_rows,
-    })
-}
-
-/// The clip name of a list path whose class folder must be `class`'s.
-fn clip_name(path: &str, class: ClassId) -> Result<&str, String> {
-    let mut parts = path.rsplit(['/', '\\']);
-    let (clip, folder) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if folder != class.name() {
-        return Err(format!(
-            "class folder `{folder}` does not match label {} (expected `{}`)",
-            class.label(),
-            class.name()
-        ));
-    }
-    if clip.is_empty() || clip == "." || clip == ".." {
-        return Err(format!("clip name `{clip}` in `{path}` is not a file name"));
-    }
-    Ok(clip)
 }
 
 /// Every count becomes rows or frames on disk: refuse empty clips and absurd lengths.
@@ -141,34 +103,41 @@ fn check_counts(rgb_frames: usize, sensor_rows: usize) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_real_line_parses() {
-        let e = parse_line("yourdataset_path/data/27_open_close_door/27_open_close_door_2022_05_05_15_48_04 425 424 26").unwrap();
-        assert_eq!(e.class.label(), 26);
-        assert_eq!(e.clip, "27_open_close_door_2022_05_05_15_48_04");
-        assert_eq!((e.rgb_frames, e.sensor_rows), (425, 424));
+    fn lists(train: &str, test: &str) -> Result<[Vec<ListEntry>; 3], LikeError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.txt"), train).unwrap();
+        std::fs::write(dir.path().join("val.txt"), "").unwrap();
+        std::fs::write(dir.path().join("test.txt"), test).unwrap();
+        read_lists(dir.path())
     }
 
     #[test]
-    fn bad_lines_say_why() {
-        assert!(parse_line("a/1_upstairs/x 1 2")
-            .unwrap_err()
-            .contains("got 3"));
-        assert!(parse_line("a/1_upstairs/x 1 two 0")
-            .unwrap_err()
-            .contains("num_sensor_rows `two`"));
-        assert!(parse_line("a/1_upstairs/x 1 2 32")
-            .unwrap_err()
-            .contains("label 32"));
-        assert!(parse_line("a/2_downstairs/x 1 2 0")
-            .unwrap_err()
-            .contains("expected `1_upstairs`"));
-        assert!(parse_line("1_upstairs/.. 1 2 0")
-            .unwrap_err()
-            .contains("not a file name"));
-        assert!(parse_line("a/1_upstairs/x 1 0 0")
-            .unwrap_err()
-            .contains("num_sensor_rows 0"));
+    fn a_real_line_parses() {
+        let [train, val, test] = lists(
+            "yourdataset_path/data/27_open_close_door/27_open_close_door_2022_05_05_15_48_04 425 424 26\n",
+            "d/2_downstairs/c2 5 5 1\n",
+        )
+        .unwrap();
+        let e = &train[0];
+        assert_eq!(e.class.label(), 26);
+        assert_eq!(e.clip, "27_open_close_door_2022_05_05_15_48_04");
+        assert_eq!((e.rgb_frames, e.sensor_rows), (425, 424));
+        assert_eq!((val.len(), test.len()), (0, 1));
+    }
+
+    #[test]
+    fn bad_lines_say_why_with_file_and_line() {
+        let ok = "d/2_downstairs/c2 5 5 1\n";
+        for (bad, why) in [
+            ("a/1_upstairs/x 1 2", "got 3"),
+            ("a/1_upstairs/x 1 two 0", "two"),
+            ("a/1_upstairs/x 1 2 32", "32"),
+            ("a/2_downstairs/x 1 2 0", "2_downstairs"),
+            ("a/1_upstairs/x 1 0 0", "num_sensor_rows 0"),
+        ] {
+            let err = lists(&format!("{ok}{bad}\n"), "").unwrap_err().to_string();
+            assert!(err.contains(why) && err.contains(":2"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -184,7 +153,7 @@ mod tests {
         .unwrap();
         let err = read_lists(dir.path()).unwrap_err().to_string();
         assert!(
-            err.ends_with("test.txt:2: clip 1_upstairs/c1 is listed twice"),
+            err.contains("test.txt:2") && err.contains("1_upstairs/c1"),
             "{err}"
         );
         std::fs::remove_file(dir.path().join("val.txt")).unwrap();

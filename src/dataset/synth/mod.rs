@@ -25,7 +25,7 @@ mod write;
 pub use activity::{ClassId, MotionFamily, SceneFamily};
 pub use clip::{sensor_rows, Frames};
 pub use imu::RawRow;
-pub use like::{parse_line, read_lists, LikeError, ListEntry};
+pub use like::{read_lists, LikeError, ListEntry};
 pub use params::{
     Knobs, ParamError, RawParams, Source, SynthParams, DEFAULT_CLASSES, DEFAULT_CLIPS_PER_CLASS,
     DEFAULT_SIZE,
