@@ -169,10 +169,7 @@ impl WindowStream {
 
     /// The aligner's counters (final once the stream has ended).
     pub fn stats(&self) -> Option<AlignStats> {
-        self.aligner
-            .as_ref()
-            .map(Aligner::stats)
-            .or(self.stats.clone())
+        self.aligner.as_ref().map(Aligner::stats).or(self.stats)
     }
 
     /// Samples dropped by the channel plus samples the aligner refused.

@@ -15,7 +15,7 @@ pub enum SourceError {
     #[error("replay of clip {clip}: {source}")]
     Dataset {
         clip: String,
-        source: crate::dataset::DatasetError,
+        source: Box<crate::dataset::DatasetError>,
     },
 }
 

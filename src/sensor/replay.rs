@@ -55,7 +55,7 @@ impl ReplaySource {
         };
         let err = |source| SourceError::Dataset {
             clip: clip.id().to_string(),
-            source,
+            source: Box::new(source),
         };
         let offset = self.next_start;
         let imu = clip.load_imu().map_err(err)?.unwrap_or_default();
