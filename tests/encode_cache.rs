@@ -179,3 +179,25 @@ fn golden_version_1_file_loads_and_is_reproduced() {
         golden_entries()
     );
 }
+
+proptest::proptest! {
+    /// Whatever is inserted and committed loads back unchanged.
+    #[test]
+    fn any_entries_round_trip(
+        entries in proptest::collection::vec(
+            ("[a-z_/0-9]{1,40}", 0u32..32, "(train|val|test)", 0usize..3, proptest::collection::vec(-1e3f32..1e3, 4)),
+            0..20,
+        )
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut cache, _) = EmbeddingCache::load(dir.path(), ENCODER, 4).unwrap();
+        for (clip, label, split, v, values) in entries {
+            let embedding = Embedding::new(values, 4).unwrap();
+            cache.insert(CacheEntry { clip, label, split, variant: Variant::ALL[v], embedding }).unwrap();
+        }
+        cache.commit().unwrap();
+        let (loaded, _) = EmbeddingCache::load(dir.path(), ENCODER, 4).unwrap();
+        let want: Vec<_> = cache.entries().cloned().collect();
+        proptest::prop_assert_eq!(loaded.entries().cloned().collect::<Vec<_>>(), want);
+    }
+}

@@ -52,7 +52,8 @@ pub struct ModelContract {
 /// One way a model breaks the contract.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ContractProblem {
-    /// "input", "output" or "metadata".
+    /// "input", "output" or "metadata"; `inspect` adds "backend" when the
+    /// chosen backend cannot load or run a model that passes the contract.
     pub kind: &'static str,
     /// The input/output name or the metadata key.
     pub name: String,

@@ -54,6 +54,7 @@ pub fn normalize_into(hwc: &[f32], mean: [f32; 3], std: [f32; 3], chw: &mut [f32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     fn red(rgb: &[f32]) -> Vec<f32> {
         rgb.chunks(3).map(|p| p[0]).collect()
@@ -136,6 +137,29 @@ mod tests {
         ];
         for (got, want) in chw.iter().zip(want) {
             assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Bilinear weights are a convex combination: every output lies
+        /// within the range of the input, and a constant image stays constant.
+        #[test]
+        fn resize_stays_within_the_input_range(
+            (w, h, pixels) in (1usize..12, 1usize..12).prop_flat_map(|(w, h)| {
+                (proptest::strategy::Just(w), proptest::strategy::Just(h), proptest::collection::vec(0u8..=255, w * h * 3))
+            }),
+            to_w in 1usize..20,
+            to_h in 1usize..20,
+        ) {
+            let out = resize_bilinear(&pixels, Size { width: w, height: h }, Size { width: to_w, height: to_h });
+            proptest::prop_assert_eq!(out.len(), to_w * to_h * 3);
+            for c in 0..3 {
+                let channel = pixels.iter().skip(c).step_by(3).map(|b| f32::from(*b));
+                let (lo, hi) = channel.fold((f32::MAX, f32::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                for v in out.iter().skip(c).step_by(3) {
+                    proptest::prop_assert!(*v >= lo - 1e-3 && *v <= hi + 1e-3, "{} outside [{}, {}]", v, lo, hi);
+                }
+            }
         }
     }
 }
