@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 mod config_check;
 mod dataset_check;
+mod model_inspect;
 mod synth;
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,9 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Write a synthetic dataset in the UESTC-MMEA-CL layout.
     Synth(synth::Args),
+    /// Inspect an ONNX encoder against the encoder contract.
+    #[command(subcommand)]
+    Model(ModelCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +47,12 @@ pub enum ConfigCommand {
 pub enum DatasetCommand {
     /// Count clips, classes, frames and sensor rows; list every malformed line or file.
     Check(dataset_check::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Report a model's inputs, outputs, metadata and contract problems.
+    Inspect(model_inspect::Args),
 }
 
 /// How a command failed; decides the exit code.
@@ -92,6 +102,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Config(ConfigCommand::Check(args)) => config_check::run(args),
         Command::Dataset(DatasetCommand::Check(args)) => dataset_check::run(args),
         Command::Synth(args) => synth::run(args),
+        Command::Model(ModelCommand::Inspect(args)) => model_inspect::run(args),
     }
 }
 

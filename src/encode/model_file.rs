@@ -1,0 +1,46 @@
+//! A model file read once: its bytes (handed to the backend), its sha256 (the
+//! encoder's identity in caches and snapshots) and its parsed summary.
+
+use super::onnx_proto::{parse_model, OnnxSummary};
+use super::EncodeError;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// An ONNX file in memory, parsed enough to check the contract.
+#[derive(Debug, Clone)]
+pub struct ModelFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    /// Lowercase hex sha256 of `bytes`.
+    pub sha256: String,
+    pub summary: OnnxSummary,
+}
+
+impl ModelFile {
+    /// Reads and parses `path`; the bytes, digest and summary all come from one read.
+    pub fn read(path: &Path) -> Result<ModelFile, EncodeError> {
+        let bytes = std::fs::read(path).map_err(|source| EncodeError::Io {
+            path: path.to_path_buf(),
+            action: "read the model",
+            source,
+        })?;
+        let summary = parse_model(&bytes).map_err(|e| EncodeError::ModelFormat {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(ModelFile {
+            path: path.to_path_buf(),
+            sha256: sha256_hex(&bytes),
+            bytes,
+            summary,
+        })
+    }
+}
+
+/// Lowercase hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
