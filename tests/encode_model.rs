@@ -152,8 +152,10 @@ mod with_ort {
     use mmcl::sample::Modality;
 
     fn ort_options(batch_size: usize) -> EncoderOptions {
-        let library = std::env::var_os("ORT_DYLIB_PATH")
-            .expect("ORT_DYLIB_PATH is not set: point it at libonnxruntime.so.1.32.0 of the PyPI onnxruntime wheel");
+        let library = mmcl::encode::ort_locate::locate(None)
+            .expect("no ONNX Runtime library: `pip install onnxruntime==1.32.0`, or set ORT_DYLIB_PATH to libonnxruntime.so.1.32.0 of the PyPI wheel")
+            .path()
+            .to_path_buf();
         EncoderOptions {
             backend: Backend::Ort,
             threads: 2,

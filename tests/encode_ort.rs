@@ -1,6 +1,7 @@
 //! The ONNX Runtime backend (feature `ort`) on the tiny fixture: agreement with
 //! tract and with the reference, execution-provider fallback and reporting.
-//! Needs ORT_DYLIB_PATH; without it every test fails saying how to set it.
+//! Needs ONNX Runtime (ORT_DYLIB_PATH or python3's onnxruntime); without it every
+//! test fails saying how to get it.
 #![cfg(all(feature = "ort", feature = "tract"))]
 
 mod encode_support;
@@ -10,11 +11,11 @@ use mmcl::encode::{self, Backend, EncodeError, EncoderOptions, ExecutionProvider
 use std::path::PathBuf;
 
 fn library() -> PathBuf {
-    match std::env::var_os("ORT_DYLIB_PATH") {
-        Some(path) => PathBuf::from(path),
+    match mmcl::encode::ort_locate::locate(None) {
+        Some(found) => found.path().to_path_buf(),
         None => panic!(
-            "ORT_DYLIB_PATH is not set: the ort tests need ONNX Runtime >= 1.30, e.g. \
-             `pip install onnxruntime==1.32.0` then \
+            "no ONNX Runtime library: the ort tests need ONNX Runtime >= 1.30, e.g. \
+             `pip install onnxruntime==1.32.0` (found through python3), or \
              export ORT_DYLIB_PATH=<site-packages>/onnxruntime/capi/libonnxruntime.so.1.32.0"
         ),
     }

@@ -6,8 +6,12 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod bench_cl;
 mod config_check;
 mod dataset_check;
+mod demo;
+mod embed;
+mod encoder_args;
 mod model_inspect;
 mod synth;
 
@@ -24,6 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the main job on embedded defaults: synthetic data, the pipeline, the learner.
+    Demo(demo::Args),
     /// Check a device profile and print the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -32,6 +38,11 @@ pub enum Command {
     Dataset(DatasetCommand),
     /// Write a synthetic dataset in the UESTC-MMEA-CL layout.
     Synth(synth::Args),
+    /// Encode every clip of a dataset into the embedding cache.
+    Embed(embed::Args),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Inspect an ONNX encoder against the encoder contract.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -47,6 +58,12 @@ pub enum ConfigCommand {
 pub enum DatasetCommand {
     /// Count clips, classes, frames and sensor rows; list every malformed line or file.
     Check(dataset_check::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The continual-learning protocol for every strategy on the same cached embeddings.
+    Cl(bench_cl::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +120,9 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Dataset(DatasetCommand::Check(args)) => dataset_check::run(args),
         Command::Synth(args) => synth::run(args),
         Command::Model(ModelCommand::Inspect(args)) => model_inspect::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Embed(args) => embed::run(args),
+        Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod cache;
 pub mod contract;
+pub mod dataset;
 mod error;
 pub mod inspect;
 mod model_file;
@@ -24,6 +25,7 @@ pub use contract::{ContractProblem, ModelContract};
 pub use error::EncodeError;
 pub use model_file::{sha256_hex, ModelFile};
 pub use options::{Backend, EncoderOptions, ExecutionProvider};
+pub use ort::locate as ort_locate;
 pub use preprocess::Batch;
 pub use tract::flops_per_window;
 

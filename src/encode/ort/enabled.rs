@@ -23,8 +23,9 @@ use ort::value::TensorRef;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const HOW_TO: &str = "set ORT_DYLIB_PATH to an ONNX Runtime >= 1.30 shared library, e.g. the PyPI \
-                      `onnxruntime` wheel's onnxruntime/capi/libonnxruntime.so.1.32.0 \
+const HOW_TO: &str = "`pip install onnxruntime==1.32.0` (found through python3), or set \
+                      ORT_DYLIB_PATH to an ONNX Runtime >= 1.30 shared library such as the PyPI \
+                      wheel's onnxruntime/capi/libonnxruntime.so.1.32.0 \
                       (or set the library path in the encoder options)";
 
 pub struct OrtEncoder {
@@ -42,13 +43,12 @@ fn backend_error(action: impl Into<String>, e: impl std::fmt::Display) -> Encode
     }
 }
 
-/// The library to load: the options' path, else `ORT_DYLIB_PATH`.
+/// The library to load: the options' path, else `ORT_DYLIB_PATH`, else python3's
+/// `onnxruntime` package (see `locate`).
 fn library_path(options: &EncoderOptions) -> Result<PathBuf, EncodeError> {
-    let path = options
-        .ort_library
-        .clone()
-        .or_else(|| std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from));
-    path.ok_or_else(|| EncodeError::OrtLibrary(format!("no library given: {HOW_TO}")))
+    super::locate::locate(options.ort_library.as_deref())
+        .map(|found| found.path().to_path_buf())
+        .ok_or_else(|| EncodeError::OrtLibrary(format!("no library found: {HOW_TO}")))
 }
 
 fn load(path: &Path) -> Result<Environment, String> {

@@ -1,0 +1,271 @@
+//! `mmcl bench cl --dataset DIR --out REPORT_DIR`: the continual-learning protocol
+//! (UESTC-MMEA-CL style: seeded class order, tasks of `increment` classes) for every
+//! strategy on the same cached embeddings, at one byte budget; writes report.json,
+//! report.md and SVG plots, and prints the table.
+
+use super::encoder_args::EncoderArgs;
+use super::{print_json, CliError};
+use crate::dataset::Dataset;
+use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
+use crate::encode::dataset::{clip_key, embed_dataset, EmbedSummary};
+use crate::encode::Encoder;
+use crate::eval::{
+    default_seeds, run_seeds, write_report, BenchReport, FeatureSet, Labelled, ProgressEvent,
+    Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
+};
+use crate::learn::{self, LearnerConfig};
+use crate::time::MonotonicClock;
+use anyhow::anyhow;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A dataset in the UESTC-MMEA-CL layout (real or `mmcl synth`).
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Where report.json, report.md and the plots go.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Comma-separated strategies, or `all`.
+    #[arg(long, default_value = "all")]
+    pub strategies: String,
+    /// Number of seeds (class orders 1993, 1994, ...).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
+    /// Classes per task after the first.
+    #[arg(long, default_value_t = 4)]
+    pub increment: usize,
+    /// Classes in the first task (default: the increment).
+    #[arg(long)]
+    pub initial: Option<usize>,
+    /// Learner byte budget, e.g. 1398016 or 1.5MiB (default: 160 f32 exemplars of the embedding).
+    #[arg(long, value_parser = parse_budget)]
+    pub budget: Option<u64>,
+    /// class-il, task-il or domain-il.
+    #[arg(long, default_value = "class-il")]
+    pub scenario: Scenario,
+    /// Embedding cache directory (default: DATASET/.mmcl-cache).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+    /// Print report.json on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_budget(text: &str) -> Result<u64, String> {
+    match crate::config::parse_bytes(text)? {
+        0 => Err("the budget must be more than 0 bytes".into()),
+        n => Ok(n),
+    }
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let strategies = parse_strategies(&args.strategies)?;
+    let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
+    let cache_dir = args
+        .cache
+        .clone()
+        .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
+    let mut encoder = args.encoder.open(&cache_dir)?;
+    let features = cached_features(&dataset, encoder.as_mut(), &cache_dir, args.json)?;
+    let classes = features
+        .train
+        .iter()
+        .map(|l| l.class as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let protocol = Protocol::new(&ProtocolConfig {
+        classes,
+        initial: args.initial.unwrap_or(args.increment),
+        increment: args.increment,
+        scenario: args.scenario,
+        ..ProtocolConfig::default()
+    })
+    .map_err(|e| CliError::Input(e.into()))?;
+    let seeds = default_seeds(args.seeds.max(1));
+    let mut runs = Vec::new();
+    for name in &strategies {
+        runs.push(run_strategy(
+            name,
+            &features,
+            &protocol,
+            &seeds,
+            args.budget,
+            args.json,
+        )?);
+    }
+    let report = BenchReport::new(
+        args.dataset.display().to_string(),
+        &protocol,
+        seeds,
+        args.budget,
+        runs,
+    );
+    let written = write_report(&args.out, &report).map_err(|e| CliError::Runtime(e.into()))?;
+    if args.json {
+        let json: serde_json::Value =
+            serde_json::from_str(&report.to_json().map_err(|e| CliError::Runtime(e.into()))?)
+                .map_err(|e| CliError::Runtime(e.into()))?;
+        return print_json(&json);
+    }
+    print!("{}", report.to_markdown());
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn parse_strategies(list: &str) -> Result<Vec<String>, CliError> {
+    if list == "all" {
+        return Ok(learn::STRATEGIES.iter().map(|s| s.to_string()).collect());
+    }
+    let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+    match names
+        .iter()
+        .find(|n| !learn::STRATEGIES.contains(&n.as_str()))
+    {
+        Some(bad) => Err(CliError::Input(anyhow!(
+            "--strategies: unknown strategy {bad:?} (known: {}, or all)",
+            learn::STRATEGIES.join(", ")
+        ))),
+        None => Ok(names),
+    }
+}
+
+/// Encodes what the cache lacks, then reads the train/test features from it.
+fn cached_features(
+    dataset: &Dataset,
+    encoder: &mut dyn Encoder,
+    cache_dir: &Path,
+    quiet: bool,
+) -> Result<FeatureSet, CliError> {
+    let sha = encoder.contract().sha256.clone();
+    let dim = encoder.contract().dim;
+    let (mut cache, status) =
+        EmbeddingCache::load(cache_dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
+    if let LoadStatus::Replaced { reason } = &status {
+        eprintln!("{reason}");
+    }
+    let bar = progress_bar(dataset.clips().len() as u64, "encoding clips", quiet);
+    let summary = embed_dataset(dataset, encoder, &mut cache, 200, &mut |done, _| {
+        bar.set_position(done as u64)
+    })
+    .map_err(|e| CliError::Runtime(e.into()))?;
+    bar.finish_and_clear();
+    report_embedding(&summary, &cache, quiet);
+    Ok(features_from_cache(dataset, &cache, dim))
+}
+
+fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool) {
+    if !quiet {
+        eprintln!(
+            "embeddings: {} clips ({} encoded now, {} cached) in {}",
+            summary.clips,
+            summary.encoded,
+            summary.reused,
+            cache.path().display()
+        );
+    }
+    for f in &summary.failed {
+        eprintln!("skipped {}: {}", f.clip, f.error);
+    }
+}
+
+/// Train = the train split; test = the test split, with its modality-absent variants.
+pub fn features_from_cache(dataset: &Dataset, cache: &EmbeddingCache, dim: usize) -> FeatureSet {
+    let mut f = FeatureSet {
+        dim,
+        test_video_absent: Some(Vec::new()),
+        test_imu_absent: Some(Vec::new()),
+        ..FeatureSet::default()
+    };
+    for clip in dataset.clips() {
+        let key = clip_key(clip);
+        let get = |v| {
+            cache.get(&key, v).map(|e| Labelled {
+                embedding: e.embedding.clone(),
+                class: clip.label(),
+            })
+        };
+        match clip.split() {
+            crate::dataset::Split::Train => f.train.extend(get(Variant::All)),
+            crate::dataset::Split::Test => {
+                f.test.extend(get(Variant::All));
+                if let Some(v) = f.test_video_absent.as_mut() {
+                    v.extend(get(Variant::VideoAbsent));
+                }
+                if let Some(v) = f.test_imu_absent.as_mut() {
+                    v.extend(get(Variant::ImuAbsent));
+                }
+            }
+            crate::dataset::Split::Val => {}
+        }
+    }
+    f
+}
+
+fn run_strategy(
+    name: &str,
+    features: &FeatureSet,
+    protocol: &Protocol,
+    seeds: &[u32],
+    budget: Option<u64>,
+    quiet: bool,
+) -> Result<StrategyRun, CliError> {
+    let dim = features.dim;
+    let factory = |seed: u64| {
+        let mut config = LearnerConfig::for_strategy(name, dim);
+        if let Some(b) = budget.filter(|_| name != "joint") {
+            config.budget_bytes = b as usize;
+        }
+        config.seed = seed;
+        learn::build(dim, &config)
+    };
+    let steps = (seeds.len() * protocol.tasks().len()) as u64;
+    let bar = progress_bar(steps, name, quiet);
+    let clock = MonotonicClock::new();
+    let seed_cell = std::cell::Cell::new(0u64);
+    let make = || factory(seed_cell.get());
+    let run = run_seeds(
+        features,
+        protocol,
+        seeds,
+        &make,
+        RunOptions {
+            clock: &clock,
+            batch: None,
+        },
+        &mut |event| match event {
+            ProgressEvent::SeedStarted { seed, .. } => seed_cell.set(u64::from(seed)),
+            ProgressEvent::TaskEvaluated { seen_accuracy, .. } => {
+                bar.inc(1);
+                bar.set_message(format!("{name}: acc {:.3}", seen_accuracy));
+            }
+            _ => {}
+        },
+    )
+    .map_err(|e| {
+        if e.is_input() {
+            CliError::Input(e.into())
+        } else {
+            CliError::Runtime(e.into())
+        }
+    })?;
+    bar.finish_and_clear();
+    Ok(run)
+}
+
+fn progress_bar(len: u64, what: &str, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    let style = ProgressStyle::with_template("{msg:24} [{bar:30}] {pos}/{len} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_message(what.to_string());
+    bar
+}

@@ -1,0 +1,125 @@
+//! `mmcl embed --dataset DIR [--out CACHE]`: encodes every clip once (whole-clip
+//! window; test clips also with video absent and with IMU absent) into the embedding
+//! cache the benchmark reads. Clips already cached for this encoder are reused; a
+//! changed encoder starts a new cache.
+
+use super::encoder_args::EncoderArgs;
+use super::{print_json, CliError};
+use crate::dataset::Dataset;
+use crate::encode::cache::{EmbeddingCache, LoadStatus};
+use crate::encode::dataset::embed_dataset;
+use anyhow::anyhow;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A dataset in the UESTC-MMEA-CL layout.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Cache directory (default: DATASET/.mmcl-cache).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub encoder: EncoderArgs,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct Report {
+    cache: PathBuf,
+    encoder_sha256: String,
+    backend: String,
+    execution_provider: String,
+    #[serde(flatten)]
+    summary: crate::encode::dataset::EmbedSummary,
+    seconds: f64,
+}
+
+pub fn run(args: Args) -> Result<(), CliError> {
+    let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
+    for e in dataset.list_errors() {
+        eprintln!("skipping a bad list line: {e}");
+    }
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
+    let mut encoder = args.encoder.open(&dir)?;
+    let (sha, dim) = (encoder.contract().sha256.clone(), encoder.contract().dim);
+    let (mut cache, status) =
+        EmbeddingCache::load(&dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
+    if let LoadStatus::Replaced { reason } = status {
+        eprintln!("{reason}");
+    }
+    let bar = bar(dataset.clips().len() as u64, args.json);
+    let started = std::time::Instant::now();
+    let summary = embed_dataset(
+        &dataset,
+        encoder.as_mut(),
+        &mut cache,
+        200,
+        &mut |done, _| bar.set_position(done as u64),
+    )
+    .map_err(|e| CliError::Runtime(e.into()))?;
+    bar.finish_and_clear();
+    let backend = encoder.backend();
+    let report = Report {
+        cache: cache.path().to_path_buf(),
+        encoder_sha256: sha,
+        backend: backend.name.to_string(),
+        execution_provider: backend.execution_provider,
+        seconds: started.elapsed().as_secs_f64(),
+        summary,
+    };
+    if args.json {
+        print_json(&report)?;
+    } else {
+        print_human(&report);
+    }
+    match report.summary.failed.len() {
+        0 => Ok(()),
+        n => Err(CliError::Input(anyhow!(
+            "{n} clip(s) could not be encoded (listed above); the others are cached"
+        ))),
+    }
+}
+
+fn print_human(r: &Report) {
+    let s = &r.summary;
+    println!(
+        "{} clips: {} encoded ({} windows) in {:.1} s, {} already cached -> {}",
+        s.clips,
+        s.encoded,
+        s.windows,
+        r.seconds,
+        s.reused,
+        r.cache.display()
+    );
+    if s.windows > 0 {
+        println!(
+            "{:.1} ms per window on {} ({})",
+            1e3 * r.seconds / s.windows as f64,
+            r.backend,
+            r.execution_provider
+        );
+    }
+    for f in &s.failed {
+        println!("failed {}: {}", f.clip, f.error);
+    }
+}
+
+fn bar(len: u64, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) =
+        ProgressStyle::with_template("encoding [{bar:30}] {pos}/{len} clips {elapsed} (eta {eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
