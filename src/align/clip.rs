@@ -53,12 +53,57 @@ pub fn clip_plan(
     if last == first {
         return Err(AlignError::ClipTooShort { t_ns: first });
     }
-    let end = last.saturating_add(1);
-    let grid = |len| Grid {
-        start: first,
-        span: end - first,
-        len,
+    Ok(plan_span(
+        spec,
+        imu,
+        &frames,
+        first,
+        last.saturating_add(1) - first,
+    ))
+}
+
+/// Plans the fixed-length windows of a clip, as a live stream would cut them:
+/// spec-length windows every `spec` stride from the clip's first sample, while a
+/// window fits inside the clip, each with the IMU at the spec's rate (unlike the
+/// time-normalised `clip_plan`). Same inputs and checks as `clip_plan`; a clip
+/// shorter than one window gives no plan.
+pub fn clip_window_plans(
+    spec: &WindowSpec,
+    imu: Option<&[ImuSample]>,
+    frame_times: Option<&[Timestamp]>,
+) -> Result<Vec<ClipPlan>, AlignError> {
+    let imu = imu.unwrap_or(&[]);
+    let frames: Vec<u64> = frame_times.unwrap_or(&[]).iter().map(|t| t.0).collect();
+    check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
+    check_increasing(Modality::Video, frames.iter().copied())?;
+    imu.iter().try_for_each(check_imu)?;
+    let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
+    let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
+    let (Some(first), Some(last)) = (
+        firsts.into_iter().flatten().min(),
+        lasts.into_iter().flatten().max(),
+    ) else {
+        return Err(AlignError::EmptyClip);
     };
+    let end = last.saturating_add(1);
+    let (len, stride) = (spec.len_ns(), spec.stride_ns().max(1));
+    let starts = (0..).map(|k: u64| first.saturating_add(k.saturating_mul(stride)));
+    Ok(starts
+        .take_while(|s| s.saturating_add(len) <= end)
+        .map(|s| plan_span(spec, imu, &frames, s, len))
+        .collect())
+}
+
+/// The plan of one span `[start, start + span)`: IMU on an L-point grid over it,
+/// T frames at its segment centres.
+fn plan_span(
+    spec: &WindowSpec,
+    imu: &[ImuSample],
+    frames: &[u64],
+    start: u64,
+    span: u64,
+) -> ClipPlan {
+    let grid = |len| Grid { start, span, len };
     let rule = GapRule {
         max_gap: spec.max_gap_ns(),
         min_coverage: spec.min_coverage(),
@@ -68,17 +113,22 @@ pub fn clip_plan(
     } else {
         imu_block(grid(spec.imu_len()), imu, rule)
     };
-    let frame_indices = if frames.is_empty() {
+    // select_frames takes frames inside the span only; indices come back shifted.
+    let lo = frames.partition_point(|&t| t < start);
+    let hi = frames.partition_point(|&t| t < start.saturating_add(span));
+    let inside = &frames[lo..hi];
+    let frame_indices = if inside.is_empty() {
         None
     } else {
-        select_frames(grid(spec.frames()), &frames, spec.max_gap_ns())
+        select_frames(grid(spec.frames()), inside, spec.max_gap_ns())
+            .map(|ix| ix.into_iter().map(|i| i + lo).collect())
     };
-    Ok(ClipPlan {
-        start: Timestamp(first),
-        end: Timestamp(end),
+    ClipPlan {
+        start: Timestamp(start),
+        end: Timestamp(start + span),
         imu,
         frame_indices,
-    })
+    }
 }
 
 impl ClipPlan {
@@ -269,5 +319,40 @@ mod tests {
             .expect("window");
         assert_eq!(w.present(), vec![Modality::Video]);
         assert_eq!(w.video.map(|v| v.frames.len()), Some(2));
+    }
+
+    #[test]
+    fn a_clips_fixed_windows_keep_the_spec_rate_and_their_own_frames() {
+        use crate::align::WindowParams;
+        let spec = WindowSpec::new(WindowParams {
+            seconds: 2.0,
+            stride_seconds: 1.0,
+            imu_rate_hz: 10.0,
+            frames: 2,
+            ..WindowParams::default()
+        })
+        .unwrap();
+        // 4.5 s of IMU at 10 Hz (t = 0, 0.1, ..., 4.5) and frames every 0.5 s.
+        let imu: Vec<ImuSample> = (0..=45)
+            .map(|i| ImuSample {
+                t: Timestamp(i * 100_000_000),
+                acc: [i as f32; 3],
+                gyro: [0.0; 3],
+            })
+            .collect();
+        let frames: Vec<Timestamp> = (0..=9).map(|j| Timestamp(j * 500_000_000)).collect();
+        let plans = clip_window_plans(&spec, Some(&imu), Some(&frames)).unwrap();
+        // Starts 0, 1, 2 s fit in [0, 4.5 s]; 3 s would end at 5 s.
+        let starts: Vec<u64> = plans.iter().map(|p| p.start.0 / 1_000_000).collect();
+        assert_eq!(starts, [0, 1000, 2000]);
+        for p in &plans {
+            let block = p.imu.as_ref().expect("imu present");
+            assert_eq!(block.len, 20);
+            assert!((block.rate_hz - 10.0).abs() < 1e-6, "{}", block.rate_hz);
+        }
+        // Window [1 s, 3 s): segment centres 1.5 s and 2.5 s -> frames 3 and 5.
+        assert_eq!(plans[1].frame_indices, Some(vec![3, 5]));
+        // Grid point i of window [1 s, 3 s) is at 1.05 + 0.1 i s: acc = 10.5 + i.
+        assert!((plans[1].imu.as_ref().unwrap().channel(0)[0] - 10.5).abs() < 1e-4);
     }
 }

@@ -6,7 +6,7 @@
 //! - `spec`: `WindowParams` validated into `WindowSpec`.
 //! - `resample`, `frames`, `render`: one window's blocks from the samples in reach.
 //! - `track`, `stream`, `emit`: the streaming `Aligner` (buffers, watermarks, emission).
-//! - `clip`: the whole-clip window for offline dataset work.
+//! - `clip`: offline dataset work: the whole-clip window, or a clip's fixed windows.
 //!
 //! docs/align.md states the exact rules (grid, presence, emission, late,
 //! duplicate and out-of-order samples, clock jumps, memory bound).
@@ -22,7 +22,7 @@ mod spec;
 mod stream;
 mod track;
 
-pub use clip::{clip_plan, ClipPlan};
+pub use clip::{clip_plan, clip_window_plans, ClipPlan};
 pub use error::AlignError;
 pub use spec::{SpecError, WindowParams, WindowSpec};
 pub use stream::{AlignStats, Aligner};

@@ -1,7 +1,12 @@
-//! Encoding a whole dataset into the embedding cache: one whole-clip window per
-//! clip (the aligner's `clip_plan`: IMU time-normalised to L points, T frames at
-//! segment centres), plus, for test clips, the same window with video absent and
-//! with IMU absent (modality-dynamic evaluation).
+//! Encoding a whole dataset into the embedding cache. A clip's embedding is the mean
+//! of the embeddings of its fixed windows (the encoder's window length, half a window
+//! apart, as `align::clip_window_plans` cuts them): TSN's segment consensus at the
+//! embedding level. One time-normalised whole-clip window (`align::clip_plan`) would
+//! be cheaper, but it resamples a 7-37 s clip's IMU to L points (3-18 Hz, aliasing
+//! a 4 Hz tooth-brushing motion) and feeds the encoder a rate it was not built for;
+//! fixed windows keep what the encoder sees offline equal to what it sees live.
+//! Test clips are also encoded with video absent and with IMU absent
+//! (modality-dynamic evaluation).
 //!
 //! Cache keys are `<clip id>@<fingerprint>`: the fingerprint hashes the clip's list
 //! entry and its sensor file, so a dataset regenerated in place (another seed, the
@@ -9,8 +14,9 @@
 
 use super::cache::{CacheEntry, CacheError, EmbeddingCache, Variant};
 use super::{EncodeError, Encoder, ModelContract};
-use crate::align::{clip_plan, AlignError, WindowParams, WindowSpec};
+use crate::align::{clip_window_plans, AlignError, WindowParams, WindowSpec};
 use crate::dataset::{Clip, Dataset, DatasetError, Split};
+use crate::embedding::{Embedding, EmbeddingError};
 use crate::sample::Modality;
 use crate::window::Window;
 use sha2::{Digest, Sha256};
@@ -22,12 +28,14 @@ pub enum ClipEncodeError {
     Dataset(#[from] DatasetError),
     #[error("clip {clip}: {source}")]
     Align { clip: String, source: AlignError },
-    #[error("clip {clip}: neither video nor IMU covers the clip")]
-    Empty { clip: String },
+    #[error("clip {clip} ({seconds:.2} s): no window of the encoder's length has video or IMU")]
+    Empty { clip: String, seconds: f64 },
     #[error("clip {clip}: {source}")]
     Encode { clip: String, source: EncodeError },
     #[error(transparent)]
     Cache(#[from] CacheError),
+    #[error("clip {clip}: mean of its window embeddings: {message}")]
+    Mean { clip: String, message: String },
 }
 
 /// Why the whole run stopped.
@@ -72,9 +80,14 @@ pub fn window_params(c: &ModelContract) -> WindowParams {
     }
 }
 
-/// The window spec an encoder's contract implies for whole-clip windows.
+/// The windows a clip is cut into offline: the encoder's window, half a window apart.
 pub fn clip_spec(encoder: &dyn Encoder) -> Result<WindowSpec, EmbedError> {
-    WindowSpec::new(window_params(encoder.contract())).map_err(|e| EmbedError::Spec(e.to_string()))
+    let params = window_params(encoder.contract());
+    WindowSpec::new(WindowParams {
+        stride_seconds: params.seconds / 2.0,
+        ..params
+    })
+    .map_err(|e| EmbedError::Spec(e.to_string()))
 }
 
 /// The cache key of a clip: its id plus a fingerprint of its list entry and sensor file.
@@ -108,8 +121,8 @@ pub fn variants_for(split: Split) -> &'static [Variant] {
     }
 }
 
-/// The whole-clip window of a clip (frames decoded only at the sampled indices).
-pub fn clip_window(clip: &Clip, spec: &WindowSpec) -> Result<Window, ClipEncodeError> {
+/// The non-empty fixed windows of a clip (frames decoded only at the sampled indices).
+pub fn clip_windows(clip: &Clip, spec: &WindowSpec) -> Result<Vec<Window>, ClipEncodeError> {
     let imu = clip.load_imu()?;
     let video = clip.video()?;
     let times = video.as_ref().map(|v| v.frame_times());
@@ -117,18 +130,25 @@ pub fn clip_window(clip: &Clip, spec: &WindowSpec) -> Result<Window, ClipEncodeE
         clip: clip.id().to_string(),
         source,
     };
-    let plan = clip_plan(spec, imu.as_deref(), times.as_deref()).map_err(align)?;
-    let frames = match (&video, &plan.frame_indices) {
-        (Some(v), Some(indices)) => v.decode_many(indices)?,
-        _ => Vec::new(),
-    };
-    let window = plan.into_window(frames).map_err(align)?;
-    if window.is_empty() {
+    let plans = clip_window_plans(spec, imu.as_deref(), times.as_deref()).map_err(align)?;
+    let mut windows = Vec::with_capacity(plans.len());
+    for plan in plans {
+        let frames = match (&video, &plan.frame_indices) {
+            (Some(v), Some(indices)) => v.decode_many(indices)?,
+            _ => Vec::new(),
+        };
+        let window = plan.into_window(frames).map_err(align)?;
+        if !window.is_empty() {
+            windows.push(window);
+        }
+    }
+    if windows.is_empty() {
         return Err(ClipEncodeError::Empty {
             clip: clip.id().to_string(),
+            seconds: clip.duration_secs(),
         });
     }
-    Ok(window)
+    Ok(windows)
 }
 
 /// `window` with the modality a variant removes; `None` when nothing would be left.
@@ -141,7 +161,8 @@ fn variant_window(window: &Window, variant: Variant) -> Option<Window> {
     (!w.is_empty()).then_some(w)
 }
 
-/// Encodes one clip's variants into `cache`; returns the number of windows encoded.
+/// Encodes one clip's variants into `cache` (each the mean over the clip's windows);
+/// returns the number of windows encoded.
 fn encode_clip(
     clip: &Clip,
     key: &str,
@@ -149,28 +170,57 @@ fn encode_clip(
     encoder: &mut dyn Encoder,
     cache: &mut EmbeddingCache,
 ) -> Result<usize, ClipEncodeError> {
-    let window = clip_window(clip, spec)?;
-    let (variants, windows): (Vec<Variant>, Vec<Window>) = variants_for(clip.split())
-        .iter()
-        .filter_map(|v| variant_window(&window, *v).map(|w| (*v, w)))
-        .unzip();
-    let encoded = encoder
-        .encode(&windows)
-        .map_err(|source| ClipEncodeError::Encode {
+    let windows = clip_windows(clip, spec)?;
+    let mut encoded = 0;
+    for &variant in variants_for(clip.split()) {
+        let inputs: Vec<Window> = windows
+            .iter()
+            .filter_map(|w| variant_window(w, variant))
+            .collect();
+        if inputs.is_empty() {
+            continue;
+        }
+        let outputs = encoder
+            .encode(&inputs)
+            .map_err(|source| ClipEncodeError::Encode {
+                clip: clip.id().to_string(),
+                source,
+            })?;
+        encoded += inputs.len();
+        let embedding = mean(
+            outputs.iter().map(|e| e.embedding.as_slice()),
+            encoder.contract().dim,
+        )
+        .map_err(|e| ClipEncodeError::Mean {
             clip: clip.id().to_string(),
-            source,
+            message: e.to_string(),
         })?;
-    for (variant, e) in variants.into_iter().zip(encoded) {
-        let entry = CacheEntry {
+        cache.insert(CacheEntry {
             clip: key.to_string(),
             label: clip.label(),
             split: clip.split().name().to_string(),
             variant,
-            embedding: e.embedding,
-        };
-        cache.insert(entry)?;
+            embedding,
+        })?;
     }
-    Ok(windows.len())
+    Ok(encoded)
+}
+
+/// The element-wise mean of equally long vectors, as a checked embedding.
+fn mean<'a>(
+    rows: impl Iterator<Item = &'a [f32]>,
+    dim: usize,
+) -> Result<Embedding, EmbeddingError> {
+    let mut sum = vec![0f64; dim];
+    let mut n = 0usize;
+    for row in rows {
+        for (s, v) in sum.iter_mut().zip(row) {
+            *s += f64::from(*v);
+        }
+        n += 1;
+    }
+    let n = n.max(1) as f64;
+    Embedding::new(sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
 }
 
 /// True when every variant a clip needs is cached (a variant that would be empty,

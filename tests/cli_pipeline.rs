@@ -1,0 +1,235 @@
+//! The vertical slice from the command line, on the tiny contract-conforming encoder
+//! (tests/data/encoder/tiny_encoder.onnx) so it runs in seconds: `synth` -> `embed`
+//! (cache reuse) -> `bench cl` (report files), `demo` end to end (snapshot that loads
+//! back), and bad input to each with exit code 2.
+#![cfg(feature = "tract")]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mmcl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mmcl"))
+        .args(args)
+        .output()
+        .expect("run mmcl")
+}
+
+fn ok_json(args: &[&str]) -> Value {
+    let out = mmcl(args);
+    assert!(
+        out.status.success(),
+        "mmcl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+fn tiny() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/encoder/tiny_encoder.onnx")
+        .display()
+        .to_string()
+}
+
+fn synth(dir: &Path, classes: usize, clips: usize) -> PathBuf {
+    let root = dir.join("data");
+    let (c, n) = (classes.to_string(), clips.to_string());
+    let r = root.display().to_string();
+    ok_json(&[
+        "synth",
+        "--out",
+        &r,
+        "--classes",
+        &c,
+        "--clips-per-class",
+        &n,
+        "--size",
+        "24",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    root
+}
+
+#[test]
+fn embed_caches_every_clip_once_and_bench_cl_writes_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = synth(tmp.path(), 4, 6);
+    let r = root.display().to_string();
+    let first = ok_json(&["embed", "--dataset", &r, "--model", &tiny(), "--json"]);
+    let clips = first["clips"].as_u64().unwrap();
+    assert_eq!(clips, 24);
+    let failed = first["failed"].as_array().unwrap().len() as u64;
+    assert_eq!(
+        first["encoded"].as_u64().unwrap() + failed,
+        clips,
+        "{first}"
+    );
+    let second = ok_json(&["embed", "--dataset", &r, "--model", &tiny(), "--json"]);
+    assert_eq!(second["encoded"].as_u64(), Some(0), "{second}");
+    assert_eq!(second["reused"].as_u64(), Some(clips - failed));
+
+    let out = tmp.path().join("report");
+    let o = out.display().to_string();
+    let report = ok_json(&[
+        "bench",
+        "cl",
+        "--dataset",
+        &r,
+        "--model",
+        &tiny(),
+        "--strategies",
+        "ncm,analytic,finetune",
+        "--seeds",
+        "2",
+        "--increment",
+        "2",
+        "--out",
+        &o,
+        "--json",
+    ]);
+    assert_eq!(report["tasks"].as_u64(), Some(2));
+    let names: Vec<&str> = report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ncm", "analytic", "finetune"]);
+    for s in report["strategies"].as_array().unwrap() {
+        let m = s["accuracy_matrix"].as_array().unwrap();
+        assert_eq!(m.len(), 2);
+        let acc = s["final_accuracy"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&acc), "{s}");
+        assert!(s["memory_bytes"].as_f64().unwrap() > 0.0);
+    }
+    for file in ["report.json", "report.md", "accuracy_curve.svg"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+}
+
+#[test]
+fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = tmp.path().display().to_string();
+    let summary = ok_json(&[
+        "demo",
+        "--model",
+        &tiny(),
+        "--classes",
+        "4",
+        "--clips-per-class",
+        "4",
+        "--increment",
+        "2",
+        "--stride-seconds",
+        "1",
+        "--out",
+        &o,
+        "--json",
+    ]);
+    assert_eq!(summary["tasks"].as_u64(), Some(2));
+    assert_eq!(summary["accuracy_matrix"].as_array().unwrap().len(), 2);
+    assert!(summary["windows_enrolled"].as_u64().unwrap() > 0);
+    assert!(summary["learner_bytes"].as_u64() <= summary["budget_bytes"].as_u64());
+    let state = PathBuf::from(summary["state"].as_str().unwrap());
+    let bytes = std::fs::read(&state).unwrap();
+    let (_, payload) = mmcl::store::decode_snapshot(&state, &bytes).unwrap();
+    let learner = mmcl::learn::load(&payload).unwrap();
+    assert_eq!(learner.classes().len(), 4);
+    // A second run reuses the dataset it wrote.
+    let again = mmcl(&[
+        "demo",
+        "--model",
+        &tiny(),
+        "--classes",
+        "4",
+        "--clips-per-class",
+        "4",
+        "--increment",
+        "2",
+        "--stride-seconds",
+        "1",
+        "--out",
+        &o,
+    ]);
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("reusing the synthetic dataset"));
+}
+
+#[test]
+fn bad_input_is_refused_with_exit_2_and_a_message_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = synth(tmp.path(), 2, 3);
+    let r = root.display().to_string();
+    let o = tmp.path().join("r").display().to_string();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "bench",
+                "cl",
+                "--dataset",
+                &r,
+                "--out",
+                &o,
+                "--model",
+                &tiny(),
+                "--strategies",
+                "magic",
+            ],
+            "magic",
+        ),
+        (
+            &[
+                "bench",
+                "cl",
+                "--dataset",
+                &r,
+                "--out",
+                &o,
+                "--model",
+                &tiny(),
+                "--budget",
+                "0",
+            ],
+            "budget",
+        ),
+        (
+            &[
+                "bench",
+                "cl",
+                "--dataset",
+                "/nonexistent/d",
+                "--out",
+                &o,
+                "--model",
+                &tiny(),
+            ],
+            "/nonexistent/d",
+        ),
+        (
+            &["embed", "--dataset", &r, "--model", "/nonexistent/m.onnx"],
+            "/nonexistent/m.onnx",
+        ),
+        (
+            &[
+                "demo",
+                "--model",
+                &tiny(),
+                "--strategy",
+                "nope",
+                "--out",
+                &o,
+            ],
+            "nope",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = mmcl(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
