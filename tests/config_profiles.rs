@@ -4,7 +4,8 @@
 mod config_support;
 
 use config_support::{layout_of, shipped_dir};
-use mmcl::config::{Backend, Config, ExecutionProvider, ImuKind, Strategy};
+use mmcl::config::{Config, ImuKind};
+use mmcl::encode::{Backend, ExecutionProvider};
 use std::path::Path;
 
 fn load_shipped(name: &str) -> Config {
@@ -89,9 +90,14 @@ fn smart_glasses_is_the_smallest() {
         (glasses.encoder().backend(), glasses.encoder().threads()),
         (Backend::Tract, 1)
     );
-    assert_eq!(glasses.learner().budget_bytes(), 256 * 1024);
-    assert_eq!(glasses.learner().strategy(), Strategy::Ncm);
-    assert!(glasses.learner().budget_bytes() < jetson.learner().budget_bytes());
+    // The published protocol's memory: 160 f32 exemplars of the encoder's D = 2184
+    // (whether it fits is tests/config_learner.rs's business).
+    assert_eq!(glasses.learner().budget_bytes(), 160 * 2184 * 4);
+    assert_eq!(glasses.learner().strategy(), "proto");
+    let desktop = load_shipped("desktop-replay.toml");
+    for other in [&jetson, &desktop] {
+        assert!(glasses.learner().budget_bytes() < other.learner().budget_bytes());
+    }
     assert!(glasses.window().stride_seconds() > jetson.window().stride_seconds());
     assert!(glasses.channels().video_capacity() < jetson.channels().video_capacity());
     assert!(glasses.channels().window_capacity() < jetson.channels().window_capacity());

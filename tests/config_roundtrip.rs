@@ -1,14 +1,19 @@
 //! The effective profile is a faithful format: any valid `Config`, written back
 //! as TOML, reloads equal (property test), and its text is pinned by a golden file.
+//! Any valid `Config` also converts into values its domain modules accept: the
+//! aligner's `WindowSpec`, the encoder's options, the learner's config.
 
 mod config_support;
 
 use config_support::{fixture, layout, layout_of};
+use mmcl::align::WindowSpec;
 use mmcl::config::raw::{
     RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawEncoder, RawImu, RawLearner,
     RawReplay, RawSources, RawWindow,
 };
-use mmcl::config::{Choice, Config, ExecutionProvider, RawConfig, Strategy as LearnStrategy};
+use mmcl::config::{Config, RawConfig};
+use mmcl::encode::ExecutionProvider;
+use mmcl::learn::STRATEGIES;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
@@ -44,14 +49,14 @@ fn encoder() -> impl Strategy<Value = RawEncoder> {
     })
 }
 
-/// A window holding a whole number of IMU samples, with stride and gap inside it.
+/// A window holding a whole number (at least 2) of IMU samples, with stride and gap inside it.
 fn window() -> impl Strategy<Value = RawWindow> {
     (1i64..=2000)
         .prop_flat_map(|rate| {
             let max_len = (60 * rate).min(20_000);
             (
                 Just(rate),
-                1..=max_len,
+                2..=max_len,
                 0.01f64..=1.0,
                 1i64..=64,
                 0.01f64..=1.0,
@@ -80,9 +85,9 @@ fn learner() -> impl Strategy<Value = RawLearner> {
         )
             .prop_map(|(n, u)| RawBytes::Text(format!("{n}{u}"))),
     ];
-    (select(LearnStrategy::ALL.to_vec()), budget, 0i64..=i64::MAX).prop_map(|(s, budget, seed)| {
+    (select(STRATEGIES.to_vec()), budget, 0i64..=i64::MAX).prop_map(|(s, budget, seed)| {
         RawLearner {
-            strategy: Some(s.name().to_string()),
+            strategy: Some(s.to_string()),
             budget_bytes: Some(budget),
             seed: Some(seed),
         }
@@ -203,5 +208,32 @@ proptest! {
         let again = Config::parse(&text, &path).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         prop_assert_eq!(&again, &config);
         prop_assert_eq!(again.to_toml().ok(), Some(text));
+    }
+
+    #[test]
+    fn any_valid_config_converts_into_domain_values(raw in raw_config(), dim in 1usize..=4096) {
+        let (_root, path) = layout("p.toml", "");
+        let base = path.parent().expect("config dir");
+        let config = match Config::from_raw(raw.clone(), base) {
+            Ok(c) => c,
+            Err(e) => return Err(TestCaseError::fail(format!("generated profile refused: {e}\n{raw:?}"))),
+        };
+        let window = config.window();
+        let spec = WindowSpec::new(config.window_params())
+            .map_err(|e| TestCaseError::fail(format!("{e}\n{window:?}")))?;
+        prop_assert_eq!(
+            (spec.imu_len(), spec.frames(), spec.len_ns(), spec.stride_ns()),
+            (window.imu_len(), window.frames(), window.span_nanos(), window.stride_nanos())
+        );
+        if let Some(audio) = config.sources().audio() {
+            prop_assert_eq!(spec.audio_rate_hz(), audio.rate_hz());
+        }
+        let options = config.encoder().options();
+        prop_assert!(options.validate().is_ok(), "{:?}", options);
+        prop_assert_eq!(&options.execution_providers, config.encoder().execution_providers());
+        let learner = config.learner().learner_config(dim);
+        prop_assert!(learner.validate().is_ok(), "{:?}", learner);
+        prop_assert_eq!(learner.strategy.as_str(), config.learner().strategy());
+        prop_assert_eq!(learner.seed, config.learner().seed());
     }
 }

@@ -1,7 +1,11 @@
-//! The closed sets of names a profile may choose from (backend, execution
-//! provider, strategy, split, IMU kind), each a Rust enum spelled in TOML as the
-//! lower-case name listed here.
+//! The closed sets of names a profile may choose from, spelled in TOML as the
+//! lower-case names their owners give them. The sets belong to the domain
+//! modules (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
+//! `learn::STRATEGIES`); this file only teaches the checker to read them. The
+//! IMU kind is config's own: only a profile names how an IMU is read.
 
+use crate::dataset::Split;
+use crate::encode::{Backend, ExecutionProvider};
 use std::fmt;
 
 /// An enum whose values are written in a profile by name.
@@ -11,104 +15,70 @@ pub trait Choice: Copy + Sized + 'static {
     /// The name written in TOML.
     fn name(self) -> &'static str;
 
-    /// The value written as `name`, if there is one.
+    /// The value written as `name` (exact spelling), if there is one.
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.name() == name)
     }
 
     /// `"a", "b" or "c"` for error messages.
     fn expected() -> String {
-        let names: Vec<String> = Self::ALL
-            .iter()
-            .map(|v| format!("{:?}", v.name()))
-            .collect();
-        match names.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-            None => String::new(),
+        one_of(Self::ALL.iter().map(|v| v.name()))
+    }
+}
+
+/// `"a", "b" or "c"`: the names a key accepts, quoted as TOML writes them.
+pub(crate) fn one_of<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| format!("{n:?}")).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+impl Choice for Backend {
+    const ALL: &'static [Backend] = &Backend::ALL;
+    fn name(self) -> &'static str {
+        Backend::name(self)
+    }
+}
+
+impl Choice for ExecutionProvider {
+    const ALL: &'static [ExecutionProvider] = &ExecutionProvider::ALL;
+    fn name(self) -> &'static str {
+        ExecutionProvider::name(self)
+    }
+}
+
+impl Choice for Split {
+    const ALL: &'static [Split] = &Split::ALL;
+    fn name(self) -> &'static str {
+        Split::name(self)
+    }
+}
+
+/// How the IMU is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImuKind {
+    /// Linux Industrial I/O: a sysfs device directory or `/dev/iio:deviceN`.
+    Iio,
+    /// Comma-separated readings from a file, FIFO or serial port (format: `sensor::imu`).
+    CsvStream,
+}
+
+impl Choice for ImuKind {
+    const ALL: &'static [ImuKind] = &[ImuKind::Iio, ImuKind::CsvStream];
+    fn name(self) -> &'static str {
+        match self {
+            ImuKind::Iio => "iio",
+            ImuKind::CsvStream => "csv-stream",
         }
     }
 }
 
-macro_rules! choice {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl Choice for $name {
-            const ALL: &'static [Self] = &[$($name::$variant),+];
-            fn name(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-    };
-}
-
-choice! {
-    /// Which ONNX runtime runs the encoder.
-    Backend {
-        /// Pure Rust, always built (feature `tract`).
-        Tract = "tract",
-        /// ONNX Runtime loaded at run time (feature `ort`), with execution providers.
-        Ort = "ort",
-    }
-}
-
-choice! {
-    /// An ONNX Runtime execution provider; a profile lists them in order of preference.
-    ExecutionProvider {
-        TensorRt = "tensorrt",
-        Cuda = "cuda",
-        OpenVino = "openvino",
-        Qnn = "qnn",
-        Xnnpack = "xnnpack",
-        CoreMl = "coreml",
-        Cpu = "cpu",
-    }
-}
-
-choice! {
-    /// The continual-learning strategy the learner runs (see `learn`).
-    Strategy {
-        Finetune = "finetune",
-        Joint = "joint",
-        Ewc = "ewc",
-        Lwf = "lwf",
-        Er = "er",
-        Icarl = "icarl",
-        Proto = "proto",
-        Ncm = "ncm",
-        Analytic = "analytic",
-    }
-}
-
-choice! {
-    /// A dataset split list (`train.txt`, `val.txt`, `test.txt`).
-    Split {
-        Train = "train",
-        Val = "val",
-        Test = "test",
-    }
-}
-
-choice! {
-    /// How the IMU is read.
-    ImuKind {
-        /// Linux Industrial I/O: a sysfs device directory or `/dev/iio:deviceN`.
-        Iio = "iio",
-        /// Comma-separated readings from a file, FIFO or serial port (format: `sensor::imu`).
-        CsvStream = "csv-stream",
+impl fmt::Display for ImuKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -118,16 +88,22 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for ep in ExecutionProvider::ALL {
+        for ep in <ExecutionProvider as Choice>::ALL {
             assert_eq!(ExecutionProvider::from_name(ep.name()), Some(*ep));
         }
+        for split in <Split as Choice>::ALL {
+            assert_eq!(<Split as Choice>::from_name(split.name()), Some(*split));
+        }
         assert_eq!(ImuKind::from_name("csv-stream"), Some(ImuKind::CsvStream));
+        // Exact spelling: a profile is not a command line.
         assert_eq!(Backend::from_name("Tract"), None);
+        assert_eq!(ExecutionProvider::from_name("CUDA"), None);
     }
 
     #[test]
     fn expected_lists_every_name() {
         assert_eq!(Backend::expected(), "\"tract\" or \"ort\"");
         assert_eq!(Split::expected(), "\"train\", \"val\" or \"test\"");
+        assert_eq!(one_of(["ncm"]), "\"ncm\"");
     }
 }

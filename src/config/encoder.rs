@@ -1,9 +1,11 @@
 //! `[encoder]`: which ONNX file runs, on which backend, with how many threads and
-//! (for ONNX Runtime) which execution providers in order of preference.
+//! (for ONNX Runtime) which execution providers in order of preference. The
+//! backend and provider names are `encode`'s own; `options` hands the section
+//! to `encode::open` as `EncoderOptions`.
 
 use super::check::{path_text, Checker};
-use super::choice::{Backend, Choice, ExecutionProvider};
 use super::raw::RawEncoder;
+use crate::encode::{Backend, EncoderOptions, ExecutionProvider};
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_BACKEND: Backend = Backend::Tract;
@@ -44,6 +46,20 @@ impl EncoderConfig {
     /// The `libonnxruntime.so` to load, resolved; `None` leaves it to `ORT_DYLIB_PATH`.
     pub fn ort_library(&self) -> Option<&Path> {
         self.ort_library.as_deref()
+    }
+
+    /// What `encode::open` needs besides the model path. The batch size is not a
+    /// profile key (the daemon encodes windows as they come), so it keeps
+    /// `EncoderOptions::default()`'s.
+    pub fn options(&self) -> EncoderOptions {
+        EncoderOptions {
+            backend: self.backend,
+            // Validated to 1..=64, so never 0 ("every core") nor above encode's limit.
+            threads: self.threads as usize,
+            execution_providers: self.execution_providers.clone(),
+            ort_library: self.ort_library.clone(),
+            ..EncoderOptions::default()
+        }
     }
 
     pub(crate) fn from_raw(raw: &RawEncoder, c: &mut Checker) -> Option<EncoderConfig> {
@@ -169,6 +185,30 @@ mod tests {
         assert_eq!((enc.backend(), enc.threads()), (Backend::Tract, 1));
         assert_eq!(enc.execution_providers(), [ExecutionProvider::Cpu]);
         assert!(enc.model().is_absolute());
+        // The profile's defaults are the encoder's own.
+        assert_eq!(enc.options(), EncoderOptions::default());
+    }
+
+    #[test]
+    fn options_carry_every_key() {
+        let (enc, c) = check(RawEncoder {
+            backend: Some("ort".into()),
+            threads: Some(6),
+            execution_providers: eps(&["tensorrt", "cuda", "cpu"]),
+            ..Default::default()
+        });
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        let options = enc.unwrap().options();
+        assert_eq!((options.backend, options.threads), (Backend::Ort, 6));
+        assert_eq!(
+            options.execution_providers,
+            [
+                ExecutionProvider::TensorRt,
+                ExecutionProvider::Cuda,
+                ExecutionProvider::Cpu
+            ]
+        );
+        assert!(options.validate().is_ok());
     }
 
     #[test]

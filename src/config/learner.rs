@@ -1,22 +1,27 @@
 //! `[learner]`: the continual-learning strategy, the memory budget it must stay
-//! within, and the seed that makes its random choices repeatable.
+//! within, and the seed that makes its random choices repeatable. Strategy
+//! names are `learn::STRATEGIES`; `learner_config` hands the section to
+//! `learn::build` with every hyper-parameter a profile does not set at the
+//! strategy's defaults.
 
 use super::bytes::parse_bytes;
 use super::check::Checker;
-use super::choice::{Choice, Strategy};
 use super::error::ConfigErrors;
 use super::raw::{RawBytes, RawLearner};
+use crate::learn;
 use std::path::Path;
 
-/// Nearest class mean: no training step and one mean per class, so it fits any device.
-pub const DEFAULT_STRATEGY: Strategy = Strategy::Ncm;
+/// Nearest class mean: no training step and one mean per class (8 748 B at the
+/// default encoder's D = 2184), so the default budget holds 119 classes.
+pub const DEFAULT_STRATEGY: &str = "ncm";
 pub const DEFAULT_BUDGET_BYTES: u64 = 1 << 20;
 pub const DEFAULT_SEED: u64 = 0;
 
 /// The validated `[learner]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LearnerConfig {
-    strategy: Strategy,
+    /// One of `learn::STRATEGIES` (the list's own string).
+    strategy: &'static str,
     budget_bytes: u64,
     seed: u64,
 }
@@ -39,7 +44,8 @@ impl LearnerConfig {
         c.finish(built).map(|(checked, _warnings)| checked)
     }
 
-    pub fn strategy(&self) -> Strategy {
+    /// One of `learn::STRATEGIES`.
+    pub fn strategy(&self) -> &'static str {
         self.strategy
     }
 
@@ -52,9 +58,20 @@ impl LearnerConfig {
         self.seed
     }
 
+    /// What `learn::build(dim, ..)` needs: the strategy's defaults
+    /// (`learn::LearnerConfig::for_strategy`) with this profile's budget and seed.
+    pub fn learner_config(&self, dim: usize) -> learn::LearnerConfig {
+        learn::LearnerConfig {
+            // A budget beyond the address space cannot be reached anyway.
+            budget_bytes: usize::try_from(self.budget_bytes).unwrap_or(usize::MAX),
+            seed: self.seed,
+            ..learn::LearnerConfig::for_strategy(self.strategy, dim)
+        }
+    }
+
     pub(crate) fn from_raw(raw: &RawLearner, c: &mut Checker) -> Option<LearnerConfig> {
         let strategy = match &raw.strategy {
-            Some(name) => c.choice("learner.strategy", name),
+            Some(name) => c.name_in("learner.strategy", name, learn::STRATEGIES),
             None => Some(DEFAULT_STRATEGY),
         };
         let budget = match &raw.budget_bytes {
@@ -77,7 +94,7 @@ impl LearnerConfig {
 
     pub(crate) fn to_raw(&self) -> RawLearner {
         RawLearner {
-            strategy: Some(self.strategy.name().to_string()),
+            strategy: Some(self.strategy.to_string()),
             // Lossless: validation keeps the budget within i64.
             budget_bytes: Some(RawBytes::Count(
                 i64::try_from(self.budget_bytes).unwrap_or(i64::MAX),
@@ -151,6 +168,32 @@ mod tests {
             text[2],
             format!("learner.seed = -1: must be in 0..={}", i64::MAX)
         );
+    }
+
+    #[test]
+    fn every_strategy_is_accepted_and_handed_to_the_learner() {
+        for name in learn::STRATEGIES {
+            let raw = RawLearner {
+                strategy: Some(name.to_string()),
+                budget_bytes: Some(RawBytes::Text("3MiB".into())),
+                seed: Some(7),
+            };
+            let config = LearnerConfig::new(&raw).unwrap().learner_config(2184);
+            assert_eq!(
+                (config.strategy.as_str(), config.budget_bytes, config.seed),
+                (*name, 3 << 20, 7)
+            );
+            // Every hyper-parameter a profile cannot set is the strategy's default.
+            let defaults = learn::LearnerConfig::for_strategy(name, 2184);
+            let rest = learn::LearnerConfig {
+                budget_bytes: defaults.budget_bytes,
+                seed: defaults.seed,
+                ..config.clone()
+            };
+            assert_eq!(rest, defaults);
+            assert!(config.validate().is_ok(), "{name}");
+        }
+        assert!(learn::STRATEGIES.contains(&DEFAULT_STRATEGY));
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! together. `Config::to_raw` gives back the effective profile (every default
 //! filled in, every path resolved), which reloads to an equal `Config`.
 //! firmware-config/README.md documents every key, unit and default.
+//!
+//! The names a profile chooses from belong to the domain modules
+//! (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
+//! `learn::STRATEGIES`); each section converts into what its module takes
+//! (`EncoderConfig::options`, `Config::window_params`,
+//! `LearnerConfig::learner_config`).
 
 mod bytes;
 mod channels;
@@ -24,7 +30,7 @@ mod window;
 
 pub use bytes::parse_bytes;
 pub use channels::ChannelsConfig;
-pub use choice::{Backend, Choice, ExecutionProvider, ImuKind, Split, Strategy};
+pub use choice::{Choice, ImuKind};
 pub use control::ControlConfig;
 pub use encoder::EncoderConfig;
 pub use error::{ConfigError, ConfigErrors, Issue};
@@ -33,6 +39,7 @@ pub use raw::RawConfig;
 pub use sources::{AudioSource, CameraSource, ImuSource, ReplaySource, SourcesConfig};
 pub use window::WindowConfig;
 
+use crate::align::WindowParams;
 use check::Checker;
 use std::path::{Path, PathBuf};
 
@@ -142,6 +149,16 @@ impl Config {
 
     pub fn window(&self) -> &WindowConfig {
         &self.window
+    }
+
+    /// The aligner's parameters: `[window]` (`WindowConfig::params`) with the
+    /// audio rate of `[sources.audio]` when the profile reads a microphone.
+    pub fn window_params(&self) -> WindowParams {
+        let mut params = self.window.params();
+        if let Some(audio) = self.sources.audio() {
+            params.audio_rate_hz = audio.rate_hz();
+        }
+        params
     }
 
     pub fn learner(&self) -> &LearnerConfig {

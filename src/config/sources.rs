@@ -7,8 +7,9 @@
 //! copy may create it before the daemon starts.
 
 use super::check::{float_text, path_text, Checker};
-use super::choice::{Choice, ImuKind, Split};
+use super::choice::{Choice, ImuKind};
 use super::raw::{RawAudio, RawCamera, RawImu, RawReplay, RawSources};
+use crate::dataset::Split;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SPLIT: Split = Split::Test;

@@ -1,9 +1,12 @@
 //! `[window]`: the span the aligner cuts and the encoder sees. The defaults match
 //! the default encoder: 5.12 s at 25 Hz (L = 128 IMU samples) and 8 frames.
+//! `params` hands the section to the aligner as `align::WindowParams`; every
+//! window this section accepts is one `align::WindowSpec::new` accepts too.
 
 use super::check::{float_text, Bound, Checker};
 use super::error::ConfigErrors;
 use super::raw::RawWindow;
+use crate::align::WindowParams;
 use std::path::Path;
 
 pub const DEFAULT_SECONDS: f64 = 5.12;
@@ -13,6 +16,9 @@ pub const DEFAULT_FRAMES: usize = 8;
 pub const DEFAULT_MIN_COVERAGE: f64 = 0.8;
 pub const DEFAULT_MAX_GAP_SECONDS: f64 = 0.5;
 pub const MAX_SECONDS: f64 = 60.0;
+/// The aligner resamples the IMU onto L grid points and refuses L < 2 (one
+/// point cannot show a signal's shape; `align::WindowSpec::new`).
+pub const MIN_IMU_LEN: usize = 2;
 
 /// The validated `[window]` section.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +101,21 @@ impl WindowConfig {
         secs_to_nanos(self.max_gap_seconds)
     }
 
+    /// The aligner's parameters. What a profile does not set (lateness, stall,
+    /// empty runs, frame size, audio rate) keeps `WindowParams::default()`;
+    /// `Config::window_params` also fills the audio rate from `[sources.audio]`.
+    pub fn params(&self) -> WindowParams {
+        WindowParams {
+            seconds: self.seconds,
+            stride_seconds: self.stride_seconds,
+            imu_rate_hz: f64::from(self.imu_rate_hz),
+            frames: self.frames,
+            min_coverage: self.min_coverage,
+            max_gap_seconds: self.max_gap_seconds,
+            ..WindowParams::default()
+        }
+    }
+
     pub(crate) fn from_raw(raw: &RawWindow, c: &mut Checker) -> Option<WindowConfig> {
         let seconds = c.positive(
             "window.seconds",
@@ -163,14 +184,20 @@ impl WindowConfig {
 }
 
 /// The encoder's IMU input has a fixed length L, so a window must hold a whole
-/// number of resampled IMU samples (5.12 s × 25 Hz = 128, but 5 s × 25.5 Hz is not).
+/// number of resampled IMU samples (5.12 s × 25 Hz = 128, but 5 s × 25.5 Hz is
+/// not), and at least `MIN_IMU_LEN` of them.
 fn whole_imu_len(seconds: f64, rate_hz: u32, c: &mut Checker) -> Option<()> {
     let len = seconds * f64::from(rate_hz);
-    if (len - len.round()).abs() <= 1e-6 * len.max(1.0) {
-        return Some(());
+    let product = format!("window.seconds × window.imu_rate_hz ({rate_hz}) = {len}");
+    if (len - len.round()).abs() > 1e-6 * len.max(1.0) {
+        let rule = format!("{product} must be a whole number of IMU samples");
+        return c.error("window.seconds", float_text(seconds), rule);
     }
-    let rule = format!("window.seconds × window.imu_rate_hz ({rate_hz}) = {len} must be a whole number of IMU samples");
-    c.error("window.seconds", float_text(seconds), rule)
+    if len.round() < MIN_IMU_LEN as f64 {
+        let rule = format!("{product} must be at least {MIN_IMU_LEN} IMU samples");
+        return c.error("window.seconds", float_text(seconds), rule);
+    }
+    Some(())
 }
 
 fn secs_to_nanos(secs: f64) -> u64 {
@@ -188,6 +215,28 @@ mod tests {
         assert_eq!(w, WindowConfig::default());
         assert_eq!((w.imu_len(), w.frames()), (128, 8));
         assert_eq!(w.span_nanos(), 5_120_000_000);
+        // One default, two owners: the aligner's must be the profile's.
+        assert_eq!(w.params(), WindowParams::default());
+    }
+
+    #[test]
+    fn params_carry_every_key() {
+        let raw = RawWindow {
+            seconds: Some(2.0),
+            stride_seconds: Some(0.5),
+            imu_rate_hz: Some(50),
+            frames: Some(4),
+            min_coverage: Some(0.6),
+            max_gap_seconds: Some(0.25),
+        };
+        let w = WindowConfig::new(&raw).unwrap();
+        let spec = crate::align::WindowSpec::new(w.params()).unwrap();
+        assert_eq!((spec.imu_len(), spec.frames()), (w.imu_len(), 4));
+        assert_eq!(
+            (spec.len_ns(), spec.stride_ns(), spec.max_gap_ns()),
+            (w.span_nanos(), w.stride_nanos(), w.max_gap_nanos())
+        );
+        assert_eq!(spec.min_coverage(), 0.6);
     }
 
     #[test]
@@ -258,5 +307,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(WindowConfig::new(&raw).unwrap().imu_len(), 200);
+    }
+
+    #[test]
+    fn one_imu_sample_is_too_few() {
+        let raw = RawWindow {
+            seconds: Some(0.04),
+            stride_seconds: Some(0.04),
+            max_gap_seconds: Some(0.04),
+            ..Default::default()
+        };
+        let e = WindowConfig::new(&raw).unwrap_err();
+        assert_eq!(e.errors.len(), 1, "{e}");
+        assert_eq!(
+            e.errors[0].to_string(),
+            "window.seconds = 0.04: window.seconds × window.imu_rate_hz (25) = 1 must be at least 2 IMU samples"
+        );
+        let raw = RawWindow {
+            seconds: Some(0.08),
+            ..raw
+        };
+        assert_eq!(WindowConfig::new(&raw).unwrap().imu_len(), 2);
     }
 }

@@ -16,6 +16,9 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Both backends, in the order messages list them.
+    pub const ALL: [Backend; 2] = [Backend::Tract, Backend::Ort];
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Tract => "tract",
@@ -28,13 +31,10 @@ impl FromStr for Backend {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Backend, String> {
-        match s {
-            "tract" => Ok(Backend::Tract),
-            "ort" => Ok(Backend::Ort),
-            other => Err(format!(
-                "unknown backend \"{other}\" (expected tract or ort)"
-            )),
-        }
+        Backend::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("unknown backend \"{s}\" (expected tract or ort)"))
     }
 }
 
