@@ -6,7 +6,7 @@
 //! (`scale * cos(w_c, x)`, Hou et al. 2019) removes the weight-norm bias towards recent classes.
 
 use super::config::HeadKind;
-use super::linalg::{gemm_f32, normalize_into, Mat};
+use super::linalg::{gemm, normalize_into, Mat};
 use super::rng::Rng;
 use super::snapshot::{Reader, Writer};
 use super::{ClassId, LearnError};
@@ -141,7 +141,7 @@ impl Head {
         } else {
             1.0
         };
-        gemm_f32(
+        gemm(
             alpha,
             Mat::new(xn, n, self.dim),
             Mat::new(wn, c, self.dim).t(),

@@ -4,7 +4,7 @@
 
 use super::config::HeadKind;
 use super::head::{softmax, Head, Params};
-use super::linalg::{dot, gemm_f32, Mat};
+use super::linalg::{dot, gemm, Mat};
 use super::rng::Rng;
 
 /// A training set: normalized rows, head-row targets and optional distillation targets.
@@ -130,7 +130,7 @@ impl Head {
         } else {
             1.0
         };
-        gemm_f32(
+        gemm(
             alpha,
             Mat::new(&g, m, c).t(),
             Mat::new(&xb, m, d),

@@ -17,7 +17,7 @@ use super::{Batch, Strategy};
 use crate::embedding::Embedding;
 use crate::learn::cholesky::{cholesky, cholesky_solve, packed_len, packed_row, unpack_lower};
 use crate::learn::config::LearnerConfig;
-use crate::learn::linalg::{dot, gemm_f64, normalize_into, Mat};
+use crate::learn::linalg::{dot, gemm, normalize_into, Mat};
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -186,7 +186,7 @@ impl Analytic {
             let j1 = (j0 + 64).min(p);
             block.clear();
             block.resize((j1 - j0) * j1, 0.0);
-            gemm_f64(
+            gemm(
                 1.0,
                 hm.cols(j0, j1).t(),
                 hm.cols(0, j1),
