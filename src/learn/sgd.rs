@@ -125,13 +125,8 @@ impl Head {
             row.iter_mut().for_each(|v| *v *= weight);
         }
         let mut gw = vec![0.0; c * d];
-        let alpha = if self.kind == HeadKind::Cosine {
-            self.scale
-        } else {
-            1.0
-        };
         gemm(
-            alpha,
+            self.logit_scale(),
             Mat::new(&g, m, c).t(),
             Mat::new(&xb, m, d),
             0.0,
