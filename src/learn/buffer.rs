@@ -10,6 +10,7 @@
 //! - `Reservoir` (Vitter 1985, per class as in class-balanced reservoir sampling, Chrysakis &
 //!   Moens 2020): a uniform sample of the class's stream; any prefix is uniform too.
 
+use super::bisect::largest_fitting;
 use super::linalg::{gemm, normalize_into, Mat};
 use super::quant::Quant;
 use super::rng::Rng;
@@ -249,16 +250,8 @@ pub fn water_fill(capacity: usize, avail: &[usize]) -> Vec<usize> {
         return avail.to_vec();
     }
     let fits = |level: usize| avail.iter().map(|a| (*a).min(level)).sum::<usize>() <= capacity;
-    let (mut lo, mut hi) = (0usize, avail.iter().copied().max().unwrap_or(0));
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    let mut out: Vec<usize> = avail.iter().map(|a| (*a).min(lo)).collect();
+    let level = largest_fitting(avail.iter().copied().max().unwrap_or(0), fits);
+    let mut out: Vec<usize> = avail.iter().map(|a| (*a).min(level)).collect();
     let mut left = capacity - out.iter().sum::<usize>();
     for (o, a) in out.iter_mut().zip(avail) {
         if left > 0 && *a > *o {
