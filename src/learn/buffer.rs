@@ -10,7 +10,8 @@
 //! - `Reservoir` (Vitter 1985, per class as in class-balanced reservoir sampling, Chrysakis &
 //!   Moens 2020): a uniform sample of the class's stream; any prefix is uniform too.
 
-use super::linalg::{gemm_f32, normalize_into, Mat};
+use super::bisect::largest_fitting;
+use super::linalg::{gemm, normalize_into, Mat};
 use super::quant::Quant;
 use super::rng::Rng;
 use super::snapshot::{Reader, Writer};
@@ -249,16 +250,8 @@ pub fn water_fill(capacity: usize, avail: &[usize]) -> Vec<usize> {
         return avail.to_vec();
     }
     let fits = |level: usize| avail.iter().map(|a| (*a).min(level)).sum::<usize>() <= capacity;
-    let (mut lo, mut hi) = (0usize, avail.iter().copied().max().unwrap_or(0));
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    let mut out: Vec<usize> = avail.iter().map(|a| (*a).min(lo)).collect();
+    let level = largest_fitting(avail.iter().copied().max().unwrap_or(0), fits);
+    let mut out: Vec<usize> = avail.iter().map(|a| (*a).min(level)).collect();
     let mut left = capacity - out.iter().sum::<usize>();
     for (o, a) in out.iter_mut().zip(avail) {
         if left > 0 && *a > *o {
@@ -282,9 +275,9 @@ pub fn herding_order(cand: &[f32], dim: usize, target: Option<&[f32]>, take: usi
             .collect(),
     };
     let mut gram = vec![0.0f32; n * n];
-    gemm_f32(1.0, x, x.t(), 0.0, &mut gram, n);
+    gemm(1.0, x, x.t(), 0.0, &mut gram, n);
     let mut mu_dot = vec![0.0f32; n];
-    gemm_f32(1.0, x, Mat::new(&mean, dim, 1), 0.0, &mut mu_dot, 1);
+    gemm(1.0, x, Mat::new(&mean, dim, 1), 0.0, &mut mu_dot, 1);
     let mut s = vec![0.0f32; n];
     let mut taken = vec![false; n];
     let mut order = Vec::with_capacity(take.min(n));

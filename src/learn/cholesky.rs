@@ -1,8 +1,8 @@
 //! Symmetric positive-definite solves for the analytic head: packed lower-triangle storage,
 //! a blocked Cholesky factorization and the matching triangular solves. The blocks keep nearly
-//! all flops in `gemm_f64`, which is what makes a P = 512 solve take about a millisecond.
+//! all flops in `gemm`, which is what makes a P = 512 solve take about a millisecond.
 
-use super::linalg::{gemm_f64, Mat};
+use super::linalg::{dot_f64, gemm, Mat};
 
 /// Row-major lower-triangle packing of a symmetric `n x n` matrix: row `i` holds columns `0..=i`,
 /// so unpacking into a row-major matrix is one contiguous copy per row.
@@ -29,7 +29,7 @@ const BLOCK: usize = 64;
 
 /// In-place Cholesky `a = L L^T` of a symmetric positive-definite row-major `n x n` matrix of
 /// which only the lower triangle is read; on success the lower triangle holds `L`.
-/// Right-looking and blocked so that nearly all flops run in `gemm_f64`: the panel below each
+/// Right-looking and blocked so that nearly all flops run in `gemm`: the panel below each
 /// diagonal block is `A21 inv(L11)^T`, the trailing update touches only lower blocks.
 /// `Err(i)` names the first pivot that was not positive.
 pub fn cholesky(a: &mut [f64], n: usize) -> Result<(), usize> {
@@ -47,7 +47,7 @@ pub fn cholesky(a: &mut [f64], n: usize) -> Result<(), usize> {
         (k1..n).for_each(|i| panel.extend_from_slice(&a[i * n + k0..i * n + k1]));
         solved.clear();
         solved.resize(rows * b, 0.0);
-        gemm_f64(
+        gemm(
             1.0,
             Mat::new(&panel, rows, b),
             Mat::new(&inv, b, b).t(),
@@ -67,7 +67,7 @@ pub fn cholesky(a: &mut [f64], n: usize) -> Result<(), usize> {
                 ..l21
             };
             let rhs = Mat { rows: r1, ..l21 }.t();
-            gemm_f64(-1.0, lhs, rhs, 1.0, &mut a[(k1 + r0) * n + k1..], n);
+            gemm(-1.0, lhs, rhs, 1.0, &mut a[(k1 + r0) * n + k1..], n);
         }
     }
     Ok(())
@@ -105,25 +105,8 @@ fn lower_inverse(a: &[f64], n: usize, k0: usize, k1: usize) -> Vec<f64> {
     inv
 }
 
-fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
 /// Solves `L L^T X = B` in place (`b` is `n x m` row-major) given the factor from `cholesky`.
-/// Blocked like the factorization: off-diagonal blocks are one `gemm_f64` each.
+/// Blocked like the factorization: off-diagonal blocks are one `gemm` each.
 pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
     assert_eq!(b.len(), n * m, "cholesky_solve: right-hand side size");
     let lm = Mat::new(l, n, n);
@@ -136,7 +119,7 @@ pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
             ..lm
         }
         .cols(0, k0);
-        gemm_f64(-1.0, lhs, Mat::new(done, k0, m), 1.0, rest, m);
+        gemm(-1.0, lhs, Mat::new(done, k0, m), 1.0, rest, m);
         for i in k0..k1 {
             let (before, row) = rest.split_at_mut((i - k0) * m);
             for j in k0..i {
@@ -162,7 +145,7 @@ pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
         }
         .cols(k0, k1)
         .t();
-        gemm_f64(
+        gemm(
             -1.0,
             lt,
             Mat::new(tail, n - k1, m),
@@ -189,14 +172,14 @@ pub fn cholesky_solve(l: &[f64], n: usize, b: &mut [f64], m: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::learn::linalg::{gemm_f64, Mat};
+    use crate::learn::linalg::{gemm, Mat};
 
     fn spd(n: usize) -> Vec<f64> {
         let x: Vec<f64> = (0..n * n)
             .map(|i| ((i * 7919 % 101) as f64 / 50.0) - 1.0)
             .collect();
         let mut a = vec![0.0; n * n];
-        gemm_f64(
+        gemm(
             1.0,
             Mat::new(&x, n, n),
             Mat::new(&x, n, n).t(),
@@ -214,7 +197,7 @@ mod tests {
             let a = spd(n);
             let x: Vec<f64> = (0..n * 3).map(|i| (i % 13) as f64 - 6.0).collect();
             let mut b = vec![0.0; n * 3];
-            gemm_f64(1.0, Mat::new(&a, n, n), Mat::new(&x, n, 3), 0.0, &mut b, 3);
+            gemm(1.0, Mat::new(&a, n, n), Mat::new(&x, n, 3), 0.0, &mut b, 3);
             let mut l = a.clone();
             cholesky(&mut l, n).expect("spd");
             cholesky_solve(&l, n, &mut b, 3);

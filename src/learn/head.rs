@@ -6,7 +6,7 @@
 //! (`scale * cos(w_c, x)`, Hou et al. 2019) removes the weight-norm bias towards recent classes.
 
 use super::config::HeadKind;
-use super::linalg::{gemm_f32, normalize_into, Mat};
+use super::linalg::{gemm, normalize_into, Mat};
 use super::rng::Rng;
 use super::snapshot::{Reader, Writer};
 use super::{ClassId, LearnError};
@@ -106,6 +106,15 @@ impl Head {
         Some(row)
     }
 
+    /// The factor on `x . w` in the logits: the cosine head's scale (its rows are used at unit
+    /// length); 1 for the linear head, whose scale went into its imprinted rows instead.
+    pub(super) fn logit_scale(&self) -> f32 {
+        match self.kind {
+            HeadKind::Cosine => self.scale,
+            HeadKind::Linear => 1.0,
+        }
+    }
+
     /// The weights the logits are computed with (normalized rows for the cosine head) and the
     /// row norms (1 for the linear head).
     pub(super) fn effective(&self) -> (Vec<f32>, Vec<f32>) {
@@ -136,13 +145,8 @@ impl Head {
 
     pub(super) fn logits_with(&self, wn: &[f32], xn: &[f32], out: &mut [f32]) {
         let (c, n) = (self.classes.len(), xn.len() / self.dim);
-        let alpha = if self.kind == HeadKind::Cosine {
-            self.scale
-        } else {
-            1.0
-        };
-        gemm_f32(
-            alpha,
+        gemm(
+            self.logit_scale(),
             Mat::new(xn, n, self.dim),
             Mat::new(wn, c, self.dim).t(),
             0.0,

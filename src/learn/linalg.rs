@@ -5,6 +5,9 @@
 //! so a transpose is a stride swap, not a copy. Every view is bounds-checked before the one
 //! `unsafe` call into `matrixmultiply`, which is the only unsafe code in the learner.
 
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Mul, MulAssign};
+
 /// A read-only strided view of a row-major buffer.
 #[derive(Debug, Clone, Copy)]
 pub struct Mat<'a, T> {
@@ -83,8 +86,43 @@ fn check_product<T>(a: &Mat<T>, b: &Mat<T>, c_len: usize, c_stride: usize) {
     }
 }
 
-/// `c = alpha * a * b + beta * c` in f32, `c` row-major with row stride `c_stride`.
-pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], c_stride: usize) {
+/// The element types the kernels run in (f32 for the heads, f64 for the ridge statistics): the
+/// arithmetic the generic kernels need and the `matrixmultiply` routine for the type.
+pub trait Real:
+    Copy + Default + Add<Output = Self> + Mul<Output = Self> + AddAssign + MulAssign + Sum
+{
+    /// `matrixmultiply::sgemm` or `dgemm`.
+    const GEMM: GemmKernel<Self>;
+}
+
+/// The signature `matrixmultiply`'s `sgemm` and `dgemm` share.
+pub type GemmKernel<T> = unsafe fn(
+    usize,
+    usize,
+    usize,
+    T,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    isize,
+    T,
+    *mut T,
+    isize,
+    isize,
+);
+
+impl Real for f32 {
+    const GEMM: GemmKernel<f32> = matrixmultiply::sgemm;
+}
+
+impl Real for f64 {
+    const GEMM: GemmKernel<f64> = matrixmultiply::dgemm;
+}
+
+/// `c = alpha * a * b + beta * c`, `c` row-major with row stride `c_stride`.
+pub fn gemm<T: Real>(alpha: T, a: Mat<T>, b: Mat<T>, beta: T, c: &mut [T], c_stride: usize) {
     check_product(&a, &b, c.len(), c_stride);
     if a.rows == 0 || b.cols == 0 {
         return;
@@ -100,7 +138,7 @@ pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], 
     // SAFETY: `check_product` proved every index the kernel touches lies inside its slice,
     // and `c` is a unique borrow that cannot alias `a` or `b`.
     unsafe {
-        matrixmultiply::sgemm(
+        (T::GEMM)(
             a.rows,
             a.cols,
             b.cols,
@@ -119,57 +157,33 @@ pub fn gemm_f32(alpha: f32, a: Mat<f32>, b: Mat<f32>, beta: f32, c: &mut [f32], 
     }
 }
 
-/// `c = alpha * a * b + beta * c` in f64 (see `gemm_f32`).
-pub fn gemm_f64(alpha: f64, a: Mat<f64>, b: Mat<f64>, beta: f64, c: &mut [f64], c_stride: usize) {
-    check_product(&a, &b, c.len(), c_stride);
-    if a.rows == 0 || b.cols == 0 {
-        return;
-    }
-    if a.cols == 0 {
-        (0..a.rows).for_each(|i| {
-            c[i * c_stride..i * c_stride + b.cols]
-                .iter_mut()
-                .for_each(|v| *v *= beta)
-        });
-        return;
-    }
-    // SAFETY: as in `gemm_f32`.
-    unsafe {
-        matrixmultiply::dgemm(
-            a.rows,
-            a.cols,
-            b.cols,
-            alpha,
-            a.data.as_ptr(),
-            a.row_stride as isize,
-            a.col_stride as isize,
-            b.data.as_ptr(),
-            b.row_stride as isize,
-            b.col_stride as isize,
-            beta,
-            c.as_mut_ptr(),
-            c_stride as isize,
-            1,
-        );
-    }
-}
-
-/// Dot product with 8 independent accumulators so the compiler vectorizes it.
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
+/// Dot product over `LANES` independent accumulators so the compiler vectorizes it. The lane
+/// count fixes the order of the additions, hence the last bits of the result.
+fn dot_lanes<T: Real, const LANES: usize>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::default(); LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: T = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, y)| *x * *y)
         .sum();
     for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
+        for k in 0..LANES {
             acc[k] += x[k] * y[k];
         }
     }
-    acc.iter().sum::<f32>() + tail
+    acc.into_iter().sum::<T>() + tail
+}
+
+/// Dot product in f32 (8 lanes: one 256-bit register).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_lanes::<f32, 8>(a, b)
+}
+
+/// Dot product in f64 (4 lanes: one 256-bit register).
+pub fn dot_f64(a: &[f64], b: &[f64]) -> f64 {
+    dot_lanes::<f64, 4>(a, b)
 }
 
 /// `y += alpha * x`.
@@ -204,7 +218,7 @@ mod tests {
     fn strided_products_and_dot() {
         let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; // 2x3
         let mut c = [0.0f32; 4];
-        gemm_f32(
+        gemm(
             1.0,
             Mat::new(&a, 2, 3),
             Mat::new(&a, 2, 3).t(),
@@ -214,7 +228,7 @@ mod tests {
         );
         assert_eq!(c, [14.0, 32.0, 32.0, 77.0]);
         let mut d = [0.0f32; 2];
-        gemm_f32(
+        gemm(
             1.0,
             Mat::new(&a, 2, 3).cols(1, 3),
             Mat::new(&[1.0, 1.0], 2, 1),
@@ -224,7 +238,7 @@ mod tests {
         );
         assert_eq!(d, [5.0, 11.0]);
         let mut e = [2.0f64; 2];
-        gemm_f64(
+        gemm(
             1.0,
             Mat::new(&[0.0; 0], 2, 0),
             Mat::new(&[0.0; 0], 0, 1),

@@ -19,8 +19,10 @@
 //! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
 //! shared checks), `head` (softmax/cosine head), `sgd` (its training), `buffer` (`ReplayBuffer`), `quant`
 //! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
-//! `projection` (the analytic head's SRHT), `linalg` and `cholesky` (kernels), `rng`, `snapshot` (format).
+//! `projection` (the analytic head's SRHT), `linalg` and `cholesky` (kernels), `bisect` (size
+//! search), `rng`, `snapshot` (format).
 
+pub mod bisect;
 pub mod buffer;
 pub mod cholesky;
 pub mod config;

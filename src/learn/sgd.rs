@@ -4,7 +4,7 @@
 
 use super::config::HeadKind;
 use super::head::{softmax, Head, Params};
-use super::linalg::{dot, gemm_f32, Mat};
+use super::linalg::{dot, gemm, Mat};
 use super::rng::Rng;
 
 /// A training set: normalized rows, head-row targets and optional distillation targets.
@@ -125,13 +125,8 @@ impl Head {
             row.iter_mut().for_each(|v| *v *= weight);
         }
         let mut gw = vec![0.0; c * d];
-        let alpha = if self.kind == HeadKind::Cosine {
-            self.scale
-        } else {
-            1.0
-        };
-        gemm_f32(
-            alpha,
+        gemm(
+            self.logit_scale(),
             Mat::new(&g, m, c).t(),
             Mat::new(&xb, m, d),
             0.0,

@@ -15,9 +15,10 @@
 
 use super::{Batch, Strategy};
 use crate::embedding::Embedding;
+use crate::learn::bisect::largest_fitting;
 use crate::learn::cholesky::{cholesky, cholesky_solve, packed_len, packed_row, unpack_lower};
 use crate::learn::config::LearnerConfig;
-use crate::learn::linalg::{dot, gemm_f64, normalize_into, Mat};
+use crate::learn::linalg::{dot, gemm, normalize_into, Mat};
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -53,19 +54,11 @@ fn state_bytes(dim: usize, p: usize, classes: usize) -> usize {
 /// The automatic P (module docs); 0 when not even P = 1 fits.
 fn auto_size(dim: usize, config: &LearnerConfig) -> usize {
     let fits = |p: usize| state_bytes(dim, p, config.planned_classes) <= config.budget_bytes;
-    let (mut lo, mut hi) = (0, Srht::max_size(dim));
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if fits(mid) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    if lo >= 64 {
-        lo - lo % 64
+    let p = largest_fitting(Srht::max_size(dim), fits);
+    if p >= 64 {
+        p - p % 64
     } else {
-        lo
+        p
     }
 }
 
@@ -186,7 +179,7 @@ impl Analytic {
             let j1 = (j0 + 64).min(p);
             block.clear();
             block.resize((j1 - j0) * j1, 0.0);
-            gemm_f64(
+            gemm(
                 1.0,
                 hm.cols(j0, j1).t(),
                 hm.cols(0, j1),

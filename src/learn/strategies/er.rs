@@ -2,10 +2,9 @@
 //! the buffer's exemplars (class-balanced reservoir samples, quantized) are mixed with each new
 //! batch into the SGD epochs. Budget split: the head first, the buffer gets the rest.
 
-use super::{normalize_rows, Batch, HeadCore, Strategy};
+use super::{normalize_rows, Batch, HeadCore, HeadStrategy, Strategy};
 use crate::learn::buffer::{Offer, ReplayBuffer, Selection, CLASS_OVERHEAD};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::Head;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
 
@@ -62,24 +61,21 @@ pub fn offers<'a>(batch: &Batch<'a>) -> Vec<Offer<'a>> {
         .collect()
 }
 
-impl Strategy for Er {
-    fn config(&self) -> &LearnerConfig {
-        &self.core.config
+impl HeadStrategy for Er {
+    fn core(&self) -> &HeadCore {
+        &self.core
     }
-    fn dim(&self) -> usize {
-        self.core.dim
+    fn core_mut(&mut self) -> &mut HeadCore {
+        &mut self.core
     }
-    fn classes(&self) -> Vec<ClassId> {
-        self.core.head.classes().to_vec()
+    fn class_bytes(&self) -> usize {
+        CLASS_OVERHEAD
     }
-    fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes) + classes * CLASS_OVERHEAD
+    fn what(&self) -> &'static str {
+        "the head and buffer bookkeeping"
     }
-    fn fixed_what(&self) -> String {
-        "the head and buffer bookkeeping".into()
-    }
-    fn memory_bytes(&self) -> usize {
-        self.core.head.memory_bytes() + self.buffer.memory_bytes()
+    fn extra_bytes(&self) -> usize {
+        self.buffer.memory_bytes()
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -99,15 +95,10 @@ impl Strategy for Er {
         )
     }
 
-    fn scores(&self, x: &[f32]) -> Vec<f32> {
-        self.core.scores(x)
-    }
-    fn forget_class(&mut self, class: ClassId) {
-        self.core.head.remove_class(class);
+    fn forget_extra(&mut self, class: ClassId, _row: Option<usize>) {
         self.buffer.remove_class(class);
     }
-    fn write_body(&self, w: &mut Writer) {
-        self.core.write(w);
+    fn write_extra(&self, w: &mut Writer) {
         self.buffer.write(w);
     }
 }

@@ -8,9 +8,9 @@
 //! batch, the empirical Fisher is near zero and EWC behaves like `finetune`, as reported for
 //! class-incremental settings (Hsu et al. 2018; van de Ven & Tolias 2019).
 
-use super::{Batch, HeadCore, Strategy};
+use super::{Batch, HeadCore, HeadStrategy};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::{Head, Params};
+use crate::learn::head::Params;
 use crate::learn::sgd::Penalty;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -44,24 +44,22 @@ impl Ewc {
     }
 }
 
-impl Strategy for Ewc {
-    fn config(&self) -> &LearnerConfig {
-        &self.core.config
+impl HeadStrategy for Ewc {
+    fn core(&self) -> &HeadCore {
+        &self.core
     }
-    fn dim(&self) -> usize {
-        self.core.dim
+    fn core_mut(&mut self) -> &mut HeadCore {
+        &mut self.core
     }
-    fn classes(&self) -> Vec<ClassId> {
-        self.core.head.classes().to_vec()
+    /// A Fisher row and an anchor row, each weights plus bias in f32.
+    fn class_bytes(&self) -> usize {
+        2 * 4 * (self.core.dim + 1)
     }
-    fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes) + 2 * classes * 4 * (self.core.dim + 1)
+    fn what(&self) -> &'static str {
+        "the head, its Fisher and anchor"
     }
-    fn fixed_what(&self) -> String {
-        "the head, its Fisher and anchor".into()
-    }
-    fn memory_bytes(&self) -> usize {
-        self.core.head.memory_bytes() + self.fisher.memory_bytes() + self.anchor.memory_bytes()
+    fn extra_bytes(&self) -> usize {
+        self.fisher.memory_bytes() + self.anchor.memory_bytes()
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -94,17 +92,13 @@ impl Strategy for Ewc {
         0
     }
 
-    fn scores(&self, x: &[f32]) -> Vec<f32> {
-        self.core.scores(x)
-    }
-    fn forget_class(&mut self, class: ClassId) {
-        if let Some(row) = self.core.head.remove_class(class) {
+    fn forget_extra(&mut self, _class: ClassId, row: Option<usize>) {
+        if let Some(row) = row {
             self.fisher.remove_row(row, self.core.dim);
             self.anchor.remove_row(row, self.core.dim);
         }
     }
-    fn write_body(&self, w: &mut Writer) {
-        self.core.write(w);
+    fn write_extra(&self, w: &mut Writer) {
         self.fisher.write(w);
         self.anchor.write(w);
     }

@@ -2,7 +2,7 @@
 //! them at each `learn`: the upper bound of what the head can reach on these embeddings.
 //! Benchmark only: its memory grows without bound, so its budget is `usize::MAX`.
 
-use super::{class_mean, Batch, HeadCore, Strategy};
+use super::{class_mean, Batch, HeadCore, HeadStrategy};
 use crate::learn::config::LearnerConfig;
 use crate::learn::head::Head;
 use crate::learn::snapshot::{Reader, Writer};
@@ -34,27 +34,18 @@ impl Joint {
     }
 }
 
-impl Strategy for Joint {
-    fn config(&self) -> &LearnerConfig {
-        &self.core.config
+impl HeadStrategy for Joint {
+    fn core(&self) -> &HeadCore {
+        &self.core
     }
-    fn dim(&self) -> usize {
-        self.core.dim
+    fn core_mut(&mut self) -> &mut HeadCore {
+        &mut self.core
+    }
+    fn extra_bytes(&self) -> usize {
+        4 * (self.data.len() + self.labels.len())
     }
     fn budget(&self) -> usize {
         usize::MAX
-    }
-    fn classes(&self) -> Vec<ClassId> {
-        self.core.head.classes().to_vec()
-    }
-    fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes)
-    }
-    fn fixed_what(&self) -> String {
-        "the head".into()
-    }
-    fn memory_bytes(&self) -> usize {
-        self.core.head.memory_bytes() + 4 * (self.data.len() + self.labels.len())
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -80,12 +71,7 @@ impl Strategy for Joint {
         0
     }
 
-    fn scores(&self, x: &[f32]) -> Vec<f32> {
-        self.core.scores(x)
-    }
-
-    fn forget_class(&mut self, class: ClassId) {
-        self.core.head.remove_class(class);
+    fn forget_extra(&mut self, class: ClassId, _row: Option<usize>) {
         let dim = self.core.dim;
         let keep: Vec<usize> = (0..self.labels.len())
             .filter(|i| self.labels[*i] != class)
@@ -97,8 +83,7 @@ impl Strategy for Joint {
         self.labels = keep.iter().map(|i| self.labels[*i]).collect();
     }
 
-    fn write_body(&self, w: &mut Writer) {
-        self.core.write(w);
+    fn write_extra(&self, w: &mut Writer) {
         w.f32s(&self.data);
         w.u32s(&self.labels);
     }

@@ -3,11 +3,10 @@
 //! training then adds `lwf_lambda * T^2 * KL(old || new)` over the old classes to the
 //! cross-entropy. No exemplars: the memory is the head alone.
 
-use super::{Batch, HeadCore, Strategy};
+use super::{Batch, HeadCore, HeadStrategy};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::Head;
-use crate::learn::snapshot::{Reader, Writer};
-use crate::learn::{ClassId, LearnError};
+use crate::learn::snapshot::Reader;
+use crate::learn::LearnError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lwf {
@@ -28,24 +27,12 @@ impl Lwf {
     }
 }
 
-impl Strategy for Lwf {
-    fn config(&self) -> &LearnerConfig {
-        &self.core.config
+impl HeadStrategy for Lwf {
+    fn core(&self) -> &HeadCore {
+        &self.core
     }
-    fn dim(&self) -> usize {
-        self.core.dim
-    }
-    fn classes(&self) -> Vec<ClassId> {
-        self.core.head.classes().to_vec()
-    }
-    fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes)
-    }
-    fn fixed_what(&self) -> String {
-        "the head".into()
-    }
-    fn memory_bytes(&self) -> usize {
-        self.core.head.memory_bytes()
+    fn core_mut(&mut self) -> &mut HeadCore {
+        &mut self.core
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -61,15 +48,5 @@ impl Strategy for Lwf {
             .collect();
         self.core.train(&mut set, self.core.config.lwf_lambda, None);
         0
-    }
-
-    fn scores(&self, x: &[f32]) -> Vec<f32> {
-        self.core.scores(x)
-    }
-    fn forget_class(&mut self, class: ClassId) {
-        self.core.head.remove_class(class);
-    }
-    fn write_body(&self, w: &mut Writer) {
-        self.core.write(w);
     }
 }

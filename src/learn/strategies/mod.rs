@@ -1,6 +1,7 @@
 //! The strategies and what they share: the `Strategy` trait every one implements (the
 //! `Learner` contract minus the checks, which the blanket impl below does once for all), the
-//! validated `Batch`, and `HeadCore`, the SGD head + RNG of the gradient strategies.
+//! validated `Batch`, and (in `head_core`) `HeadCore`, the SGD head + RNG of the gradient
+//! strategies, with `HeadStrategy`, which derives their `Strategy` accessors from it.
 //!
 //! Budget rule (every strategy): `fixed_bytes(C)` is what `C` classes cost before any exemplar
 //! (head rows, prototypes, statistics, per-class buffer bookkeeping). A `learn` that would push
@@ -11,17 +12,18 @@ pub mod analytic;
 pub mod er;
 pub mod ewc;
 pub mod finetune;
+pub mod head_core;
 pub mod icarl;
 pub mod joint;
 pub mod lwf;
 pub mod ncm;
 pub mod proto;
 
+pub use head_core::{HeadCore, HeadStrategy};
+
 use super::config::LearnerConfig;
-use super::head::{softmax, Head};
+use super::head::softmax;
 use super::linalg::normalize_into;
-use super::rng::Rng;
-use super::sgd::{Penalty, TrainOpts, TrainSet};
 use super::snapshot::{seal, Reader, Writer};
 use super::{ClassId, LearnError, LearnReport, Learner, Prediction};
 use crate::embedding::Embedding;
@@ -206,113 +208,6 @@ impl<S: Strategy> Learner for S {
         w.str(&serde_json::to_string(self.config()).unwrap_or_default());
         self.write_body(&mut w);
         seal(w.buf)
-    }
-}
-
-/// The SGD head, its RNG and the config: what the gradient strategies share.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HeadCore {
-    pub dim: usize,
-    pub config: LearnerConfig,
-    pub head: Head,
-    pub rng: Rng,
-}
-
-impl HeadCore {
-    pub fn new(dim: usize, config: &LearnerConfig) -> HeadCore {
-        HeadCore {
-            dim,
-            config: config.clone(),
-            head: Head::new(dim, config.head, config.scale),
-            rng: Rng::new(config.seed),
-        }
-    }
-
-    /// Adds a head row for each new class, imprinted with its normalized batch mean.
-    pub fn imprint(&mut self, batch: &Batch, xn: &[f32]) {
-        for (class, rows) in batch.groups() {
-            if batch.new_classes.contains(&class) {
-                let mean = class_mean(xn, self.dim, &rows);
-                self.head.add_class(class, &mean, &mut self.rng);
-            }
-        }
-    }
-
-    pub fn opts(&self, distill: f32) -> TrainOpts {
-        let c = &self.config;
-        TrainOpts {
-            epochs: c.epochs,
-            lr: c.lr,
-            momentum: c.momentum,
-            batch_size: c.batch_size,
-            distill,
-            temperature: c.temperature,
-        }
-    }
-
-    /// A training set over normalized rows `xn` labelled `labels` (all known to the head).
-    pub fn train_set(&self, xn: Vec<f32>, labels: &[ClassId]) -> TrainSet {
-        let y = labels
-            .iter()
-            .map(|l| self.head.index(*l).unwrap_or(0))
-            .collect();
-        TrainSet {
-            x: xn,
-            y,
-            ..TrainSet::default()
-        }
-    }
-
-    /// Trains the head on `set` (labels already mapped to rows), class-balanced if configured.
-    pub fn train(&mut self, set: &mut TrainSet, distill: f32, penalty: Option<Penalty>) {
-        if self.config.balanced {
-            set.balance(self.head.classes().len());
-        }
-        let opts = self.opts(distill);
-        self.head.train(set, &opts, penalty, &mut self.rng);
-    }
-
-    /// The current head's softmax at the distillation temperature on `xn` (before new rows).
-    pub fn soft_targets(&self, set: &mut TrainSet) {
-        let k = self.head.classes().len();
-        let mut z = vec![0.0; set.y.len() * k];
-        if k > 0 {
-            self.head.logits(&set.x, &mut z);
-            z.chunks_exact_mut(k).for_each(|row| {
-                row.iter_mut().for_each(|v| *v /= self.config.temperature);
-                softmax(row);
-            });
-        }
-        set.soft = z;
-        set.soft_k = k;
-    }
-
-    pub fn scores(&self, x: &[f32]) -> Vec<f32> {
-        let mut xn = vec![0.0; self.dim];
-        normalize_into(x, &mut xn);
-        let mut z = vec![0.0; self.head.classes().len()];
-        self.head.logits(&xn, &mut z);
-        z
-    }
-
-    pub fn write(&self, w: &mut Writer) {
-        w.u64(self.rng.state());
-        self.head.write(w);
-    }
-
-    pub fn read(
-        r: &mut Reader,
-        dim: usize,
-        config: &LearnerConfig,
-    ) -> Result<HeadCore, LearnError> {
-        let rng = Rng::new(r.u64("rng state")?);
-        let head = Head::read(r, dim, config.head, config.scale)?;
-        Ok(HeadCore {
-            dim,
-            config: config.clone(),
-            head,
-            rng,
-        })
     }
 }
 

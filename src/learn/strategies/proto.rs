@@ -14,10 +14,9 @@
 //! 255 int8 exemplars.
 
 use super::er::{offers, with_replay};
-use super::{Batch, HeadCore, Strategy};
+use super::{Batch, HeadCore, HeadStrategy, Strategy};
 use crate::learn::buffer::{ReplayBuffer, Selection, CLASS_OVERHEAD};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::Head;
 use crate::learn::linalg::normalize_into;
 use crate::learn::prototypes::Prototypes;
 use crate::learn::snapshot::{Reader, Writer};
@@ -85,25 +84,21 @@ impl Proto {
     }
 }
 
-impl Strategy for Proto {
-    fn config(&self) -> &LearnerConfig {
-        &self.core.config
+impl HeadStrategy for Proto {
+    fn core(&self) -> &HeadCore {
+        &self.core
     }
-    fn dim(&self) -> usize {
-        self.core.dim
+    fn core_mut(&mut self) -> &mut HeadCore {
+        &mut self.core
     }
-    fn classes(&self) -> Vec<ClassId> {
-        self.core.head.classes().to_vec()
+    fn class_bytes(&self) -> usize {
+        CLASS_OVERHEAD + Prototypes::bytes_per_class(self.core.dim, true)
     }
-    fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core.dim, classes)
-            + classes * (CLASS_OVERHEAD + Prototypes::bytes_per_class(self.core.dim, true))
+    fn what(&self) -> &'static str {
+        "the head, prototypes and buffer bookkeeping"
     }
-    fn fixed_what(&self) -> String {
-        "the head, prototypes and buffer bookkeeping".into()
-    }
-    fn memory_bytes(&self) -> usize {
-        self.core.head.memory_bytes() + self.buffer.memory_bytes() + self.protos.memory_bytes()
+    fn extra_bytes(&self) -> usize {
+        self.buffer.memory_bytes() + self.protos.memory_bytes()
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
@@ -139,16 +134,11 @@ impl Strategy for Proto {
             .insert(capacity, &offers, Selection::Herding, &mut self.core.rng)
     }
 
-    fn scores(&self, x: &[f32]) -> Vec<f32> {
-        self.core.scores(x)
-    }
-    fn forget_class(&mut self, class: ClassId) {
-        self.core.head.remove_class(class);
+    fn forget_extra(&mut self, class: ClassId, _row: Option<usize>) {
         self.buffer.remove_class(class);
         self.protos.remove(class);
     }
-    fn write_body(&self, w: &mut Writer) {
-        self.core.write(w);
+    fn write_extra(&self, w: &mut Writer) {
         self.buffer.write(w);
         self.protos.write(w);
     }
