@@ -160,7 +160,7 @@ mod with_ort {
             backend: Backend::Ort,
             threads: 2,
             execution_providers: vec![ExecutionProvider::Cpu],
-            ort_library: Some(library.into()),
+            ort_library: Some(library),
             batch_size,
         }
     }
