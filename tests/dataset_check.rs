@@ -109,7 +109,7 @@ fn clip_api_reads_units_and_applies_the_timing_rule() {
 
     assert!(c.video().unwrap().is_none(), "C is IMU-only");
     assert!(d.load_imu().unwrap().is_none(), "D is video-only");
-    // D has no sensor file: 4 frames / 25 Hz = 0.16 s, frames 40 ms apart.
+    // D lists 0 sensor rows (and has no file): 4 frames / 25 Hz = 0.16 s, frames 40 ms apart.
     assert_eq!(
         d.video().unwrap().unwrap().frame_times()[3],
         Timestamp(120_000_000)
@@ -347,4 +347,23 @@ fn missing_root_is_an_input_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot open dataset root"), "{stderr}");
+}
+
+#[test]
+fn a_missing_sensor_file_keeps_the_listed_duration_for_the_frames() {
+    // Listed with 50 sensor rows (2 s) but only 4 frames and no CSV, as the generator
+    // writes a clip whose sensor went missing: the frames spread over the 2 s.
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "train.txt", "x/1_upstairs/V 4 50 0\n");
+    write(r, "test.txt", "");
+    frames(r, "1_upstairs/V", "img_", 4, (8, 8));
+    let ds = mmcl::dataset::Dataset::open(r).unwrap();
+    let v = &ds.clips()[0];
+    assert!(v.load_imu().unwrap().is_none());
+    assert_eq!(v.duration_secs(), 2.0);
+    assert_eq!(
+        v.video().unwrap().unwrap().frame_times()[1],
+        Timestamp(500_000_000)
+    );
 }

@@ -10,9 +10,9 @@
 //! (`video` gives `None`).
 //!
 //! Timing rule (pinned; the synthetic generator relies on it): the clip lasts
-//! `num_sensor_rows / NOMINAL_RATE_HZ` seconds when its sensor file exists,
-//! else `num_frames / NOMINAL_RATE_HZ` (both as listed; `dataset check` verifies
-//! the lists against the files). IMU row `i` is at `i / NOMINAL_RATE_HZ`; frame
+//! `num_sensor_rows / NOMINAL_RATE_HZ` seconds as listed, even when the sensor
+//! file is missing, else (0 rows listed) `num_frames / NOMINAL_RATE_HZ`
+//! (`dataset check` verifies the lists against the files). IMU row `i` is at `i / NOMINAL_RATE_HZ`; frame
 //! `j` of `n` is at `j * duration / n`. Real clips have about one row per frame,
 //! so frames land at ~25 fps; a generated clip with fewer frames than rows
 //! spreads them over the same span.
@@ -170,11 +170,15 @@ impl Clip {
     }
 
     /// The clip's length in seconds, by the timing rule in the module docs.
+    ///
+    /// The list's `num_sensor_rows` sets it even when the sensor file is missing: the
+    /// list still states how long the recording was, and a video stored at a reduced
+    /// frame rate (as the generator writes) would otherwise be squeezed into
+    /// `num_frames / 25` s. Only a list with 0 sensor rows falls back to the frames.
     pub fn duration_secs(&self) -> f64 {
-        let rows = if self.has_sensor() {
-            self.entry.num_sensor_rows
-        } else {
-            self.entry.num_frames
+        let rows = match self.entry.num_sensor_rows {
+            0 => self.entry.num_frames,
+            n => n,
         };
         rows as f64 / NOMINAL_RATE_HZ
     }

@@ -58,7 +58,10 @@ pub struct LearnerConfig {
     /// proto: pseudo-features drawn per new embedding (spread evenly over the old classes).
     pub pseudo_ratio: f32,
     /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q` (features have unit scale, so
-    /// 1000 is the prior weight of ~2000 windows; chosen on the synthetic benchmark).
+    /// 10 is the prior weight of ~20 windows: it keeps `G + lambda I` well conditioned while
+    /// the first task has few windows and is small against what a task brings). Chosen by a
+    /// sweep over 1, 10, 100, 1000 on the 32x40 synthetic benchmark (final accuracy 87.9,
+    /// 89.1, 85.9, 80.1 %); 1000 swamped the data.
     pub ridge: f64,
     /// analytic: random-feature size P (0 = the largest multiple of 64 whose statistics fit the
     /// budget for `planned_classes` classes).
@@ -93,7 +96,7 @@ impl Default for LearnerConfig {
             ewc_decay: 1.0,
             quant: Quant::Int8,
             pseudo_ratio: 1.0,
-            ridge: 1000.0,
+            ridge: 10.0,
             projection: 0,
             planned_classes: 32,
         }

@@ -23,8 +23,8 @@ pub struct Knobs {
 impl Default for Knobs {
     fn default() -> Self {
         Knobs {
-            noise: 1.0,
-            overlap: 0.5,
+            noise: 1.5,
+            overlap: 0.7,
             missing_rate: 0.02,
             dropout_rate: 0.1,
             video_fps: 3.0,
