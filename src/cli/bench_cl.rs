@@ -97,11 +97,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
             args.json,
         )?);
     }
+    // The budget every bounded learner ran with: the flag, else the learners' default.
+    let budget = args
+        .budget
+        .unwrap_or(learn::default_budget(features.dim) as u64);
     let report = BenchReport::new(
         args.dataset.display().to_string(),
         &protocol,
         seeds,
-        args.budget,
+        Some(budget),
         runs,
     );
     let written = write_report(&args.out, &report).map_err(|e| CliError::Runtime(e.into()))?;
