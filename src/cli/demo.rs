@@ -182,9 +182,14 @@ fn check_args(args: &Args) -> Result<(), CliError> {
 /// Generates the demo dataset unless the same parameters already produced it.
 fn prepare_dataset(args: &Args, say: &dyn Fn(String)) -> Result<Dataset, CliError> {
     let dir = args.out.join("dataset");
+    // The stamp names everything that shapes the data, the generator's knobs included,
+    // so a newer mmcl with other defaults regenerates rather than reusing stale clips.
     let stamp = format!(
-        "classes={} clips={} seed={}\n",
-        args.classes, args.clips_per_class, args.seed
+        "classes={} clips={} seed={} knobs={:?}\n",
+        args.classes,
+        args.clips_per_class,
+        args.seed,
+        Knobs::default()
     );
     let stamp_path = args.out.join("dataset.params");
     if std::fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
