@@ -7,7 +7,9 @@
 //! and replay use `Block` (nothing is lost; the source waits).
 
 use crate::align::{AlignError, AlignStats, Aligner, WindowSpec};
+use crate::dataset::Clip;
 use crate::sample::Sample;
+use crate::sensor::replay::{Pacing, ReplaySource};
 use crate::sensor::{Source, SourceError};
 use crate::time::Timestamp;
 use crate::window::Window;
@@ -216,6 +218,27 @@ impl Iterator for WindowStream {
         }
     }
 }
+
+/// Plays dataset clips back to back through a replay source, a bounded channel and
+/// the aligner, as the daemon's pipeline does with live sensors; returns every window
+/// with at least one modality. Clips are separated by more than a window of silence,
+/// so no window mixes two clips.
+pub fn replay_windows(clips: Vec<Clip>, spec: &WindowSpec) -> Result<Vec<Window>, PipelineError> {
+    let gap = spec.len_ns() + spec.stride_ns();
+    let source = ReplaySource::new(clips, Timestamp::ZERO, gap, Pacing::Unpaced);
+    let feed = SourceFeed::spawn(Box::new(source), REPLAY_CAPACITY, ChannelPolicy::Block);
+    let mut windows = Vec::new();
+    for w in WindowStream::new(feed, spec.clone(), Timestamp::ZERO)? {
+        let w = w?;
+        if !w.is_empty() {
+            windows.push(w);
+        }
+    }
+    Ok(windows)
+}
+
+/// Samples queued between a replay source and the aligner.
+const REPLAY_CAPACITY: usize = 256;
 
 #[cfg(test)]
 mod tests;
