@@ -143,7 +143,7 @@ def main():
     ap.add_argument("--dim", type=int, default=2304)
     ap.add_argument("--classes", type=int, default=16)
     ap.add_argument("--p", type=int, default=512)
-    ap.add_argument("--ridge", type=float, default=1000.0)
+    ap.add_argument("--ridge", type=float, default=10.0)
     args = ap.parse_args()
     rng = np.random.default_rng(7)
     windows = synth(rng, args.dim, args.classes)
