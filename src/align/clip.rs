@@ -39,17 +39,7 @@ pub fn clip_plan(
 ) -> Result<ClipPlan, AlignError> {
     let imu = imu.unwrap_or(&[]);
     let frames: Vec<u64> = frame_times.unwrap_or(&[]).iter().map(|t| t.0).collect();
-    check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
-    check_increasing(Modality::Video, frames.iter().copied())?;
-    imu.iter().try_for_each(check_imu)?;
-    let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
-    let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
-    let (Some(first), Some(last)) = (
-        firsts.into_iter().flatten().min(),
-        lasts.into_iter().flatten().max(),
-    ) else {
-        return Err(AlignError::EmptyClip);
-    };
+    let (first, last) = clip_bounds(imu, &frames)?;
     if last == first {
         return Err(AlignError::ClipTooShort { t_ns: first });
     }
@@ -74,17 +64,7 @@ pub fn clip_window_plans(
 ) -> Result<Vec<ClipPlan>, AlignError> {
     let imu = imu.unwrap_or(&[]);
     let frames: Vec<u64> = frame_times.unwrap_or(&[]).iter().map(|t| t.0).collect();
-    check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
-    check_increasing(Modality::Video, frames.iter().copied())?;
-    imu.iter().try_for_each(check_imu)?;
-    let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
-    let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
-    let (Some(first), Some(last)) = (
-        firsts.into_iter().flatten().min(),
-        lasts.into_iter().flatten().max(),
-    ) else {
-        return Err(AlignError::EmptyClip);
-    };
+    let (first, last) = clip_bounds(imu, &frames)?;
     let end = last.saturating_add(1);
     let (len, stride) = (spec.len_ns(), spec.stride_ns().max(1));
     let starts = (0..).map(|k: u64| first.saturating_add(k.saturating_mul(stride)));
@@ -92,6 +72,22 @@ pub fn clip_window_plans(
         .take_while(|s| s.saturating_add(len) <= end)
         .map(|s| plan_span(spec, imu, &frames, s, len))
         .collect())
+}
+
+/// Checks a clip's samples (sorted, finite) and returns its first and last timestamps.
+fn clip_bounds(imu: &[ImuSample], frames: &[u64]) -> Result<(u64, u64), AlignError> {
+    check_increasing(Modality::Imu, imu.iter().map(|s| s.t.0))?;
+    check_increasing(Modality::Video, frames.iter().copied())?;
+    imu.iter().try_for_each(check_imu)?;
+    let firsts = [imu.first().map(|s| s.t.0), frames.first().copied()];
+    let lasts = [imu.last().map(|s| s.t.0), frames.last().copied()];
+    match (
+        firsts.into_iter().flatten().min(),
+        lasts.into_iter().flatten().max(),
+    ) {
+        (Some(first), Some(last)) => Ok((first, last)),
+        _ => Err(AlignError::EmptyClip),
+    }
 }
 
 /// The plan of one span `[start, start + span)`: IMU on an L-point grid over it,

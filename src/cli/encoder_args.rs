@@ -14,6 +14,13 @@ pub struct EncoderArgs {
     /// The ONNX encoder (default: the embedded models/encoder.onnx).
     #[arg(long)]
     pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// How to run a model: backend, execution providers, library, threads.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackendArgs {
     /// Inference backend: tract (pure Rust) or ort (ONNX Runtime).
     #[arg(long, default_value = "tract")]
     pub backend: Backend,
@@ -28,6 +35,19 @@ pub struct EncoderArgs {
     pub threads: usize,
 }
 
+impl BackendArgs {
+    /// Encoder options for these flags, `batch_size` windows per inference call.
+    pub fn options(&self, batch_size: usize) -> EncoderOptions {
+        EncoderOptions {
+            backend: self.backend,
+            threads: self.threads,
+            execution_providers: self.ep.clone(),
+            ort_library: self.ort_library.clone(),
+            batch_size,
+        }
+    }
+}
+
 impl EncoderArgs {
     /// Opens the encoder these flags describe; the embedded model is written once
     /// to `scratch` (named by its content hash) when no `--model` is given.
@@ -36,14 +56,7 @@ impl EncoderArgs {
             Some(p) => p.clone(),
             None => write_default_model(scratch)?,
         };
-        let options = EncoderOptions {
-            backend: self.backend,
-            threads: self.threads,
-            execution_providers: self.ep.clone(),
-            ort_library: self.ort_library.clone(),
-            batch_size: 8,
-        };
-        encode::open(&path, &options).map_err(|e| match e {
+        encode::open(&path, &self.backend.options(8)).map_err(|e| match e {
             EncodeError::Io { .. }
             | EncodeError::ModelFormat { .. }
             | EncodeError::Contract { .. }

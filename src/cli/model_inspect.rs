@@ -2,9 +2,10 @@
 //! metadata and contract problems, and whether the chosen backend runs it.
 //! Exit 2 when the model breaks the contract (the report is printed first).
 
+use super::encoder_args::BackendArgs;
 use super::{print_json, CliError};
 use crate::encode::inspect::inspect;
-use crate::encode::{Backend, EncodeError, EncoderOptions, ExecutionProvider};
+use crate::encode::EncodeError;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -14,28 +15,13 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Backend used to load and run one check batch: tract or ort.
-    #[arg(long, default_value = "tract")]
-    pub backend: Backend,
-    /// Execution providers for the ort backend, tried in order (e.g. cuda,cpu).
-    #[arg(long, value_delimiter = ',', default_value = "cpu")]
-    pub ep: Vec<ExecutionProvider>,
-    /// ONNX Runtime shared library (default: $ORT_DYLIB_PATH).
-    #[arg(long)]
-    pub ort_library: Option<PathBuf>,
-    /// Intra-op threads (0 = all cores).
-    #[arg(long, default_value_t = 1)]
-    pub threads: usize,
+    /// Backend used to load and run one check batch.
+    #[command(flatten)]
+    pub backend: BackendArgs,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let options = EncoderOptions {
-        backend: args.backend,
-        threads: args.threads,
-        execution_providers: args.ep,
-        ort_library: args.ort_library,
-        batch_size: 1,
-    };
+    let options = args.backend.options(1);
     options.validate().map_err(|e| CliError::Input(e.into()))?;
     let report = inspect(&args.file, &options).map_err(|e| match e {
         EncodeError::Io { .. } | EncodeError::ModelFormat { .. } => CliError::Input(e.into()),

@@ -13,26 +13,7 @@ use super::rng::{clip_rng, uniform, Stream};
 use crate::dataset::layout::NOMINAL_RATE_HZ;
 use rand::Rng;
 
-/// One of the three list files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Split {
-    Train,
-    Val,
-    Test,
-}
-
-impl Split {
-    pub const ALL: [Split; 3] = [Split::Train, Split::Val, Split::Test];
-
-    /// The list file's stem (`train`, `val`, `test`), as in `layout::SPLITS`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Val => "val",
-            Split::Test => "test",
-        }
-    }
-}
+pub use crate::dataset::layout::Split;
 
 /// The modality a clip lacks on disk (its file or folder is simply not written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
