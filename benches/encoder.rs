@@ -5,11 +5,11 @@
 //! model-sized frames plus inference).
 //!
 //! ```text
-//! ORT_DYLIB_PATH=.../libonnxruntime.so.1.32.0 cargo bench --bench encoder --features ort [-- MODEL.onnx]
+//! cargo bench --bench encoder --features ort [-- MODEL.onnx]   (ONNX Runtime from ORT_DYLIB_PATH or python3's onnxruntime)
 //! ```
 //! MODEL defaults to models/encoder.onnx, else the tiny test fixture. The ort
 //! columns are skipped, with the reason printed, when the binary is built
-//! without `--features ort` or ORT_DYLIB_PATH is unset.
+//! without `--features ort` or when no ONNX Runtime library is found.
 
 #[path = "../tests/encode_support/mod.rs"]
 mod encode_support;
@@ -49,20 +49,26 @@ fn model_path() -> PathBuf {
 }
 
 fn columns() -> Vec<Column> {
-    let tract = EncoderOptions {
+    let tract = |threads| EncoderOptions {
         backend: Backend::Tract,
-        threads: 1,
+        threads,
         ..EncoderOptions::default()
     };
-    let mut cols = vec![Column {
-        label: "tract 1t",
-        options: tract,
-    }];
-    let library = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from);
+    let mut cols = vec![
+        Column {
+            label: "tract 1t",
+            options: tract(1),
+        },
+        Column {
+            label: "tract 2t",
+            options: tract(2),
+        },
+    ];
+    let library = mmcl::encode::ort_locate::locate(None).map(|f| f.path().to_path_buf());
     match (cfg!(feature = "ort"), library) {
         (false, _) => println!("ort columns skipped: built without `--features ort`"),
         (true, None) => {
-            println!("ort columns skipped: ORT_DYLIB_PATH is unset (point it at libonnxruntime.so)")
+            println!("ort columns skipped: no ONNX Runtime (set ORT_DYLIB_PATH or pip install onnxruntime)")
         }
         (true, Some(lib)) => {
             for (label, threads) in [("ort cpu 1t", 1), ("ort cpu 2t", 2)] {
