@@ -114,22 +114,35 @@ fn embed_caches_every_clip_once_and_bench_cl_writes_the_report() {
 fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
     let tmp = tempfile::tempdir().unwrap();
     let o = tmp.path().display().to_string();
-    let summary = ok_json(&[
-        "demo",
-        "--model",
-        &tiny(),
-        "--classes",
-        "4",
-        "--clips-per-class",
-        "4",
-        "--increment",
-        "2",
-        "--stride-seconds",
-        "1",
-        "--out",
-        &o,
-        "--json",
-    ]);
+    let model = tiny();
+    let demo = |extra: &'static str| {
+        let mut args = vec![
+            "demo",
+            "--model",
+            &model,
+            "--classes",
+            "4",
+            "--clips-per-class",
+            "4",
+        ];
+        args.extend([
+            "--increment",
+            "2",
+            "--stride-seconds",
+            "1",
+            "--out",
+            &o,
+            extra,
+        ]);
+        mmcl(&args)
+    };
+    let first = demo("--json");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&first.stdout).unwrap();
     assert_eq!(summary["tasks"].as_u64(), Some(2));
     assert_eq!(summary["accuracy_matrix"].as_array().unwrap().len(), 2);
     assert!(summary["windows_enrolled"].as_u64().unwrap() > 0);
@@ -140,21 +153,7 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
     let learner = mmcl::learn::load(&payload).unwrap();
     assert_eq!(learner.classes().len(), 4);
     // A second run reuses the dataset it wrote.
-    let again = mmcl(&[
-        "demo",
-        "--model",
-        &tiny(),
-        "--classes",
-        "4",
-        "--clips-per-class",
-        "4",
-        "--increment",
-        "2",
-        "--stride-seconds",
-        "1",
-        "--out",
-        &o,
-    ]);
+    let again = demo("--strategy=proto");
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains("reusing the synthetic dataset"));
 }
