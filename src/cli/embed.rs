@@ -1,6 +1,6 @@
-//! `mmcl embed --dataset DIR [--out CACHE]`: encodes every clip once (whole-clip
-//! window; test clips also with video absent and with IMU absent) into the embedding
-//! cache the benchmark reads. Clips already cached for this encoder are reused; a
+//! `mmcl embed --dataset DIR [--out CACHE]`: encodes every clip once (the mean of its
+//! fixed windows, see `encode::dataset`; test clips also with video absent and with
+//! IMU absent) into the embedding cache the benchmark reads. Clips already cached for this encoder are reused; a
 //! changed encoder starts a new cache.
 
 use super::encoder_args::EncoderArgs;
