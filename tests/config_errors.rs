@@ -202,3 +202,15 @@ fn unreadable_file_is_an_io_error_naming_the_path() {
     assert!(matches!(err, ConfigError::Io { .. }));
     assert!(err.to_string().contains("absent.toml"), "{err}");
 }
+
+#[test]
+fn an_audio_rate_the_aligner_cannot_grid_is_refused_by_name() {
+    // 60 s windows at 192 kHz would be 11.5 M points per window (the aligner holds 10^7).
+    let errors = invalid(&format!(
+        "{HEAD}[window]\nseconds = 60\nstride_seconds = 1\n[sources.audio]\nrate_hz = 192000\n"
+    ));
+    assert_eq!(
+        messages(&errors),
+        ["sources.audio.rate_hz = 192000: with window.seconds = 60 gives 11520000 audio points per window; must be 2..=10000000"]
+    );
+}

@@ -178,7 +178,12 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
         socket,
     )
         .prop_map(
-            |((profile, state_dir), encoder, window, learner, sources, channels, socket)| {
+            |((profile, state_dir), encoder, window, learner, mut sources, channels, socket)| {
+                // Valid profiles only: the audio grid must hold at most 10^7 points per window.
+                if let (Some(a), Some(secs)) = (sources.audio.as_mut(), window.seconds) {
+                    let most = (1e7 / secs).floor() as i64;
+                    a.rate_hz = a.rate_hz.map(|r| r.min(most));
+                }
                 RawConfig {
                     profile: Some(profile),
                     state_dir: Some(state_dir.into()),

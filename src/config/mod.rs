@@ -93,7 +93,7 @@ impl Config {
         let channels = ChannelsConfig::from_raw(&raw.channels, &mut c);
         let control = ControlConfig::from_raw(&raw.control, state_dir.as_deref(), &mut c);
         if let (Some(s), Some(w)) = (&sources, &window) {
-            sources::warn_against_window(s, w, &mut c);
+            sources::check_against_window(s, w, &mut c);
         }
         let built = (|| {
             Some(Config {

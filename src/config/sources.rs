@@ -368,12 +368,24 @@ impl AudioSource {
     }
 }
 
-/// Warnings that need the window shape too: sensors slower than what a window asks.
-pub(crate) fn warn_against_window(
+/// Rules that need the window shape too: an audio grid the aligner can hold (an
+/// error), sensors slower than what a window asks (warnings).
+pub(crate) fn check_against_window(
     sources: &SourcesConfig,
     window: &super::WindowConfig,
     c: &mut Checker,
 ) {
+    if let Some(audio) = &sources.audio {
+        // The aligner resamples audio to seconds * rate points per window (2..=10^7).
+        let points = (window.seconds() * f64::from(audio.rate_hz)).round();
+        if !(2.0..=1e7).contains(&points) {
+            let rule = format!(
+                "with window.seconds = {} gives {points} audio points per window; must be 2..=10000000",
+                window.seconds()
+            );
+            c.error::<()>("sources.audio.rate_hz", audio.rate_hz.to_string(), rule);
+        }
+    }
     if let Some(imu) = &sources.imu {
         if imu.rate_hz < f64::from(window.imu_rate_hz()) {
             let note = format!(
