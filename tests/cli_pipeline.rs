@@ -164,69 +164,38 @@ fn bad_input_is_refused_with_exit_2_and_a_message_naming_it() {
     let root = synth(tmp.path(), 2, 3);
     let r = root.display().to_string();
     let o = tmp.path().join("r").display().to_string();
-    let cases: [(&[&str], &str); 5] = [
+    let model = tiny();
+    let bench = |dataset: &str, extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "bench",
+            "cl",
+            "--dataset",
+            dataset,
+            "--out",
+            &o,
+            "--model",
+            &model,
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(String::from).collect()
+    };
+    let owned = |args: &[&str]| -> Vec<String> { args.iter().map(|a| a.to_string()).collect() };
+    let cases = [
+        (bench(&r, &["--strategies", "magic"]), "magic"),
+        (bench(&r, &["--budget", "0"]), "budget"),
+        (bench("/nonexistent/d", &[]), "/nonexistent/d"),
         (
-            &[
-                "bench",
-                "cl",
-                "--dataset",
-                &r,
-                "--out",
-                &o,
-                "--model",
-                &tiny(),
-                "--strategies",
-                "magic",
-            ],
-            "magic",
-        ),
-        (
-            &[
-                "bench",
-                "cl",
-                "--dataset",
-                &r,
-                "--out",
-                &o,
-                "--model",
-                &tiny(),
-                "--budget",
-                "0",
-            ],
-            "budget",
-        ),
-        (
-            &[
-                "bench",
-                "cl",
-                "--dataset",
-                "/nonexistent/d",
-                "--out",
-                &o,
-                "--model",
-                &tiny(),
-            ],
-            "/nonexistent/d",
-        ),
-        (
-            &["embed", "--dataset", &r, "--model", "/nonexistent/m.onnx"],
+            owned(&["embed", "--dataset", &r, "--model", "/nonexistent/m.onnx"]),
             "/nonexistent/m.onnx",
         ),
         (
-            &[
-                "demo",
-                "--model",
-                &tiny(),
-                "--strategy",
-                "nope",
-                "--out",
-                &o,
-            ],
+            owned(&["demo", "--model", &model, "--strategy", "nope", "--out", &o]),
             "nope",
         ),
     ];
     for (args, needle) in cases {
-        let out = mmcl(args);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = mmcl(&args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");

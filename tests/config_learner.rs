@@ -4,7 +4,7 @@
 
 mod config_support;
 
-use config_support::{layout_of, shipped_dir};
+use config_support::{layout_of, shipped_dir, shipped_profile_names};
 use mmcl::config::{Config, LearnerConfig};
 use mmcl::embedding::Embedding;
 use mmcl::encode::{ModelContract, ModelFile};
@@ -29,13 +29,7 @@ fn default_encoder_dim() -> usize {
 }
 
 fn shipped_profiles() -> Vec<(String, Config)> {
-    let mut names: Vec<String> = std::fs::read_dir(shipped_dir())
-        .expect("firmware-config/")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    names.sort();
+    let names = shipped_profile_names();
     assert!(!names.is_empty(), "no profile in firmware-config/");
     names
         .into_iter()

@@ -3,7 +3,7 @@
 
 mod config_support;
 
-use config_support::{layout_of, shipped_dir};
+use config_support::{layout_of, shipped_dir, shipped_profile_names};
 use mmcl::config::{Config, ImuKind};
 use mmcl::encode::{Backend, ExecutionProvider};
 use std::path::Path;
@@ -18,13 +18,7 @@ fn load_shipped(name: &str) -> Config {
 
 #[test]
 fn every_shipped_profile_loads() {
-    let mut names: Vec<String> = std::fs::read_dir(shipped_dir())
-        .expect("firmware-config/")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    names.sort();
+    let names = shipped_profile_names();
     assert_eq!(
         names,
         [

@@ -13,6 +13,18 @@ pub fn shipped_dir() -> PathBuf {
 }
 
 /// tests/data/config/NAME.
+/// The file names of the shipped profiles (`firmware-config/*.toml`), sorted.
+pub fn shipped_profile_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(shipped_dir())
+        .expect("firmware-config/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/config")
