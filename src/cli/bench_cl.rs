@@ -7,7 +7,7 @@ use super::encoder_args::EncoderArgs;
 use super::{print_json, CliError};
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
-use crate::encode::dataset::{clip_key, embed_dataset, EmbedSummary};
+use crate::encode::dataset::{embed_dataset, EmbedSummary};
 use crate::encode::Encoder;
 use crate::eval::{
     default_seeds, run_seeds, write_report, BenchReport, FeatureSet, Labelled, ProgressEvent,
@@ -160,7 +160,7 @@ fn cached_features(
     .map_err(|e| CliError::Runtime(e.into()))?;
     bar.finish_and_clear();
     report_embedding(&summary, &cache, quiet);
-    Ok(features_from_cache(dataset, &cache, dim))
+    Ok(features_from_cache(dataset, &summary.keys, &cache, dim))
 }
 
 fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool) {
@@ -179,17 +179,22 @@ fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool)
 }
 
 /// Train = the train split; test = the test split, with its modality-absent variants.
-pub fn features_from_cache(dataset: &Dataset, cache: &EmbeddingCache, dim: usize) -> FeatureSet {
+/// `keys` are the clips' cache keys in `Dataset::clips` order (from `embed_dataset`).
+fn features_from_cache(
+    dataset: &Dataset,
+    keys: &[String],
+    cache: &EmbeddingCache,
+    dim: usize,
+) -> FeatureSet {
     let mut f = FeatureSet {
         dim,
         test_video_absent: Some(Vec::new()),
         test_imu_absent: Some(Vec::new()),
         ..FeatureSet::default()
     };
-    for clip in dataset.clips() {
-        let key = clip_key(clip);
+    for (clip, key) in dataset.clips().iter().zip(keys) {
         let get = |v| {
-            cache.get(&key, v).map(|e| Labelled {
+            cache.get(key, v).map(|e| Labelled {
                 embedding: e.embedding.clone(),
                 class: clip.label(),
             })

@@ -59,6 +59,10 @@ pub struct EmbedSummary {
     pub windows: usize,
     /// Clips that could not be encoded, with the reason.
     pub failed: Vec<FailedClip>,
+    /// The cache key of each clip, in `Dataset::clips` order, so readers of the cache
+    /// need not hash every sensor file again.
+    #[serde(skip)]
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -246,6 +250,7 @@ pub fn embed_dataset(
     };
     for (i, clip) in clips.iter().enumerate() {
         let key = clip_key(clip);
+        summary.keys.push(key.clone());
         if is_cached(cache, &key) {
             summary.reused += 1;
         } else {
