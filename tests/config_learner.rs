@@ -91,7 +91,7 @@ fn every_shipped_profile_learns_the_dataset_classes_within_budget() {
         assert_eq!(learner.name(), wanted.strategy(), "{name}");
         assert_eq!(
             learner.budget_bytes() as u64,
-            wanted.budget_bytes(),
+            wanted.budget_for(dim),
             "{name}"
         );
         learn_all_classes(&name, learner.as_mut(), dim);

@@ -11,7 +11,7 @@ use mmcl::config::raw::{
     RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawEncoder, RawImu, RawLearner,
     RawReplay, RawSources, RawWindow,
 };
-use mmcl::config::{Config, RawConfig};
+use mmcl::config::{Config, RawConfig, WindowShape};
 use mmcl::encode::ExecutionProvider;
 use mmcl::learn::STRATEGIES;
 use proptest::prelude::*;
@@ -224,11 +224,22 @@ proptest! {
             Err(e) => return Err(TestCaseError::fail(format!("generated profile refused: {e}\n{raw:?}"))),
         };
         let window = config.window();
-        let spec = WindowSpec::new(config.window_params())
+        // The generated profiles state the whole shape: resolve against an encoder taking it.
+        let (Some(seconds), Some(rate), Some(frames)) = (window.seconds(), window.imu_rate_hz(), window.frames()) else {
+            return Err(TestCaseError::fail(format!("shape not stated: {window:?}")));
+        };
+        let shape = WindowShape { seconds, imu_rate_hz: f64::from(rate), frames };
+        let mut params = window.params_for(&shape, "e")
+            .map_err(|e| TestCaseError::fail(format!("{e:?}\n{window:?}")))?;
+        if let Some(audio) = config.sources().audio() {
+            params.audio_rate_hz = audio.rate_hz();
+        }
+        let spec = WindowSpec::new(params)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{window:?}")))?;
+        let nanos = |s: f64| (s * 1e9).round() as u64;
         prop_assert_eq!(
             (spec.imu_len(), spec.frames(), spec.len_ns(), spec.stride_ns()),
-            (window.imu_len(), window.frames(), window.span_nanos(), window.stride_nanos())
+            ((seconds * f64::from(rate)).round() as usize, frames, nanos(seconds), nanos(window.stride_seconds()))
         );
         if let Some(audio) = config.sources().audio() {
             prop_assert_eq!(spec.audio_rate_hz(), audio.rate_hz());

@@ -1,10 +1,15 @@
 //! `mmcl bench cl --dataset DIR --out REPORT_DIR`: the continual-learning protocol
 //! (UESTC-MMEA-CL style: seeded class order, tasks of `increment` classes) for every
 //! strategy on the same cached embeddings, at one byte budget; writes report.json,
-//! report.md and SVG plots, and prints the table.
+//! report.md and SVG plots, and prints the table. The encoder, window rules and
+//! budget come from `--config` (or the built-in profile) with flags applied.
 
-use super::encoder_args::EncoderArgs;
+use super::profile_args::{
+    encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
+};
 use super::{print_json, CliError};
+use crate::align::WindowSpec;
+use crate::config::raw::RawBytes;
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::{embed_dataset, EmbedSummary};
@@ -39,7 +44,8 @@ pub struct Args {
     /// Classes in the first task (default: the increment).
     #[arg(long)]
     pub initial: Option<usize>,
-    /// Learner byte budget, e.g. 1398016 or 1.5MiB (default: 160 f32 exemplars of the embedding).
+    /// Learner byte budget, e.g. 1398016 or 1.5MiB [default: the profile's, else 160 f32
+    /// exemplars of the encoder's embedding].
     #[arg(long, value_parser = parse_budget)]
     pub budget: Option<u64>,
     /// class-il, task-il or domain-il.
@@ -48,6 +54,8 @@ pub struct Args {
     /// Embedding cache directory (default: DATASET/.mmcl-cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     #[command(flatten)]
     pub encoder: EncoderArgs,
     /// Print report.json on stdout instead of the table.
@@ -64,13 +72,30 @@ fn parse_budget(text: &str) -> Result<u64, String> {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let strategies = parse_strategies(&args.strategies)?;
+    let settings = args.profile.offline_settings(|raw| {
+        offline_dataset(raw, &args.dataset);
+        args.encoder.apply(&mut raw.encoder);
+        if let Some(budget) = args.budget {
+            raw.learner.budget_bytes =
+                Some(RawBytes::Count(i64::try_from(budget).unwrap_or(i64::MAX)));
+        }
+    })?;
+    if args.profile.print_config {
+        return print_settings(&settings);
+    }
     let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
     let cache_dir = args
         .cache
         .clone()
         .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
-    let mut encoder = args.encoder.open(&cache_dir)?;
-    let features = cached_features(&dataset, encoder.as_mut(), &cache_dir, args.json)?;
+    let mut encoder = settings.open_encoder().map_err(encoder_error)?;
+    let features = cached_features(
+        &dataset,
+        encoder.as_mut(),
+        settings.window(),
+        &cache_dir,
+        args.json,
+    )?;
     let classes = features
         .train
         .iter()
@@ -87,20 +112,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     .map_err(|e| CliError::Input(e.into()))?;
     let seeds = default_seeds(args.seeds.max(1));
     let mut runs = Vec::new();
+    // The budget every bounded learner runs with: the flag, else the profile's, else the default.
+    let budget = settings.learner().budget_bytes as u64;
     for name in &strategies {
         runs.push(run_strategy(
-            name,
-            &features,
-            &protocol,
-            &seeds,
-            args.budget,
-            args.json,
+            name, &features, &protocol, &seeds, budget, args.json,
         )?);
     }
-    // The budget every bounded learner ran with: the flag, else the learners' default.
-    let budget = args
-        .budget
-        .unwrap_or(learn::default_budget(features.dim) as u64);
     let report = BenchReport::new(
         args.dataset.display().to_string(),
         &protocol,
@@ -143,6 +161,7 @@ fn parse_strategies(list: &str) -> Result<Vec<String>, CliError> {
 fn cached_features(
     dataset: &Dataset,
     encoder: &mut dyn Encoder,
+    window: &WindowSpec,
     cache_dir: &Path,
     quiet: bool,
 ) -> Result<FeatureSet, CliError> {
@@ -154,7 +173,7 @@ fn cached_features(
         eprintln!("{reason}");
     }
     let bar = progress_bar(dataset.clips().len() as u64, "encoding clips", quiet);
-    let summary = embed_dataset(dataset, encoder, &mut cache, 200, &mut |done, _| {
+    let summary = embed_dataset(dataset, encoder, window, &mut cache, 200, &mut |done, _| {
         bar.set_position(done as u64)
     })
     .map_err(|e| CliError::Runtime(e.into()))?;
@@ -221,14 +240,15 @@ fn run_strategy(
     features: &FeatureSet,
     protocol: &Protocol,
     seeds: &[u32],
-    budget: Option<u64>,
+    budget: u64,
     quiet: bool,
 ) -> Result<StrategyRun, CliError> {
     let dim = features.dim;
     let factory = |seed: u64| {
         let mut config = LearnerConfig::for_strategy(name, dim);
-        if let Some(b) = budget.filter(|_| name != "joint") {
-            config.budget_bytes = b as usize;
+        // joint is the unbounded upper bound: it keeps everything whatever the budget.
+        if name != "joint" {
+            config.budget_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
         }
         config.seed = seed;
         learn::build(dim, &config)

@@ -11,8 +11,8 @@ mod config_check;
 mod dataset_check;
 mod demo;
 mod embed;
-mod encoder_args;
 mod model_inspect;
+mod profile_args;
 mod synth;
 
 #[derive(Debug, Parser)]

@@ -8,6 +8,7 @@
 
 use super::check::{float_text, path_text, Checker};
 use super::choice::{Choice, ImuKind};
+use super::error::Issue;
 use super::raw::{RawAudio, RawCamera, RawImu, RawReplay, RawSources};
 use crate::dataset::Split;
 use std::path::{Path, PathBuf};
@@ -368,38 +369,85 @@ impl AudioSource {
     }
 }
 
-/// Rules that need the window shape too: an audio grid the aligner can hold (an
-/// error), sensors slower than what a window asks (warnings).
-pub(crate) fn check_against_window(
+/// Rules that need the encoder's window shape (checked by `Settings::resolve`):
+/// an audio grid the aligner can hold (an error), sensors slower than what a
+/// window asks (warnings). Returns (errors, warnings).
+pub(crate) fn check_against_shape(
     sources: &SourcesConfig,
-    window: &super::WindowConfig,
-    c: &mut Checker,
-) {
+    shape: &super::WindowShape,
+) -> (Vec<Issue>, Vec<Issue>) {
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     if let Some(audio) = &sources.audio {
         // The aligner resamples audio to seconds * rate points per window (2..=10^7).
-        let points = (window.seconds() * f64::from(audio.rate_hz)).round();
+        let points = (shape.seconds * f64::from(audio.rate_hz)).round();
         if !(2.0..=1e7).contains(&points) {
             let rule = format!(
-                "with window.seconds = {} gives {points} audio points per window; must be 2..=10000000",
-                window.seconds()
+                "with the encoder's {} s windows gives {points} audio points per window; must be 2..=10000000",
+                float_text(shape.seconds)
             );
-            c.error::<()>("sources.audio.rate_hz", audio.rate_hz.to_string(), rule);
+            errors.push(Issue::new(
+                "sources.audio.rate_hz",
+                audio.rate_hz.to_string(),
+                rule,
+            ));
         }
     }
     if let Some(imu) = &sources.imu {
-        if imu.rate_hz < f64::from(window.imu_rate_hz()) {
+        if imu.rate_hz < shape.imu_rate_hz {
             let note = format!(
-                "below window.imu_rate_hz ({}): IMU windows will be upsampled",
-                window.imu_rate_hz()
+                "below the encoder's IMU rate ({} Hz): IMU windows will be upsampled",
+                float_text(shape.imu_rate_hz)
             );
-            c.warn("sources.imu.rate_hz", float_text(imu.rate_hz), note);
+            warnings.push(Issue::new(
+                "sources.imu.rate_hz",
+                float_text(imu.rate_hz),
+                note,
+            ));
         }
     }
     if let Some(camera) = &sources.camera {
-        let needed = window.frames() as f64 / window.seconds();
+        let needed = shape.frames as f64 / shape.seconds;
         if f64::from(camera.fps) < needed {
-            let note = format!("below the {needed:.2} frames/s that window.frames / window.seconds needs: frames will repeat");
-            c.warn("sources.camera.fps", camera.fps.to_string(), note);
+            let note = format!("below the {needed:.2} frames/s the encoder's window needs ({} frames in {} s): frames will repeat", shape.frames, float_text(shape.seconds));
+            warnings.push(Issue::new(
+                "sources.camera.fps",
+                camera.fps.to_string(),
+                note,
+            ));
         }
+    }
+    (errors, warnings)
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use crate::config::raw::RawAudio;
+    use crate::config::WindowShape;
+
+    #[test]
+    fn an_audio_grid_the_aligner_cannot_hold_is_an_error() {
+        let raw = RawSources {
+            audio: Some(RawAudio {
+                rate_hz: Some(192_000),
+                ..RawAudio::default()
+            }),
+            ..RawSources::default()
+        };
+        let mut c = Checker::new(Path::new("/"));
+        let sources = SourcesConfig::from_raw(&raw, &mut c).expect("valid sources");
+        // 60 s windows at 192 kHz would be 11.5 M points per window (the aligner holds 10^7).
+        let long = WindowShape {
+            seconds: 60.0,
+            imu_rate_hz: 25.0,
+            frames: 8,
+        };
+        let (errors, _) = check_against_shape(&sources, &long);
+        assert_eq!(
+            errors[0].to_string(),
+            "sources.audio.rate_hz = 192000: with the encoder's 60 s windows gives 11520000 audio points per window; must be 2..=10000000"
+        );
+        let short = WindowShape { seconds: 5.12, ..long };
+        assert!(check_against_shape(&sources, &short).0.is_empty());
     }
 }

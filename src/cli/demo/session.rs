@@ -3,11 +3,12 @@
 use super::Args;
 use crate::align::WindowSpec;
 use crate::cli::CliError;
+use crate::config::Settings;
 use crate::dataset::{Clip, Dataset, Split};
 use crate::embedding::Embedding;
 use crate::encode::Encoder;
 use crate::eval::{Protocol, ProtocolConfig};
-use crate::learn::{self, ClassId, Learner, LearnerConfig};
+use crate::learn::{self, ClassId, Learner};
 use crate::pipeline::replay_windows;
 
 /// The encoded windows of one evaluation clip, with its true class.
@@ -35,11 +36,12 @@ impl<'a> Session<'a> {
     /// Builds the protocol and the learner and encodes the evaluation clips.
     pub fn start(
         args: &Args,
+        settings: &Settings,
         dataset: Dataset,
         mut encoder: Box<dyn Encoder>,
-        spec: WindowSpec,
         say: &'a dyn Fn(String),
     ) -> Result<Session<'a>, CliError> {
+        let spec = settings.window().clone();
         let c = encoder.contract();
         let backend = encoder.backend();
         say(format!(
@@ -59,9 +61,8 @@ impl<'a> Session<'a> {
             ..ProtocolConfig::default()
         })
         .map_err(|e| CliError::Input(e.into()))?;
-        let dim = c.dim;
-        let learner = learn::build(dim, &LearnerConfig::for_strategy(&args.strategy, dim))
-            .map_err(|e| CliError::Input(e.into()))?;
+        let learner =
+            learn::build(c.dim, settings.learner()).map_err(|e| CliError::Input(e.into()))?;
         let eval_clips = encode_eval_clips(&dataset, encoder.as_mut(), &spec)?;
         Ok(Session {
             dataset,

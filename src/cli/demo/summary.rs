@@ -3,6 +3,7 @@
 use super::session::Session;
 use super::Args;
 use crate::cli::{print_json, CliError};
+use crate::config::Settings;
 use crate::encode::Encoder;
 use crate::eval::metrics::{backward_transfer, final_average_accuracy, forgetting, AccuracyMatrix};
 use crate::learn::Learner;
@@ -29,12 +30,12 @@ pub struct Summary {
 }
 
 /// Saves the learner as a snapshot, writes demo-report.json and prints the summary.
-pub fn finish(args: &Args, s: Session<'_>) -> Result<(), CliError> {
+pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), CliError> {
     let matrix = AccuracyMatrix::new(s.rows.clone()).map_err(|e| CliError::Runtime(e.into()))?;
     let (learner, encoder) = (s.learner.as_ref(), s.encoder.as_ref());
-    let state = save_state(&args.out.join("state"), encoder, learner)?;
+    let state = save_state(settings.config().state_dir(), encoder, learner)?;
     let summary = Summary {
-        strategy: args.strategy.clone(),
+        strategy: learner.name().to_string(),
         classes: args.classes,
         tasks: s.tasks(),
         accuracy_matrix: s.rows.clone(),
