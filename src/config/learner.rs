@@ -1,6 +1,6 @@
 //! `[learner]`: the continual-learning strategy, the memory budget it must stay
 //! within, and the seed that makes its random choices repeatable. Strategy
-//! names are `learn::STRATEGIES`; `learner_config` hands the section to
+//! names are `learn::Strategy`'s; `learner_config` hands the section to
 //! `learn::build` with every hyper-parameter a profile does not set at the
 //! strategy's defaults.
 
@@ -13,15 +13,14 @@ use std::path::Path;
 
 /// Nearest class mean: no training step and one mean per class (8 748 B at the
 /// default encoder's D = 2184), so the default budget holds 119 classes.
-pub const DEFAULT_STRATEGY: &str = "ncm";
+pub const DEFAULT_STRATEGY: learn::Strategy = learn::Strategy::Ncm;
 pub const DEFAULT_BUDGET_BYTES: u64 = 1 << 20;
 pub const DEFAULT_SEED: u64 = 0;
 
 /// The validated `[learner]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LearnerConfig {
-    /// One of `learn::STRATEGIES` (the list's own string).
-    strategy: &'static str,
+    strategy: learn::Strategy,
     budget_bytes: u64,
     seed: u64,
 }
@@ -44,8 +43,7 @@ impl LearnerConfig {
         c.finish(built).map(|(checked, _warnings)| checked)
     }
 
-    /// One of `learn::STRATEGIES`.
-    pub fn strategy(&self) -> &'static str {
+    pub fn strategy(&self) -> learn::Strategy {
         self.strategy
     }
 
@@ -71,7 +69,7 @@ impl LearnerConfig {
 
     pub(crate) fn from_raw(raw: &RawLearner, c: &mut Checker) -> Option<LearnerConfig> {
         let strategy = match &raw.strategy {
-            Some(name) => c.name_in("learner.strategy", name, learn::STRATEGIES),
+            Some(name) => c.choice("learner.strategy", name),
             None => Some(DEFAULT_STRATEGY),
         };
         let budget = match &raw.budget_bytes {
@@ -94,7 +92,7 @@ impl LearnerConfig {
 
     pub(crate) fn to_raw(&self) -> RawLearner {
         RawLearner {
-            strategy: Some(self.strategy.to_string()),
+            strategy: Some(self.strategy.name().to_string()),
             // Lossless: validation keeps the budget within i64.
             budget_bytes: Some(RawBytes::Count(
                 i64::try_from(self.budget_bytes).unwrap_or(i64::MAX),
@@ -172,7 +170,7 @@ mod tests {
 
     #[test]
     fn every_strategy_is_accepted_and_handed_to_the_learner() {
-        for name in learn::STRATEGIES {
+        for name in learn::Strategy::ALL {
             let raw = RawLearner {
                 strategy: Some(name.to_string()),
                 budget_bytes: Some(RawBytes::Text("3MiB".into())),
@@ -180,8 +178,8 @@ mod tests {
             };
             let config = LearnerConfig::new(&raw).unwrap().learner_config(2184);
             assert_eq!(
-                (config.strategy.as_str(), config.budget_bytes, config.seed),
-                (*name, 3 << 20, 7)
+                (config.strategy, config.budget_bytes, config.seed),
+                (name, 3 << 20, 7)
             );
             // Every hyper-parameter a profile cannot set is the strategy's default.
             let defaults = learn::LearnerConfig::for_strategy(name, 2184);
@@ -193,7 +191,6 @@ mod tests {
             assert_eq!(rest, defaults);
             assert!(config.validate().is_ok(), "{name}");
         }
-        assert!(learn::STRATEGIES.contains(&DEFAULT_STRATEGY));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!
 //! The names a profile chooses from belong to the domain modules
 //! (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
-//! `learn::STRATEGIES`); each section converts into what its module takes
+//! `learn::Strategy`); each section converts into what its module takes
 //! (`EncoderConfig::options`, `Config::window_params`,
 //! `LearnerConfig::learner_config`).
 

@@ -37,7 +37,7 @@ pub struct Args {
     pub increment: usize,
     /// Learner strategy.
     #[arg(long, default_value = "proto")]
-    pub strategy: String,
+    pub strategy: learn::Strategy,
     /// Seed of the synthetic dataset.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -69,13 +69,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
 }
 
 fn check_args(args: &Args) -> Result<(), CliError> {
-    if !learn::STRATEGIES.contains(&args.strategy.as_str()) {
-        return Err(CliError::Input(anyhow!(
-            "--strategy {:?}: unknown (known: {})",
-            args.strategy,
-            learn::STRATEGIES.join(", ")
-        )));
-    }
     if !(args.stride_seconds > 0.0 && args.stride_seconds <= 60.0) {
         return Err(CliError::Input(anyhow!(
             "--stride-seconds {}: must be in (0, 60]",

@@ -60,7 +60,7 @@ impl<'a> Session<'a> {
         })
         .map_err(|e| CliError::Input(e.into()))?;
         let dim = c.dim;
-        let learner = learn::build(dim, &LearnerConfig::for_strategy(&args.strategy, dim))
+        let learner = learn::build(dim, &LearnerConfig::for_strategy(args.strategy, dim))
             .map_err(|e| CliError::Input(e.into()))?;
         let eval_clips = encode_eval_clips(&dataset, encoder.as_mut(), &spec)?;
         Ok(Session {

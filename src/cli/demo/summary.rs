@@ -34,7 +34,7 @@ pub fn finish(args: &Args, s: Session<'_>) -> Result<(), CliError> {
     let (learner, encoder) = (s.learner.as_ref(), s.encoder.as_ref());
     let state = save_state(&args.out.join("state"), encoder, learner)?;
     let summary = Summary {
-        strategy: args.strategy.clone(),
+        strategy: args.strategy.to_string(),
         classes: args.classes,
         tasks: s.tasks(),
         accuracy_matrix: s.rows.clone(),
