@@ -3,6 +3,7 @@
 
 use super::CliError;
 use crate::encode::{self, Backend, EncodeError, Encoder, EncoderOptions, ExecutionProvider};
+use crate::envelope;
 use std::path::{Path, PathBuf};
 
 /// The default encoder (models/encoder.onnx), carried inside the binary so a fresh
@@ -73,12 +74,12 @@ fn write_default_model(dir: &Path) -> Result<PathBuf, CliError> {
     if std::fs::read(&path).is_ok_and(|b| b == DEFAULT_MODEL) {
         return Ok(path);
     }
-    let io = |action: &str, e: std::io::Error| {
-        CliError::Runtime(anyhow::anyhow!("{action} {}: {e}", path.display()))
-    };
-    std::fs::create_dir_all(dir).map_err(|e| io("create the directory of", e))?;
-    let tmp = path.with_extension("onnx.tmp");
-    std::fs::write(&tmp, DEFAULT_MODEL).map_err(|e| io("write", e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| io("rename into place", e))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::Runtime(anyhow::anyhow!(
+            "create the directory of {}: {e}",
+            path.display()
+        ))
+    })?;
+    envelope::write_atomic(&path, DEFAULT_MODEL).map_err(|e| CliError::Runtime(e.into()))?;
     Ok(path)
 }
