@@ -9,7 +9,7 @@ const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abc
 
 fn payload(seq: u64) -> Vec<u8> {
     (0..(seq * 7 % 50))
-        .map(|i| (i as u64 ^ seq) as u8)
+        .map(|i| (i ^ seq) as u8)
         .collect()
 }
 
