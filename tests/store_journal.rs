@@ -8,9 +8,7 @@ use mmcl::store::{Sections, StateDir, StoreError, Warning, JOURNAL_NAME};
 const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn payload(seq: u64) -> Vec<u8> {
-    (0..(seq * 7 % 50))
-        .map(|i| (i ^ seq) as u8)
-        .collect()
+    (0..(seq * 7 % 50)).map(|i| (i ^ seq) as u8).collect()
 }
 
 fn filled(path: &std::path::Path, n: u64) -> Journal {

@@ -26,7 +26,7 @@ pub use snapshots::{Commit, Latest, Listing, SkippedSnapshot, SnapshotStore, Sto
 pub use state::{Recovery, StateDir, Warning};
 
 use crate::envelope::{EnvelopeError, WriteError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why the state directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -74,4 +74,17 @@ pub enum StoreError {
 /// 64 hex digits: what `encode::sha256_hex` writes.
 fn is_encoder_id(sha256: &str) -> bool {
     sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Removes `path`; `false` when it was already gone (nothing to undo, not an error).
+fn remove_if_present(path: &Path, action: &'static str) -> Result<bool, StoreError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            action,
+            error,
+        }),
+    }
 }

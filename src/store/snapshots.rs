@@ -9,7 +9,7 @@
 
 use super::file::{self, Snapshot};
 use super::names::{classify, snapshot_name, Entry};
-use super::{is_encoder_id, StoreError};
+use super::{is_encoder_id, remove_if_present, StoreError};
 use crate::envelope::{self, EnvelopeError};
 use std::path::{Path, PathBuf};
 
@@ -220,16 +220,8 @@ impl SnapshotStore {
                 continue;
             }
             let path = self.path_of(seq);
-            match std::fs::remove_file(&path) {
-                Ok(()) => pruned.push(path),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => {
-                    return Err(StoreError::Io {
-                        path,
-                        action: "remove old snapshot",
-                        error,
-                    })
-                }
+            if remove_if_present(&path, "remove old snapshot")? {
+                pruned.push(path);
             }
         }
         Ok(pruned)

@@ -12,7 +12,7 @@ use super::file::Sections;
 use super::journal::{Gap, Journal, JournalRecord};
 use super::names::JOURNAL_NAME;
 use super::snapshots::{Commit, SkippedSnapshot, SnapshotStore, StoredSnapshot};
-use super::{is_encoder_id, Snapshot, StoreError};
+use super::{is_encoder_id, remove_if_present, Snapshot, StoreError};
 use crate::envelope::EnvelopeError;
 use std::path::{Path, PathBuf};
 
@@ -150,19 +150,8 @@ fn remove_dead_temps(store: &SnapshotStore) -> Result<Vec<PathBuf>, StoreError> 
         let alive = pid == std::process::id()
             || !proc.join("self").exists()
             || proc.join(pid.to_string()).exists();
-        if alive {
-            continue;
-        }
-        match std::fs::remove_file(&path) {
-            Ok(()) => removed.push(path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(StoreError::Io {
-                    path,
-                    action: "remove a crashed write's temp file",
-                    error,
-                })
-            }
+        if !alive && remove_if_present(&path, "remove a crashed write's temp file")? {
+            removed.push(path);
         }
     }
     Ok(removed)

@@ -79,11 +79,9 @@ pub enum CacheError {
         action: &'static str,
         error: std::io::Error,
     },
-    #[error("embedding cache {}: {error}", path.display())]
-    Write {
-        path: PathBuf,
-        error: envelope::WriteError,
-    },
+    /// The write error names the path (the cache file or its temp file).
+    #[error("embedding cache: {error}")]
+    Write { error: envelope::WriteError },
     #[error("{} is corrupt: {error}; delete it to re-encode", path.display())]
     Corrupt { path: PathBuf, error: EnvelopeError },
     #[error("{} is not an embedding cache: {error}", path.display())]
@@ -262,9 +260,6 @@ impl EmbeddingCache {
             action: "create the directory of",
             error,
         })?;
-        envelope::write_atomic(&self.path, &bytes).map_err(|error| CacheError::Write {
-            path: self.path.clone(),
-            error,
-        })
+        envelope::write_atomic(&self.path, &bytes).map_err(|error| CacheError::Write { error })
     }
 }
