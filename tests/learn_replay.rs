@@ -8,10 +8,13 @@
 mod learn_support;
 
 use learn_support::{config, trained, windows, DIM};
+use mmcl::embedding::Embedding;
 use mmcl::envelope;
 use mmcl::learn::rng::Rng;
 use mmcl::learn::snapshot::{self, FORMAT, FORMAT_VERSION};
-use mmcl::learn::{build, load, ClassId, LearnError, Learner, LearnerConfig, SharedLearner};
+use mmcl::learn::{
+    build, load, ClassId, LearnError, LearnReport, Learner, LearnerConfig, SharedLearner,
+};
 use proptest::prelude::*;
 
 /// One call: learn `size` windows of classes `first..first + spread`, or forget a class.
@@ -37,39 +40,41 @@ fn call() -> impl Strategy<Value = Call> {
 /// What a call returned, in a comparable form.
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Learned(Result<mmcl::learn::LearnReport, LearnError>),
+    Learned(Result<LearnReport, LearnError>),
     Forgot(Result<(), LearnError>),
 }
 
-fn batch(
-    call_first: u32,
-    spread: u32,
-    size: usize,
-    seed: u64,
-) -> (Vec<mmcl::embedding::Embedding>, Vec<ClassId>) {
+fn batch(call_first: u32, spread: u32, size: usize, seed: u64) -> (Vec<Embedding>, Vec<ClassId>) {
     let labels: Vec<ClassId> = (0..size as u32).map(|i| call_first + i % spread).collect();
     (windows(&mut Rng::new(seed), &labels), labels)
 }
 
-fn apply_direct(learner: &mut dyn Learner, calls: &[Call]) -> Vec<Outcome> {
-    calls
-        .iter()
-        .map(|c| match c {
-            Call::Learn {
-                first,
-                spread,
-                size,
-                seed,
-            } => {
-                let (x, y) = batch(*first, *spread, *size, *seed);
-                Outcome::Learned(learner.learn(&x, &y))
-            }
-            Call::Forget(class) => Outcome::Forgot(learner.forget(*class)),
-        })
-        .collect()
+/// What the calls go to: a learner owned by the test, or one shared as the daemon shares it.
+trait Target {
+    fn learn(&mut self, x: &[Embedding], y: &[ClassId]) -> Result<LearnReport, LearnError>;
+    fn forget(&mut self, class: ClassId) -> Result<(), LearnError>;
 }
 
-fn apply_shared(learner: &SharedLearner, calls: &[Call]) -> Vec<Outcome> {
+impl Target for Box<dyn Learner> {
+    fn learn(&mut self, x: &[Embedding], y: &[ClassId]) -> Result<LearnReport, LearnError> {
+        self.as_mut().learn(x, y)
+    }
+    fn forget(&mut self, class: ClassId) -> Result<(), LearnError> {
+        self.as_mut().forget(class)
+    }
+}
+
+impl Target for SharedLearner {
+    fn learn(&mut self, x: &[Embedding], y: &[ClassId]) -> Result<LearnReport, LearnError> {
+        SharedLearner::learn(self, x, y)
+    }
+    fn forget(&mut self, class: ClassId) -> Result<(), LearnError> {
+        SharedLearner::forget(self, class)
+    }
+}
+
+/// Makes each call, returning what each returned.
+fn apply(target: &mut impl Target, calls: &[Call]) -> Vec<Outcome> {
     calls
         .iter()
         .map(|c| match c {
@@ -80,9 +85,9 @@ fn apply_shared(learner: &SharedLearner, calls: &[Call]) -> Vec<Outcome> {
                 seed,
             } => {
                 let (x, y) = batch(*first, *spread, *size, *seed);
-                Outcome::Learned(learner.learn(&x, &y))
+                Outcome::Learned(target.learn(&x, &y))
             }
-            Call::Forget(class) => Outcome::Forgot(learner.forget(*class)),
+            Call::Forget(class) => Outcome::Forgot(target.forget(*class)),
         })
         .collect()
 }
@@ -99,11 +104,11 @@ proptest! {
     ) {
         let strategy = mmcl::learn::Strategy::ALL[s];
         let mut original = build(DIM, &LearnerConfig { seed, epochs: 2, ..config(strategy) }).expect("builds");
-        apply_direct(original.as_mut(), &before);
+        apply(&mut original, &before);
         let snapshot = original.save();
-        let outcomes = apply_direct(original.as_mut(), &after);
-        let replayed = SharedLearner::new(load(&snapshot).expect("loads"));
-        prop_assert_eq!(apply_shared(&replayed, &after), outcomes, "{}", strategy);
+        let outcomes = apply(&mut original, &after);
+        let mut replayed = SharedLearner::new(load(&snapshot).expect("loads"));
+        prop_assert_eq!(apply(&mut replayed, &after), outcomes, "{}", strategy);
         prop_assert!(replayed.save() == original.save(), "{}: replay diverged", strategy);
     }
 }
