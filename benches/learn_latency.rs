@@ -1,124 +1,206 @@
-//! Prediction latency while learning (not a test): one thread predicts in a loop on a
-//! `SharedLearner` while another enrolls classes, against the same loop with no learning,
-//! side by side in one run.
+//! Prediction latency while learning (not a test): one thread predicts in a loop while
+//! another enrolls classes, on a `SharedLearner` and, for contrast, on a learner behind one
+//! `Mutex` (what a daemon without `SharedLearner` would do), against the same loop with no
+//! learning; side by side in one run.
+//!
+//! Two loops: `closed` predicts back to back (the time of one prediction; a prediction that
+//! waits for a whole learn call counts once, however long it waits), `open` predicts one
+//! window per `MMCL_BENCH_PERIOD_US` (default 1000 µs), sleeping in between, and measures
+//! from the window's arrival, as the daemon's predictor sees it: waiting counts for every
+//! window that arrives meanwhile.
 //!
 //! Run: `cargo bench --bench learn_latency` (release build). Environment: `MMCL_BENCH_DIM`
 //! (default 2184, the default encoder's D), `MMCL_BENCH_STRATEGIES` (comma list, default
-//! `proto,analytic`), `MMCL_BENCH_CLASSES` (enrollments timed, default 12, after 4 untimed
-//! ones). Each enrollment is one `learn` call of one new class of 200 windows. Before it, the
-//! predictor runs alone for as long as the previous enrollment took (idle); then during it
-//! (concurrent): both phases see the same published learner, since a `SharedLearner` only
-//! swaps in the new one when the call ends. Data: the class-structured synthetic embeddings
-//! of `benches/learn.rs`.
+//! `proto,analytic`), `MMCL_BENCH_CLASSES` (enrollments timed, default 16, after 4 untimed
+//! ones). Each enrollment is one `learn` call of one new class of 200 windows, made on both
+//! learners (so they stay in the same state). Before it, the predictor runs alone for as long
+//! as the previous enrollment took (idle); then while the shared learner learns (shared), then
+//! while the locked one does (locked). Idle and shared see the same published learner, since a
+//! `SharedLearner` swaps in the new one only when the call ends. Data: the class-structured
+//! synthetic embeddings of `benches/learn.rs`.
 
 mod learn_support;
 
 use learn_support::{env, quantile, Synth};
 use mmcl::embedding::Embedding;
-use mmcl::learn::{build, LearnerConfig, SharedLearner, Strategy};
+use mmcl::learn::{build, ClassId, Learner, LearnerConfig, SharedLearner, Strategy};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOWS: usize = 200;
 const UNTIMED: usize = 4;
 
-/// Predicts on `probes` round-robin until `done()`, appending each latency in µs.
+/// A learner that one thread predicts with while another learns.
+trait Served: Sync {
+    fn predict(&self, e: &Embedding);
+    fn learn(&self, x: &[Embedding], y: &[ClassId]);
+}
+
+impl Served for SharedLearner {
+    fn predict(&self, e: &Embedding) {
+        std::hint::black_box(SharedLearner::predict(self, e).expect("predict"));
+    }
+    fn learn(&self, x: &[Embedding], y: &[ClassId]) {
+        SharedLearner::learn(self, x, y).expect("learn");
+    }
+}
+
+/// The baseline: every call takes the one lock, so a prediction waits for a whole learn.
+struct Locked(Mutex<Box<dyn Learner>>);
+
+impl Served for Locked {
+    fn predict(&self, e: &Embedding) {
+        let learner = self.0.lock().expect("not poisoned");
+        std::hint::black_box(learner.predict(e).expect("predict"));
+    }
+    fn learn(&self, x: &[Embedding], y: &[ClassId]) {
+        self.0
+            .lock()
+            .expect("not poisoned")
+            .learn(x, y)
+            .expect("learn");
+    }
+}
+
+/// How predictions are issued: back to back, or one arrival per period.
+#[derive(Clone, Copy)]
+enum Arrivals {
+    Closed,
+    Open(Duration),
+}
+
+/// Predicts on `probes` round-robin until `done()`, appending each latency in µs (from the
+/// call, or from the window's arrival).
 fn predict_until(
-    shared: &SharedLearner,
+    served: &dyn Served,
     probes: &[Embedding],
+    arrivals: Arrivals,
     done: impl Fn() -> bool,
     out: &mut Vec<f64>,
 ) {
-    let mut i = 0;
+    let begin = Instant::now();
+    let mut i = 0u32;
     while !done() {
-        let start = Instant::now();
-        let p = shared.predict(&probes[i % probes.len()]).expect("predict");
+        let start = match arrivals {
+            Arrivals::Closed => Instant::now(),
+            Arrivals::Open(period) => {
+                let arrival = begin + period * i;
+                std::thread::sleep(arrival.saturating_duration_since(Instant::now()));
+                arrival
+            }
+        };
+        served.predict(&probes[i as usize % probes.len()]);
         out.push(start.elapsed().as_secs_f64() * 1e6);
-        std::hint::black_box(p);
         i += 1;
     }
 }
 
-struct Row {
+/// Predicts while another thread makes one learn call; returns how long the call took.
+fn during_learn(
+    served: &dyn Served,
+    probes: &[Embedding],
+    arrivals: Arrivals,
+    (x, y): (&[Embedding], &[ClassId]),
+    out: &mut Vec<f64>,
+) -> Duration {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let learner = s.spawn(|| {
+            let start = Instant::now();
+            served.learn(x, y);
+            done.store(true, Ordering::Release);
+            start.elapsed()
+        });
+        predict_until(
+            served,
+            probes,
+            arrivals,
+            || done.load(Ordering::Acquire),
+            out,
+        );
+        learner.join().expect("learner thread")
+    })
+}
+
+#[derive(Default)]
+struct Latencies {
     idle: Vec<f64>,
-    busy: Vec<f64>,
+    shared: Vec<f64>,
+    locked: Vec<f64>,
     learn_ms: Vec<f64>,
 }
 
-fn run(strategy: Strategy, dim: usize, enrollments: usize) -> Row {
+fn run(strategy: Strategy, dim: usize, enrollments: usize, arrivals: Arrivals) -> Latencies {
     let classes = UNTIMED + enrollments;
     let mut synth = Synth::new(dim, classes, 7);
     let probes: Vec<Embedding> = (0..64).map(|i| synth.window(i % UNTIMED)).collect();
-    let learner = build(dim, &LearnerConfig::for_strategy(strategy, dim)).expect("builds");
-    let shared = SharedLearner::new(learner);
-    let mut last = Duration::from_millis(100);
+    let config = LearnerConfig::for_strategy(strategy, dim);
+    let shared = SharedLearner::new(build(dim, &config).expect("builds"));
+    let locked = Locked(Mutex::new(build(dim, &config).expect("builds")));
+    let mut last = Duration::ZERO;
     for c in 0..UNTIMED {
         let (x, y) = synth.class(c, WINDOWS);
         let start = Instant::now();
-        shared.learn(&x, &y).expect("learn");
+        Served::learn(&shared, &x, &y);
         last = start.elapsed();
+        Served::learn(&locked, &x, &y);
     }
-    let mut row = Row {
-        idle: Vec::new(),
-        busy: Vec::new(),
-        learn_ms: Vec::new(),
-    };
+    let mut out = Latencies::default();
     for c in UNTIMED..classes {
         let (x, y) = synth.class(c, WINDOWS);
         let until = Instant::now() + last;
-        predict_until(&shared, &probes, || Instant::now() >= until, &mut row.idle);
-        let done = AtomicBool::new(false);
-        last = std::thread::scope(|s| {
-            let learner = s.spawn(|| {
-                let start = Instant::now();
-                shared.learn(&x, &y).expect("learn");
-                done.store(true, Ordering::Release);
-                start.elapsed()
-            });
-            let mut busy = Vec::new();
-            predict_until(&shared, &probes, || done.load(Ordering::Acquire), &mut busy);
-            row.busy.extend(busy);
-            learner.join().expect("learner thread")
-        });
-        row.learn_ms.push(last.as_secs_f64() * 1e3);
+        let idle_done = || Instant::now() >= until;
+        predict_until(&shared, &probes, arrivals, idle_done, &mut out.idle);
+        last = during_learn(&shared, &probes, arrivals, (&x, &y), &mut out.shared);
+        during_learn(&locked, &probes, arrivals, (&x, &y), &mut out.locked);
+        out.learn_ms.push(last.as_secs_f64() * 1e3);
     }
-    row
+    out
+}
+
+fn line(strategy: Strategy, mode: &str, xs: &mut [f64], idle_p99: f64) -> f64 {
+    let p99 = quantile(xs, 0.99);
+    println!(
+        "{strategy:>9} {mode:>13}  {:9.1} {:9.1} {p99:9.1} {:10.1}  {:8.2}  {:>7}",
+        quantile(xs, 0.5),
+        quantile(xs, 0.9),
+        quantile(xs, 1.0),
+        p99 / idle_p99,
+        xs.len()
+    );
+    p99
 }
 
 fn main() {
     let dim = env("MMCL_BENCH_DIM", 2184);
-    let enrollments = env("MMCL_BENCH_CLASSES", 12);
+    let enrollments = env("MMCL_BENCH_CLASSES", 16);
     let chosen = std::env::var("MMCL_BENCH_STRATEGIES").unwrap_or_else(|_| "proto,analytic".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "predict latency (µs) on a SharedLearner, idle vs while another thread enrolls a class of \
-         {WINDOWS} windows; D = {dim}, {enrollments} enrollments after {UNTIMED}, {cores} cores"
+        "predict latency (µs), idle vs while another thread enrolls a class of {WINDOWS} windows; \
+         D = {dim}, {enrollments} enrollments after {UNTIMED}, {cores} cores"
     );
     println!(
-        "{:>9}  {:>9} {:>9}  {:>9} {:>9}  {:>9}  {:>9} {:>9}  {:>8}",
-        "strategy",
-        "idle p50",
-        "idle p99",
-        "conc p50",
-        "conc p99",
-        "p99 ratio",
-        "n idle",
-        "n conc",
-        "learn ms"
+        "{:>9} {:>13}  {:>9} {:>9} {:>9} {:>10}  {:>8}  {:>7}",
+        "strategy", "loop learner", "p50", "p90", "p99", "max", "p99/idle", "n"
     );
+    let period = Duration::from_micros(env("MMCL_BENCH_PERIOD_US", 1000) as u64);
     for strategy in Strategy::ALL {
         if !chosen.split(',').any(|c| c == strategy.name()) {
             continue;
         }
-        let mut row = run(strategy, dim, enrollments);
-        let (i50, i99) = (quantile(&mut row.idle, 0.5), quantile(&mut row.idle, 0.99));
-        let (b50, b99) = (quantile(&mut row.busy, 0.5), quantile(&mut row.busy, 0.99));
-        println!(
-            "{strategy:>9}  {i50:9.1} {i99:9.1}  {b50:9.1} {b99:9.1}  {:9.2}  {:>9} {:>9}  {:8.1}",
-            b99 / i99,
-            row.idle.len(),
-            row.busy.len(),
-            quantile(&mut row.learn_ms, 0.5)
-        );
+        for (name, arrivals) in [
+            ("closed", Arrivals::Closed),
+            ("open", Arrivals::Open(period)),
+        ] {
+            let mut l = run(strategy, dim, enrollments, arrivals);
+            let idle = quantile(&mut l.idle, 0.99);
+            line(strategy, &format!("{name} idle"), &mut l.idle, idle);
+            line(strategy, &format!("{name} shared"), &mut l.shared, idle);
+            line(strategy, &format!("{name} locked"), &mut l.locked, idle);
+            let learn = quantile(&mut l.learn_ms, 0.5);
+            println!("{strategy:>9} {name:>6} loop: learn call median {learn:.1} ms");
+        }
     }
 }
