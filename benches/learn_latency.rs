@@ -7,7 +7,9 @@
 //! waits for a whole learn call counts once, however long it waits), `open` predicts one
 //! window per `MMCL_BENCH_PERIOD_US` (default 1000 µs), sleeping in between, and measures
 //! from the window's arrival, as the daemon's predictor sees it: waiting counts for every
-//! window that arrives meanwhile.
+//! window that arrives meanwhile. `preempt/1k`: the predictor thread's involuntary context
+//! switches per 1000 predictions (Linux `/proc/thread-self/status`), which tell waiting for
+//! a CPU (on a machine shared with other jobs) from waiting for the learner.
 //!
 //! Run: `cargo bench --bench learn_latency` (release build). Environment: `MMCL_BENCH_DIM`
 //! (default 2184, the default encoder's D), `MMCL_BENCH_STRATEGIES` (comma list, default
@@ -70,6 +72,23 @@ enum Arrivals {
     Open(Duration),
 }
 
+/// Latencies in µs and the predictor's involuntary context switches while measuring them.
+#[derive(Default)]
+struct Samples {
+    micros: Vec<f64>,
+    preempted: u64,
+}
+
+/// This thread's involuntary context switches so far (0 where `/proc` is missing).
+fn preemptions() -> u64 {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Predicts on `probes` round-robin until `done()`, appending each latency in µs (from the
 /// call, or from the window's arrival).
 fn predict_until(
@@ -77,8 +96,9 @@ fn predict_until(
     probes: &[Embedding],
     arrivals: Arrivals,
     done: impl Fn() -> bool,
-    out: &mut Vec<f64>,
+    out: &mut Samples,
 ) {
+    let before = preemptions();
     let begin = Instant::now();
     let mut i = 0u32;
     while !done() {
@@ -91,9 +111,10 @@ fn predict_until(
             }
         };
         served.predict(&probes[i as usize % probes.len()]);
-        out.push(start.elapsed().as_secs_f64() * 1e6);
+        out.micros.push(start.elapsed().as_secs_f64() * 1e6);
         i += 1;
     }
+    out.preempted += preemptions() - before;
 }
 
 /// Predicts while another thread makes one learn call; returns how long the call took.
@@ -102,7 +123,7 @@ fn during_learn(
     probes: &[Embedding],
     arrivals: Arrivals,
     (x, y): (&[Embedding], &[ClassId]),
-    out: &mut Vec<f64>,
+    out: &mut Samples,
 ) -> Duration {
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
@@ -125,9 +146,9 @@ fn during_learn(
 
 #[derive(Default)]
 struct Latencies {
-    idle: Vec<f64>,
-    shared: Vec<f64>,
-    locked: Vec<f64>,
+    idle: Samples,
+    shared: Samples,
+    locked: Samples,
     learn_ms: Vec<f64>,
 }
 
@@ -159,15 +180,17 @@ fn run(strategy: Strategy, dim: usize, enrollments: usize, arrivals: Arrivals) -
     out
 }
 
-fn line(strategy: Strategy, mode: &str, xs: &mut [f64], idle_p99: f64) -> f64 {
+fn line(strategy: Strategy, mode: &str, s: &mut Samples, idle_p99: f64) -> f64 {
+    let xs = &mut s.micros;
     let p99 = quantile(xs, 0.99);
     println!(
-        "{strategy:>9} {mode:>13}  {:9.1} {:9.1} {p99:9.1} {:10.1}  {:8.2}  {:>7}",
+        "{strategy:>9} {mode:>13}  {:9.1} {:9.1} {p99:9.1} {:10.1}  {:8.2}  {:>7}  {:>10.1}",
         quantile(xs, 0.5),
         quantile(xs, 0.9),
         quantile(xs, 1.0),
         p99 / idle_p99,
-        xs.len()
+        xs.len(),
+        1000.0 * s.preempted as f64 / xs.len() as f64
     );
     p99
 }
@@ -182,8 +205,8 @@ fn main() {
          D = {dim}, {enrollments} enrollments after {UNTIMED}, {cores} cores"
     );
     println!(
-        "{:>9} {:>13}  {:>9} {:>9} {:>9} {:>10}  {:>8}  {:>7}",
-        "strategy", "loop learner", "p50", "p90", "p99", "max", "p99/idle", "n"
+        "{:>9} {:>13}  {:>9} {:>9} {:>9} {:>10}  {:>8}  {:>7}  {:>10}",
+        "strategy", "loop learner", "p50", "p90", "p99", "max", "p99/idle", "n", "preempt/1k"
     );
     let period = Duration::from_micros(env("MMCL_BENCH_PERIOD_US", 1000) as u64);
     for strategy in Strategy::ALL {
@@ -195,7 +218,7 @@ fn main() {
             ("open", Arrivals::Open(period)),
         ] {
             let mut l = run(strategy, dim, enrollments, arrivals);
-            let idle = quantile(&mut l.idle, 0.99);
+            let idle = quantile(&mut l.idle.micros, 0.99);
             line(strategy, &format!("{name} idle"), &mut l.idle, idle);
             line(strategy, &format!("{name} shared"), &mut l.shared, idle);
             line(strategy, &format!("{name} locked"), &mut l.locked, idle);
