@@ -26,19 +26,29 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         let error = std::io::Error::new(std::io::ErrorKind::InvalidInput, "no file name");
         failed("write", path)(error)
     })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(temp_name(name));
+    let tmp = directory_of(path).join(temp_name(name));
     let written = write_and_rename(&tmp, path, bytes);
     if written.is_err() {
         // Best effort: the write already failed, and a leftover temp file is never read.
         let _ = std::fs::remove_file(&tmp);
     }
     written?;
+    sync_directory_of(path)
+}
+
+/// Fsyncs the directory that holds `path`, making a created, renamed or removed entry
+/// durable.
+pub fn sync_directory_of(path: &Path) -> Result<(), WriteError> {
+    let dir = directory_of(path);
     let d = std::fs::File::open(dir).map_err(failed("open directory", dir))?;
     d.sync_all().map_err(failed("fsync directory", dir))
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 fn failed(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> WriteError {

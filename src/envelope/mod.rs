@@ -15,7 +15,7 @@
 mod atomic;
 mod codec;
 
-pub use atomic::{temp_owner, write_atomic, WriteError};
+pub use atomic::{sync_directory_of, temp_owner, write_atomic, WriteError};
 pub use codec::{Reader, Writer};
 
 use sha2::{Digest, Sha256};

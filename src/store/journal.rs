@@ -229,12 +229,19 @@ fn parse(bytes: &[u8], previous: Option<u64>) -> Result<(JournalRecord, usize), 
     Ok((JournalRecord { seq, payload }, used))
 }
 
+/// Opens the journal for appending; a journal this call creates has its directory entry
+/// fsynced, so that the records later appended (and fsynced) cannot lose their file.
 fn open_append(path: &Path) -> Result<File, StoreError> {
-    OpenOptions::new()
+    let existed = path.exists();
+    let file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| io(path, "open journal", e))
+        .map_err(|e| io(path, "open journal", e))?;
+    if !existed {
+        envelope::sync_directory_of(path).map_err(|error| StoreError::Write { error })?;
+    }
+    Ok(file)
 }
 
 fn io(path: &Path, action: &'static str, error: std::io::Error) -> StoreError {
