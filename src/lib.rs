@@ -13,7 +13,9 @@
 //! - `embedding`: the encoder's checked output vector.
 //! - `learn`: the continual learner: strategies, bounded replay, prototypes.
 //! - `eval`: the continual-learning protocol, metrics and reports.
-//! - `store`: versioned snapshot files of the learner state, written atomically.
+//! - `store`: the snapshot store and the journal of enrollments: crash-safe state on disk.
+//! - `envelope`: the one framing (magic, version, length, checksum) every file format shares,
+//!   its field codec, and the one atomic file write.
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
@@ -22,6 +24,7 @@ pub mod config;
 pub mod dataset;
 pub mod embedding;
 pub mod encode;
+pub mod envelope;
 pub mod eval;
 pub mod learn;
 pub mod pipeline;

@@ -13,7 +13,7 @@ use mmcl::config::raw::{
 };
 use mmcl::config::{Config, RawConfig, WindowShape};
 use mmcl::encode::ExecutionProvider;
-use mmcl::learn::STRATEGIES;
+use mmcl::learn::Strategy as Kind;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
@@ -85,13 +85,16 @@ fn learner() -> impl Strategy<Value = RawLearner> {
         )
             .prop_map(|(n, u)| RawBytes::Text(format!("{n}{u}"))),
     ];
-    (select(STRATEGIES.to_vec()), budget, 0i64..=i64::MAX).prop_map(|(s, budget, seed)| {
-        RawLearner {
+    (
+        select(Kind::ALL.map(Kind::name).to_vec()),
+        budget,
+        0i64..=i64::MAX,
+    )
+        .prop_map(|(s, budget, seed)| RawLearner {
             strategy: Some(s.to_string()),
             budget_bytes: Some(budget),
             seed: Some(seed),
-        }
-    })
+        })
 }
 
 fn replay() -> impl Strategy<Value = RawSources> {
@@ -249,7 +252,7 @@ proptest! {
         prop_assert_eq!(&options.execution_providers, config.encoder().execution_providers());
         let learner = config.learner().learner_config(dim);
         prop_assert!(learner.validate().is_ok(), "{:?}", learner);
-        prop_assert_eq!(learner.strategy.as_str(), config.learner().strategy());
+        prop_assert_eq!(learner.strategy, config.learner().strategy());
         prop_assert_eq!(learner.seed, config.learner().seed());
     }
 }

@@ -18,7 +18,7 @@ use crate::eval::{
     default_seeds, run_seeds, write_report, BenchReport, FeatureSet, Labelled, ProgressEvent,
     Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
 };
-use crate::learn::{self, LearnerConfig};
+use crate::learn::{self, LearnerConfig, Strategy};
 use crate::time::MonotonicClock;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -114,9 +114,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let mut runs = Vec::new();
     // The budget every bounded learner runs with: the flag, else the profile's, else the default.
     let budget = settings.learner().budget_bytes as u64;
-    for name in &strategies {
+    for strategy in strategies {
         runs.push(run_strategy(
-            name, &features, &protocol, &seeds, budget, args.json,
+            strategy, &features, &protocol, &seeds, budget, args.json,
         )?);
     }
     let report = BenchReport::new(
@@ -140,21 +140,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
-fn parse_strategies(list: &str) -> Result<Vec<String>, CliError> {
+fn parse_strategies(list: &str) -> Result<Vec<Strategy>, CliError> {
     if list == "all" {
-        return Ok(learn::STRATEGIES.iter().map(|s| s.to_string()).collect());
+        return Ok(Strategy::ALL.to_vec());
     }
-    let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
-    match names
-        .iter()
-        .find(|n| !learn::STRATEGIES.contains(&n.as_str()))
-    {
-        Some(bad) => Err(CliError::Input(anyhow!(
-            "--strategies: unknown strategy {bad:?} (known: {}, or all)",
-            learn::STRATEGIES.join(", ")
-        ))),
-        None => Ok(names),
-    }
+    list.split(',')
+        .map(|s| s.trim().parse::<Strategy>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::Input(anyhow!("--strategies: {e}, or all")))
 }
 
 /// Encodes what the cache lacks, then reads the train/test features from it.
@@ -236,7 +229,7 @@ fn features_from_cache(
 }
 
 fn run_strategy(
-    name: &str,
+    strategy: Strategy,
     features: &FeatureSet,
     protocol: &Protocol,
     seeds: &[u32],
@@ -245,16 +238,16 @@ fn run_strategy(
 ) -> Result<StrategyRun, CliError> {
     let dim = features.dim;
     let factory = |seed: u64| {
-        let mut config = LearnerConfig::for_strategy(name, dim);
+        let mut config = LearnerConfig::for_strategy(strategy, dim);
         // joint is the unbounded upper bound: it keeps everything whatever the budget.
-        if name != "joint" {
+        if strategy != Strategy::Joint {
             config.budget_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
         }
         config.seed = seed;
         learn::build(dim, &config)
     };
     let steps = (seeds.len() * protocol.tasks().len()) as u64;
-    let bar = progress_bar(steps, name, quiet);
+    let bar = progress_bar(steps, strategy.name(), quiet);
     let clock = MonotonicClock::new();
     let seed_cell = std::cell::Cell::new(0u64);
     let make = || factory(seed_cell.get());
@@ -271,7 +264,7 @@ fn run_strategy(
             ProgressEvent::SeedStarted { seed, .. } => seed_cell.set(u64::from(seed)),
             ProgressEvent::TaskEvaluated { seen_accuracy, .. } => {
                 bar.inc(1);
-                bar.set_message(format!("{name}: acc {:.3}", seen_accuracy));
+                bar.set_message(format!("{strategy}: acc {:.3}", seen_accuracy));
             }
             _ => {}
         },

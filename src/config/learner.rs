@@ -1,6 +1,6 @@
 //! `[learner]`: the continual-learning strategy, the memory budget it must stay
 //! within, and the seed that makes its random choices repeatable. Strategy
-//! names are `learn::STRATEGIES`; `learner_config` hands the section to
+//! names are `learn::Strategy`'s; `learner_config` hands the section to
 //! `learn::build` with every hyper-parameter a profile does not set at the
 //! strategy's defaults. The defaults are the learner's own (one definition):
 //! its default strategy and seed, and the benchmark budget for the encoder's
@@ -13,21 +13,15 @@ use super::raw::{RawBytes, RawLearner};
 use crate::learn;
 use std::path::Path;
 
-/// The product default (`proto`): the learner's own default strategy.
-pub fn default_strategy() -> &'static str {
-    let name = learn::LearnerConfig::default().strategy;
-    learn::STRATEGIES
-        .iter()
-        .copied()
-        .find(|s| *s == name)
-        .unwrap_or("proto")
+/// The product default: the learner's own default strategy.
+pub fn default_strategy() -> learn::Strategy {
+    learn::LearnerConfig::default().strategy
 }
 
 /// The validated `[learner]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LearnerConfig {
-    /// One of `learn::STRATEGIES` (the list's own string).
-    strategy: &'static str,
+    strategy: learn::Strategy,
     /// `None`: the benchmark budget for the encoder's dimension (`learn::default_budget`).
     budget_bytes: Option<u64>,
     seed: u64,
@@ -51,8 +45,7 @@ impl LearnerConfig {
         c.finish(built).map(|(checked, _warnings)| checked)
     }
 
-    /// One of `learn::STRATEGIES`.
-    pub fn strategy(&self) -> &'static str {
+    pub fn strategy(&self) -> learn::Strategy {
         self.strategy
     }
 
@@ -85,7 +78,7 @@ impl LearnerConfig {
 
     pub(crate) fn from_raw(raw: &RawLearner, c: &mut Checker) -> Option<LearnerConfig> {
         let strategy = match &raw.strategy {
-            Some(name) => c.name_in("learner.strategy", name, learn::STRATEGIES),
+            Some(name) => c.choice("learner.strategy", name),
             None => Some(default_strategy()),
         };
         let budget = match &raw.budget_bytes {
@@ -109,7 +102,7 @@ impl LearnerConfig {
 
     pub(crate) fn to_raw(&self) -> RawLearner {
         RawLearner {
-            strategy: Some(self.strategy.to_string()),
+            strategy: Some(self.strategy.name().to_string()),
             // Lossless: validation keeps the budget within i64.
             budget_bytes: self
                 .budget_bytes
@@ -190,7 +183,7 @@ mod tests {
 
     #[test]
     fn every_strategy_is_accepted_and_handed_to_the_learner() {
-        for name in learn::STRATEGIES {
+        for name in learn::Strategy::ALL {
             let raw = RawLearner {
                 strategy: Some(name.to_string()),
                 budget_bytes: Some(RawBytes::Text("3MiB".into())),
@@ -198,8 +191,8 @@ mod tests {
             };
             let config = LearnerConfig::new(&raw).unwrap().learner_config(2184);
             assert_eq!(
-                (config.strategy.as_str(), config.budget_bytes, config.seed),
-                (*name, 3 << 20, 7)
+                (config.strategy, config.budget_bytes, config.seed),
+                (name, 3 << 20, 7)
             );
             // Every hyper-parameter a profile cannot set is the strategy's default.
             let defaults = learn::LearnerConfig::for_strategy(name, 2184);
@@ -211,7 +204,6 @@ mod tests {
             assert_eq!(rest, defaults);
             assert!(config.validate().is_ok(), "{name}");
         }
-        assert!(learn::STRATEGIES.contains(&default_strategy()));
     }
 
     #[test]
@@ -234,10 +226,7 @@ mod default_tests {
     fn defaults_are_the_learners_own() {
         let c = LearnerConfig::new(&RawLearner::default()).unwrap();
         let learner = learn::LearnerConfig::default();
-        assert_eq!(
-            (c.strategy(), c.seed()),
-            (learner.strategy.as_str(), learner.seed)
-        );
+        assert_eq!((c.strategy(), c.seed()), (learner.strategy, learner.seed));
         assert_eq!(c.budget_bytes(), None);
         assert_eq!(c.budget_for(2184), learn::default_budget(2184) as u64);
         assert_eq!(c.learner_config(2184).budget_bytes, 160 * 2184 * 4);

@@ -11,7 +11,7 @@
 //!
 //! The names a profile chooses from belong to the domain modules
 //! (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
-//! `learn::STRATEGIES`); each section converts into what its module takes
+//! `learn::Strategy`); each section converts into what its module takes
 //! (`EncoderConfig::options`, `WindowConfig::params_for`,
 //! `LearnerConfig::learner_config`). What depends on the encoder (the window's
 //! shape, the default budget, whether audio can be used) is resolved by

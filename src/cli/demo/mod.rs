@@ -40,7 +40,7 @@ pub struct Args {
     pub increment: usize,
     /// Learner strategy [default: the profile's, else the learner's default].
     #[arg(long)]
-    pub strategy: Option<String>,
+    pub strategy: Option<learn::Strategy>,
     /// Seed of the synthetic dataset.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -61,7 +61,6 @@ pub struct Args {
 const DEMO_STRIDE_SECONDS: f64 = 2.5;
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    check_args(&args)?;
     let settings = settings(&args)?;
     if args.profile.print_config {
         return print_settings(&settings);
@@ -92,23 +91,11 @@ fn settings(args: &Args) -> Result<Settings, CliError> {
         if let Some(stride) = args.stride_seconds {
             raw.window.stride_seconds = Some(stride);
         }
-        if let Some(strategy) = &args.strategy {
-            raw.learner.strategy = Some(strategy.clone());
+        if let Some(strategy) = args.strategy {
+            raw.learner.strategy = Some(strategy.name().to_string());
         }
         args.encoder.apply(&mut raw.encoder);
     })
-}
-
-fn check_args(args: &Args) -> Result<(), CliError> {
-    if let Some(s) = args.strategy.as_deref() {
-        if !learn::STRATEGIES.contains(&s) {
-            return Err(CliError::Input(anyhow!(
-                "--strategy {s:?}: unknown (known: {})",
-                learn::STRATEGIES.join(", ")
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Generates the demo dataset unless the same parameters already produced it.

@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::encode::Encoder;
 use crate::eval::metrics::{backward_transfer, final_average_accuracy, forgetting, AccuracyMatrix};
 use crate::learn::Learner;
-use crate::store::SnapshotStore;
+use crate::store::{Sections, Snapshot, SnapshotStore, LEARNER_SECTION};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -81,10 +81,15 @@ fn save_state(
     learner: &dyn Learner,
 ) -> Result<PathBuf, CliError> {
     let store = SnapshotStore::open(dir, 3).map_err(|e| CliError::Runtime(e.into()))?;
-    let seq = store
-        .commit(&encoder.contract().sha256, &learner.save())
+    let snapshot = Snapshot {
+        encoder_sha256: encoder.contract().sha256.clone(),
+        journal_seq: 0,
+        sections: Sections::new().with(LEARNER_SECTION, learner.save()),
+    };
+    let commit = store
+        .commit(&snapshot)
         .map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(store.path_of(seq))
+    Ok(commit.path)
 }
 
 fn matrix_text(rows: &[Vec<f64>]) -> String {
