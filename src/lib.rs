@@ -19,6 +19,7 @@
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
+pub mod classes;
 pub mod cli;
 pub mod config;
 pub mod dataset;

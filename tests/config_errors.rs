@@ -201,7 +201,11 @@ fn slow_sensors_are_warned_about_against_the_encoders_window() {
     let settings = Settings::resolve(config).expect("resolves");
     let keys: Vec<&str> = settings.warnings().iter().map(|w| w.key.as_str()).collect();
     assert_eq!(keys, ["sources.imu.rate_hz", "sources.camera.fps"]);
-    assert!(settings.warnings()[1].message.contains("1.56 frames/s"), "{:?}", settings.warnings());
+    assert!(
+        settings.warnings()[1].message.contains("1.56 frames/s"),
+        "{:?}",
+        settings.warnings()
+    );
 }
 
 #[test]

@@ -68,7 +68,10 @@ fn every_command_runs_with_the_profiles_settings() {
     let data = dir.path().join("data").display().to_string();
     let checked = toml_of(&mmcl(&["config", "check", &profile]));
     assert_eq!(checked["window"]["seconds"].as_float(), Some(5.12));
-    assert_eq!(checked["learner"]["budget_bytes"].as_integer(), Some(2 << 20));
+    assert_eq!(
+        checked["learner"]["budget_bytes"].as_integer(),
+        Some(2 << 20)
+    );
     let commands: [Vec<&str>; 3] = [
         vec!["embed", "--dataset", &data],
         vec!["bench", "cl", "--dataset", &data, "--out", &data],
@@ -114,7 +117,10 @@ fn flags_override_the_profile_and_defaults_come_from_one_place() {
     let demo = toml_of(&mmcl(&["demo", "--print-config"]));
     for t in [&builtin, &demo] {
         assert_eq!(t["learner"]["strategy"].as_str(), Some("proto"));
-        assert_eq!(t["learner"]["budget_bytes"].as_integer(), Some(160 * 2184 * 4));
+        assert_eq!(
+            t["learner"]["budget_bytes"].as_integer(),
+            Some(160 * 2184 * 4)
+        );
         assert_eq!(t["encoder"]["threads"].as_integer(), Some(1));
         assert_eq!(t["window"]["frames"].as_integer(), Some(8));
     }

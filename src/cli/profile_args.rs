@@ -76,7 +76,11 @@ impl ProfileArgs {
 
 /// Prints the profile's and the resolution's warnings but those about `except` keys.
 fn warn(settings: &Settings, except: &[&str]) {
-    let all = settings.config().warnings().iter().chain(settings.warnings());
+    let all = settings
+        .config()
+        .warnings()
+        .iter()
+        .chain(settings.warnings());
     for w in all.filter(|w| !except.contains(&w.key.as_str())) {
         eprintln!("warning: {w}");
     }

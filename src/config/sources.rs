@@ -447,7 +447,10 @@ mod shape_tests {
             errors[0].to_string(),
             "sources.audio.rate_hz = 192000: with the encoder's 60 s windows gives 11520000 audio points per window; must be 2..=10000000"
         );
-        let short = WindowShape { seconds: 5.12, ..long };
+        let short = WindowShape {
+            seconds: 5.12,
+            ..long
+        };
         assert!(check_against_shape(&sources, &short).0.is_empty());
     }
 }

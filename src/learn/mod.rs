@@ -44,7 +44,7 @@ pub use buffer::ReplayBuffer;
 pub use config::{default_budget, HeadKind, LearnerConfig, Strategy, UnknownStrategy};
 pub use prototypes::Prototypes;
 pub use quant::Quant;
-pub use shared::SharedLearner;
+pub use shared::{Duplicate, Published, SharedLearner};
 pub use strategies::analytic::Analytic;
 
 use crate::embedding::Embedding;

@@ -1,38 +1,50 @@
-//! `SharedLearner`: one learner that any number of threads predict with while one thread at a
-//! time learns or forgets, without predictions ever waiting for a learn call.
+//! `Published<T>`: a value that any number of threads read while one thread at a time
+//! changes it, without a reader ever waiting for a change; `SharedLearner` is a learner
+//! published this way (the class book and learner together are, in `classes::ClassModel`).
 //!
-//! Copy-on-write publication: a writer takes the writer lock, copies the published learner
-//! (`Learner::clone_box`), learns on the copy, and publishes it by swapping one `Arc` under a
-//! write lock held for that swap alone; a prediction takes the read lock only to clone that
-//! `Arc`. So a prediction waits at most for a pointer swap, and sees either the learner before
-//! a call or after it, never one in between. The cost is memory: while a writer works, the
-//! published learner and its copy both exist (twice the learner's bytes at the peak).
-//! `std::sync::RwLock` and `Mutex` are enough (no new crate): neither lock is held across any
-//! work that scales with the learner.
+//! Copy-on-write publication: a writer takes the writer lock, copies the published value
+//! (`Duplicate`), changes the copy, and publishes it by swapping one `Arc` under a write lock
+//! held for that swap alone; a reader takes the read lock only to clone that `Arc`. So a
+//! reader waits at most for a pointer swap, and sees either the value before a change or
+//! after it, never one in between. The cost is memory: while a writer works, the published
+//! value and its copy both exist (twice the learner's bytes at the peak). `std::sync::RwLock`
+//! and `Mutex` are enough (no new crate): neither lock is held across any work that scales
+//! with the value.
 
 use super::{ClassId, LearnError, LearnReport, Learner, Prediction};
 use crate::embedding::Embedding;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-/// A learner shared between predicting threads and serialized writers (see the module docs).
-pub struct SharedLearner {
-    /// The published learner. Read lock: cloning the `Arc`; write lock: swapping it.
-    published: RwLock<Arc<dyn Learner>>,
-    /// Serializes `learn` and `forget`, so that each starts from its predecessor's result.
+/// A value a writer can copy to change (`Clone` where the value is a trait object).
+pub trait Duplicate {
+    fn duplicate(&self) -> Self;
+}
+
+impl Duplicate for Box<dyn Learner> {
+    fn duplicate(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// A value shared between readers and serialized writers (see the module docs).
+pub struct Published<T> {
+    /// The published value. Read lock: cloning the `Arc`; write lock: swapping it.
+    published: RwLock<Arc<T>>,
+    /// Serializes writers, so that each starts from its predecessor's result.
     writer: Mutex<()>,
 }
 
-impl SharedLearner {
-    pub fn new(learner: Box<dyn Learner>) -> SharedLearner {
-        SharedLearner {
-            published: RwLock::new(Arc::from(learner)),
+impl<T: Duplicate> Published<T> {
+    pub fn new(value: T) -> Published<T> {
+        Published {
+            published: RwLock::new(Arc::new(value)),
             writer: Mutex::new(()),
         }
     }
 
-    /// The learner as last published. It never changes, however long it is held: a later
+    /// The value as last published. It never changes, however long it is held: a later
     /// write publishes a new one.
-    pub fn current(&self) -> Arc<dyn Learner> {
+    pub fn current(&self) -> Arc<T> {
         // The locks guard no invariant a panic could break (a clone or a swap of an `Arc`),
         // so a poisoned lock is used as it is.
         Arc::clone(
@@ -41,6 +53,42 @@ impl SharedLearner {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner),
         )
+    }
+
+    /// Runs `change` on a copy and publishes it when it succeeds; a refused change publishes
+    /// nothing, so readers never see a half-made change.
+    pub fn write<R, E>(&self, change: impl FnOnce(&mut T) -> Result<R, E>) -> Result<R, E> {
+        let _turn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut copy = self.current().duplicate();
+        let out = change(&mut copy)?;
+        let old = {
+            let mut published = self
+                .published
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *published, Arc::new(copy))
+        };
+        // Dropped here, outside both locks (or by the last reader still holding it).
+        drop(old);
+        Ok(out)
+    }
+}
+
+/// A learner shared between predicting threads and serialized writers (see the module docs).
+pub struct SharedLearner {
+    inner: Published<Box<dyn Learner>>,
+}
+
+impl SharedLearner {
+    pub fn new(learner: Box<dyn Learner>) -> SharedLearner {
+        SharedLearner {
+            inner: Published::new(learner),
+        }
+    }
+
+    /// The learner as last published (see `Published::current`).
+    pub fn current(&self) -> Arc<Box<dyn Learner>> {
+        self.inner.current()
     }
 
     /// `Learner::predict` on the published learner; never waits for a writer.
@@ -55,36 +103,17 @@ impl SharedLearner {
         embeddings: &[Embedding],
         labels: &[ClassId],
     ) -> Result<LearnReport, LearnError> {
-        self.write(|l| l.learn(embeddings, labels))
+        self.inner.write(|l| l.learn(embeddings, labels))
     }
 
     /// `Learner::forget` on a copy, published when it succeeds.
     pub fn forget(&self, class: ClassId) -> Result<(), LearnError> {
-        self.write(|l| l.forget(class))
+        self.inner.write(|l| l.forget(class))
     }
 
     /// The published learner's `save()`.
     pub fn save(&self) -> Vec<u8> {
         self.current().save()
-    }
-
-    fn write<T>(
-        &self,
-        change: impl FnOnce(&mut dyn Learner) -> Result<T, LearnError>,
-    ) -> Result<T, LearnError> {
-        let _turn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut copy = self.current().clone_box();
-        let out = change(copy.as_mut())?;
-        let old = {
-            let mut published = self
-                .published
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            std::mem::replace(&mut *published, Arc::from(copy))
-        };
-        // Dropped here, outside both locks (or by the last prediction still holding it).
-        drop(old);
-        Ok(out)
     }
 }
 
