@@ -79,6 +79,13 @@ fn a_source_that_dies_is_reported_by_name_and_the_others_go_on() {
         (camera.state, camera.samples_delivered),
         (SourceState::Ended, 300)
     );
+    let encoder = h.encoder.as_ref().unwrap();
+    let times = encoder.ms_per_window.expect("windows were encoded");
+    eprintln!(
+        "tiny encoder, ms per window: p50 {:.3}, p99 {:.3}",
+        times.p50, times.p99
+    );
+    assert_eq!(encoder.windows_encoded, out.len() as u64);
     // Windows are 2 s every 1 s. Those wholly before the death keep the IMU...
     let before: Vec<_> = out
         .iter()

@@ -120,8 +120,8 @@ mod real_video {
         let plane = c.width * c.height;
         for (t, f) in reduced.iter().enumerate() {
             for (p, px) in f.rgb.chunks(3).enumerate() {
-                for ch in 0..3 {
-                    let want = (f32::from(px[ch]) / 255.0 - c.video_mean[ch]) / c.video_std[ch];
+                for (ch, byte) in px.iter().enumerate() {
+                    let want = (f32::from(*byte) / 255.0 - c.video_mean[ch]) / c.video_std[ch];
                     assert_eq!(batch.video[(t * 3 + ch) * plane + p], want);
                 }
             }

@@ -184,22 +184,10 @@ impl Front {
             channels: Vec::new(),
         };
         for source in sources {
-            let wired = wire(source.as_ref(), settings, &watch);
-            inputs.extend(wired.inputs);
-            cells
-                .channels
-                .extend(wired.gauges.iter().map(|(_, g)| g.clone()));
-            let name = source.name().to_string();
-            let cell = SourceCell::new(name.clone(), &wired.gauges);
-            cells.sources.push(cell.clone());
-            let stage = SourceStage {
-                source,
-                senders: wired.senders,
-                frame_size: spec.frame_size(),
-                cell,
-                shutdown: shutdown.clone(),
-            };
-            let name = Stage::Source(name);
+            let mut wired = wire(source.as_ref(), settings, &watch);
+            inputs.append(&mut wired.inputs);
+            let stage = wired.stage(source, spec, shutdown, &mut cells);
+            let name = Stage::Source(stage.source.name().to_string());
             stages.push(spawn(name, move || stage.run())?);
         }
         let (out, windows, gauge) =
@@ -230,6 +218,30 @@ struct Wired {
     senders: Vec<(Modality, SampleSender)>,
     inputs: Vec<Input>,
     gauges: Vec<(Modality, Arc<Gauge>)>,
+}
+
+impl Wired {
+    /// The source's thread body; its health cell and gauges join `cells`.
+    fn stage(
+        self,
+        source: Box<dyn Source>,
+        spec: &WindowSpec,
+        shutdown: &Shutdown,
+        cells: &mut Cells,
+    ) -> SourceStage {
+        cells
+            .channels
+            .extend(self.gauges.iter().map(|(_, g)| g.clone()));
+        let cell = SourceCell::new(source.name().to_string(), &self.gauges);
+        cells.sources.push(cell.clone());
+        SourceStage {
+            source,
+            senders: self.senders,
+            frame_size: spec.frame_size(),
+            cell,
+            shutdown: shutdown.clone(),
+        }
+    }
 }
 
 fn wire(source: &dyn Source, settings: &PipelineSettings, watch: &Receiver<()>) -> Wired {
