@@ -2,11 +2,12 @@
 //!
 //! Modules in data-path order (DESIGN.md draws the whole path):
 //! - `time`, `sample`: monotonic timestamps, injected clocks, and one reading of one sensor.
+//! - `shutdown`: the stop signal the caller hands to every pipeline stage.
 //! - `config`: TOML device profiles, `RawConfig` validated once into `Config`.
 //! - `dataset`: the UESTC-MMEA-CL layout (lists, frames, mp4, sensor CSV) and the
 //!   synthetic generator that writes the same layout.
-//! - `sensor`: sample sources (dataset replay now; camera, IMU, microphone with the daemon).
-//! - `pipeline`: source threads, bounded channels with named drop policies, the window stream.
+//! - `sensor`: the `Source` contract; dataset replay, IMU streams (camera, microphone with the daemon).
+//! - `pipeline`: the thread graph: sources, bounded channels, aligner, encoder; health.
 //! - `align`: timestamped sample streams cut into aligned `Window`s.
 //! - `window`: the aligned span the encoder sees, with per-modality presence.
 //! - `encode`: the frozen ONNX encoder (tract by default, ONNX Runtime behind `ort`).
@@ -31,6 +32,7 @@ pub mod learn;
 pub mod pipeline;
 pub mod sample;
 pub mod sensor;
+pub mod shutdown;
 pub mod store;
 pub mod time;
 pub mod window;

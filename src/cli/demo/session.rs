@@ -9,7 +9,7 @@ use crate::embedding::Embedding;
 use crate::encode::Encoder;
 use crate::eval::{Protocol, ProtocolConfig};
 use crate::learn::{self, ClassId, Learner};
-use crate::pipeline::replay_windows;
+use crate::pipeline::replay_encoded;
 
 /// The encoded windows of one evaluation clip, with its true class.
 pub struct ClipWindows {
@@ -194,11 +194,8 @@ fn stream_embeddings(
     encoder: &mut dyn Encoder,
     spec: &WindowSpec,
 ) -> Result<Vec<Embedding>, CliError> {
-    let windows = replay_windows(clips, spec).map_err(|e| CliError::Runtime(e.into()))?;
-    let encoded = encoder
-        .encode(&windows)
-        .map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(encoded.into_iter().map(|e| e.embedding).collect())
+    let encoded = replay_encoded(clips, spec, encoder).map_err(|e| CliError::Runtime(e.into()))?;
+    Ok(encoded.into_iter().map(|e| e.encoded.embedding).collect())
 }
 
 /// The val and test clips, each played and encoded on its own.
