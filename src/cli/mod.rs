@@ -13,6 +13,7 @@ mod demo;
 mod embed;
 mod model_inspect;
 mod profile_args;
+mod run;
 mod synth;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,8 @@ pub enum Command {
     Synth(synth::Args),
     /// Encode every clip of a dataset into the embedding cache.
     Embed(embed::Args),
+    /// Run the daemon: the pipeline, predictions, enrollment, state (as systemd runs it).
+    Run(run::Args),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -121,6 +124,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Synth(args) => synth::run(args),
         Command::Model(ModelCommand::Inspect(args)) => model_inspect::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
     }
