@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod bench_cl;
+mod bench_daemon;
 mod config_check;
 mod dataset_check;
 mod demo;
@@ -67,6 +68,8 @@ pub enum DatasetCommand {
 pub enum BenchCommand {
     /// The continual-learning protocol for every strategy on the same cached embeddings.
     Cl(bench_cl::Args),
+    /// The daemon on a replayed dataset for some minutes: windows/s, latency, memory, CPU.
+    Daemon(bench_daemon::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +130,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Run(args) => run::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
+        Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
     }
 }
 
