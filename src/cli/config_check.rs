@@ -61,11 +61,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     match report.errors.len() {
         0 => Ok(()),
-        n => Err(CliError::Input(anyhow!(
-            "{}: {n} configuration error{}",
-            report.path,
-            if n == 1 { "" } else { "s" }
-        ))),
+        n => {
+            let e = CliError::Input(anyhow!(
+                "{}: {n} configuration error{}",
+                report.path,
+                if n == 1 { "" } else { "s" }
+            ));
+            Err(if args.json { e.reported() } else { e })
+        }
     }
 }
 

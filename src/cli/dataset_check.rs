@@ -33,10 +33,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     match report.errors.len() {
         0 => Ok(()),
-        n => Err(CliError::Input(anyhow::anyhow!(
-            "dataset {}: {n} problem(s) found",
-            report.root
-        ))),
+        n => {
+            let e = CliError::Input(anyhow::anyhow!(
+                "dataset {}: {n} problem(s) found",
+                report.root
+            ));
+            Err(if args.json { e.reported() } else { e })
+        }
     }
 }
 

@@ -87,6 +87,10 @@ pub enum CliError {
     /// A runtime failure (exit 1): I/O, a backend, the machine.
     #[error(transparent)]
     Runtime(anyhow::Error),
+    /// A failure whose `--json` document the command already printed (a report that
+    /// lists its own errors, as `config check` does): the edge prints no second one.
+    #[error(transparent)]
+    Reported(Box<CliError>),
 }
 
 impl CliError {
@@ -94,29 +98,78 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::Reported(inner) => inner.exit_code(),
+        }
+    }
+
+    /// The `kind` of the `--json` error document.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Input(_) => "input",
+            CliError::Runtime(_) => "runtime",
+            CliError::Reported(inner) => inner.kind(),
+        }
+    }
+
+    /// The same failure, marked as already in the command's `--json` report.
+    pub fn reported(self) -> CliError {
+        CliError::Reported(Box::new(self))
+    }
+
+    fn chain(&self) -> &anyhow::Error {
+        match self {
+            CliError::Input(a) | CliError::Runtime(a) => a,
+            CliError::Reported(inner) => inner.chain(),
         }
     }
 }
 
 /// Parses `std::env::args`, runs the command, prints errors, returns the exit code.
+/// Errors go to stderr, each cause once; with `--json` anywhere on the command line
+/// stdout also gets exactly one `{"error": {"kind", "message", "exit_code"}}` document
+/// (unless the command's own report already holds the error), so a script that parses
+/// stdout always reads JSON.
 pub fn main() -> ExitCode {
+    let json = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if json {
+                print_error_json("usage", &e.kind().to_string(), &e.render().to_string(), 2);
+            }
+            return ExitCode::from(2);
         }
     };
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let inner = match &e {
-                CliError::Input(a) | CliError::Runtime(a) => a,
-            };
-            eprintln!("error: {inner:#}");
+            let message = format!("{:#}", e.chain());
+            eprintln!("error: {message}");
+            if json && !matches!(e, CliError::Reported(_)) {
+                print_error_json(e.kind(), "", &message, e.exit_code());
+            }
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// The `--json` error document on stdout. `detail` (clap's error kind) is left out
+/// when empty.
+fn print_error_json(kind: &str, detail: &str, message: &str, exit_code: u8) {
+    let mut error = serde_json::json!({
+        "kind": kind,
+        "message": message.trim_end(),
+        "exit_code": exit_code,
+    });
+    if !detail.is_empty() {
+        error["detail"] = serde_json::Value::from(detail);
+    }
+    // Nothing more can be said when stdout itself is gone.
+    let _ = write_stdout(&serde_json::json!({ "error": error }).to_string());
 }
 
 /// Dispatches one command.
@@ -135,8 +188,17 @@ pub fn run(command: Command) -> Result<(), CliError> {
 }
 
 /// Prints `value` as pretty JSON on stdout.
+/// A closed pipe (`mmcl ... --json | head`) is a runtime failure, not a panic.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Runtime(e.into()))?;
-    println!("{text}");
-    Ok(())
+    write_stdout(&text)
+}
+
+/// Writes `text` and a newline to stdout; a write error (a closed pipe) is returned.
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::Runtime(anyhow::anyhow!("write the output to stdout: {e}")))
 }

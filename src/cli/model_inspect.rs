@@ -33,9 +33,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     match report.problems.len() {
         0 => Ok(()),
-        n => Err(CliError::Input(anyhow::anyhow!(
-            "{}: {n} problem(s), listed above",
-            args.file.display()
-        ))),
+        n => {
+            let e = CliError::Input(anyhow::anyhow!(
+                "{}: {n} problem(s), listed above",
+                args.file.display()
+            ));
+            Err(if args.json { e.reported() } else { e })
+        }
     }
 }
