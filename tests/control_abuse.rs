@@ -43,7 +43,10 @@ fn round_trips(c: &mut Raw, n: usize) -> Vec<Duration> {
             let answer = c.ask(&format!(r#"{{"v":1,"id":{i},"request":"status"}}"#));
             let took = t0.elapsed();
             assert_eq!(answer["ok"]["state"], "running", "{answer}");
-            assert!(took < BLOCKED, "status took {took:?}: the server is blocked");
+            assert!(
+                took < BLOCKED,
+                "status took {took:?}: the server is blocked"
+            );
             took
         })
         .collect()
@@ -54,7 +57,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs `body` in a loop on its own thread until `stop`.
-fn abuser(stop: &Arc<AtomicBool>, mut body: impl FnMut(&AtomicBool) + Send + 'static) -> JoinHandle<()> {
+fn abuser(
+    stop: &Arc<AtomicBool>,
+    mut body: impl FnMut(&AtomicBool) + Send + 'static,
+) -> JoinHandle<()> {
     let stop = Arc::clone(stop);
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
@@ -115,7 +121,9 @@ fn huge_line(path: &Path, tally: &Tally) {
             Err(_) => break,
         }
     }
-    tally.huge_line_accepted.fetch_max(sent as u64, Ordering::Relaxed);
+    tally
+        .huge_line_accepted
+        .fetch_max(sent as u64, Ordering::Relaxed);
     let mut answer = Vec::new();
     let _ = s.read_to_end(&mut answer);
     if String::from_utf8_lossy(&answer).contains("longer than 65536 bytes") {
@@ -127,7 +135,8 @@ fn huge_line(path: &Path, tally: &Tally) {
 /// holds the connection: the server's reply write times out.
 fn never_reads(path: &Path, stop: &AtomicBool) {
     let mut s = connect(path);
-    s.set_write_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let line = b"{\"v\":1,\"id\":1,\"request\":\"status\"}\n";
     while s.write_all(line).is_ok() && !stop.load(Ordering::Relaxed) {}
     hold(stop);
@@ -147,7 +156,8 @@ fn slow_learns(path: &Path) {
     };
     let start = c.ask(r#"{"v":1,"id":1,"request":"enroll_start","args":{"label":"walking"}}"#);
     if let Some(id) = start["ok"]["id"].as_u64() {
-        let stop = format!(r#"{{"v":1,"id":2,"request":"enroll_stop","args":{{"enrollment":{id}}}}}"#);
+        let stop =
+            format!(r#"{{"v":1,"id":2,"request":"enroll_stop","args":{{"enrollment":{id}}}}}"#);
         c.ask(&stop);
     }
 }
@@ -166,7 +176,11 @@ fn steady_client(path: PathBuf, stop: Arc<AtomicBool>) -> JoinHandle<()> {
     })
 }
 
-fn start_abuse(running: &Running, stop: &Arc<AtomicBool>, tally: &Arc<Tally>) -> Vec<JoinHandle<()>> {
+fn start_abuse(
+    running: &Running,
+    stop: &Arc<AtomicBool>,
+    tally: &Arc<Tally>,
+) -> Vec<JoinHandle<()>> {
     let path = running.path.clone();
     let mut threads = Vec::new();
     let bad: [&'static [u8]; 5] = [
@@ -224,8 +238,17 @@ fn the_server_keeps_answering_through_abuse() {
     eprintln!("status round trip over one connection, {SAMPLES} samples each:");
     eprintln!("               p50        p99        max");
     for (name, s) in [("quiet", &mut quiet), ("abused", &mut abused)] {
-        let (p50, p99, max) = (percentile(s, 50.0), percentile(s, 99.0), percentile(s, 100.0));
-        eprintln!("  {name:<8} {:>7.3} ms {:>7.3} ms {:>7.3} ms", ms(p50), ms(p99), ms(max));
+        let (p50, p99, max) = (
+            percentile(s, 50.0),
+            percentile(s, 99.0),
+            percentile(s, 100.0),
+        );
+        eprintln!(
+            "  {name:<8} {:>7.3} ms {:>7.3} ms {:>7.3} ms",
+            ms(p50),
+            ms(p99),
+            ms(max)
+        );
     }
     let accepted = tally.huge_line_accepted.load(Ordering::Relaxed);
     eprintln!(
@@ -239,12 +262,21 @@ fn the_server_keeps_answering_through_abuse() {
     );
     assert!(tally.huge_lines_refused.load(Ordering::Relaxed) >= 1);
     // 64 KiB read, plus what the two socket buffers hold: never the 100 MB.
-    assert!(accepted < 4 << 20, "{accepted} bytes of a 100 MB line taken");
-    assert!(rss_during < rss_before + (64 << 20), "{rss_before} -> {rss_during}");
+    assert!(
+        accepted < 4 << 20,
+        "{accepted} bytes of a 100 MB line taken"
+    );
+    assert!(
+        rss_during < rss_before + (64 << 20),
+        "{rss_before} -> {rss_during}"
+    );
     assert!(tally.answers.load(Ordering::Relaxed) > 0);
     assert!(counters.write_timeouts >= 1, "{counters:?}");
     assert!(counters.bad_requests >= 5, "{counters:?}");
-    assert!(clients_during >= 50, "the 50 clients were served at once: {clients_during}");
+    assert!(
+        clients_during >= 50,
+        "the 50 clients were served at once: {clients_during}"
+    );
     // Still healthy afterwards, and still stops promptly.
     round_trips(&mut Raw::connect(&running.path), 10);
     drop(probe);

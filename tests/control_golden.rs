@@ -12,8 +12,8 @@ use mmcl::control::api::{
     EnrollProgress, ErrorKind, Event, Latency, ReplayStatus, SourceStatus, StatusReport,
 };
 use mmcl::control::protocol::{
-    decode_request, encode, sha256_hex, Body, Cancelled, EnrollStart, EnrollmentId, Forget,
-    Hello, Rename, Request, RequestFrame, ResponseFrame, SnapshotHeader, Subscribed,
+    decode_request, encode, sha256_hex, Body, Cancelled, EnrollStart, EnrollmentId, Forget, Hello,
+    Rename, Request, RequestFrame, ResponseFrame, SnapshotHeader, Subscribed,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -31,7 +31,8 @@ fn golden(name: &str, bytes: &[u8]) -> Vec<u8> {
         std::fs::create_dir_all(dir()).unwrap();
         std::fs::write(&path, bytes).unwrap();
     }
-    let file = std::fs::read(&path).unwrap_or_else(|e| panic!("{} ({e}; MMCL_BLESS=1 writes it)", path.display()));
+    let file = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{} ({e}; MMCL_BLESS=1 writes it)", path.display()));
     assert_eq!(
         String::from_utf8_lossy(&file),
         String::from_utf8_lossy(bytes),
@@ -91,7 +92,9 @@ fn status() -> StatusReport {
             p50: Some(12.5),
             p99: Some(30.25),
         },
-        dropped: [("imu".to_string(), 0), ("video".to_string(), 3)].into_iter().collect(),
+        dropped: [("imu".to_string(), 0), ("video".to_string(), 3)]
+            .into_iter()
+            .collect(),
         sources: vec![SourceStatus {
             modality: "imu".into(),
             source: "iio:device0".into(),
@@ -133,8 +136,11 @@ fn change(name: &str) -> ClassChange {
     }
 }
 
+/// Reads an `ok` as its report type and writes it back.
+type Retype = fn(&Value) -> Value;
+
 /// Every response file: name, the frame, and how to re-read its `ok` typed.
-fn responses() -> Vec<(&'static str, ResponseFrame, fn(&Value) -> Value)> {
+fn responses() -> Vec<(&'static str, ResponseFrame, Retype)> {
     let ok = |id, v: Value| ResponseFrame::new(Some(id), Body::Ok(v));
     let classes = ClassesReport {
         classes: vec![ClassRow {
@@ -165,24 +171,80 @@ fn responses() -> Vec<(&'static str, ResponseFrame, fn(&Value) -> Value)> {
         bytes: bytes.len() as u64,
         sha256: sha256_hex(&bytes),
     };
-    let denied = ControlError::new(ErrorKind::PermissionDenied, "uid 1000 is not allowed to use this mmcl daemon ([control] allow_uids)");
-    let bad = ControlError::new(ErrorKind::BadRequest, "request is not JSON: expected value at line 1 column 1");
+    let denied = ControlError::new(
+        ErrorKind::PermissionDenied,
+        "uid 1000 is not allowed to use this mmcl daemon ([control] allow_uids)",
+    );
+    let bad = ControlError::new(
+        ErrorKind::BadRequest,
+        "request is not JSON: expected value at line 1 column 1",
+    );
     let missing = ControlError::new(ErrorKind::NotFound, "no class named \"swimming\"");
     vec![
-        ("hello", ResponseFrame::new(None, Body::Hello(hello())), |v| v.clone()),
+        (
+            "hello",
+            ResponseFrame::new(None, Body::Hello(hello())),
+            |v| v.clone(),
+        ),
         ("status", ok(1, value(&status())), retyped::<StatusReport>),
         ("classes", ok(2, value(&classes)), retyped::<ClassesReport>),
-        ("enroll_start", ok(3, value(&progress())), retyped::<EnrollProgress>),
-        ("enroll_progress", ok(4, value(&progress())), retyped::<EnrollProgress>),
-        ("enroll_stop", ok(5, value(&outcome)), retyped::<EnrollOutcome>),
-        ("enroll_cancel", ok(6, value(&Cancelled { enrollment: 3, cancelled: true })), retyped::<Cancelled>),
-        ("subscribe", ok(7, value(&Subscribed { subscribed: true })), retyped::<Subscribed>),
-        ("forget", ok(8, value(&change("walking"))), retyped::<ClassChange>),
-        ("rename", ok(9, value(&change("biking"))), retyped::<ClassChange>),
-        ("checkpoint", ok(10, value(&checkpoint)), retyped::<CheckpointReport>),
-        ("export_snapshot", ok(11, value(&header)), retyped::<SnapshotHeader>),
+        (
+            "enroll_start",
+            ok(3, value(&progress())),
+            retyped::<EnrollProgress>,
+        ),
+        (
+            "enroll_progress",
+            ok(4, value(&progress())),
+            retyped::<EnrollProgress>,
+        ),
+        (
+            "enroll_stop",
+            ok(5, value(&outcome)),
+            retyped::<EnrollOutcome>,
+        ),
+        (
+            "enroll_cancel",
+            ok(
+                6,
+                value(&Cancelled {
+                    enrollment: 3,
+                    cancelled: true,
+                }),
+            ),
+            retyped::<Cancelled>,
+        ),
+        (
+            "subscribe",
+            ok(7, value(&Subscribed { subscribed: true })),
+            retyped::<Subscribed>,
+        ),
+        (
+            "forget",
+            ok(8, value(&change("walking"))),
+            retyped::<ClassChange>,
+        ),
+        (
+            "rename",
+            ok(9, value(&change("biking"))),
+            retyped::<ClassChange>,
+        ),
+        (
+            "checkpoint",
+            ok(10, value(&checkpoint)),
+            retyped::<CheckpointReport>,
+        ),
+        (
+            "export_snapshot",
+            ok(11, value(&header)),
+            retyped::<SnapshotHeader>,
+        ),
         ("error", ResponseFrame::error(None, bad), |v| v.clone()),
-        ("error_not_found", ResponseFrame::error(Some(8), missing), |v| v.clone()),
+        (
+            "error_not_found",
+            ResponseFrame::error(Some(8), missing),
+            |v| v.clone(),
+        ),
         ("refused", ResponseFrame::error(None, denied), |v| v.clone()),
     ]
 }
@@ -198,6 +260,14 @@ fn hello() -> Hello {
 
 fn snapshot() -> Vec<u8> {
     b"MMCL\x00\x02 a snapshot's bytes\n\x00\xff".to_vec()
+}
+
+/// The snapshot's answer is a frame followed by raw bytes, hence not a `.json` file.
+fn response_file(name: &str) -> String {
+    match name {
+        "export_snapshot" => format!("{name}.response.bin"),
+        _ => format!("{name}.response.json"),
+    }
 }
 
 fn retyped<T: Serialize + DeserializeOwned>(v: &Value) -> Value {
@@ -229,9 +299,10 @@ fn every_response_kind_has_a_golden_frame_that_parses_and_reencodes() {
         if name == "export_snapshot" {
             bytes.extend_from_slice(&snapshot());
         }
-        let file = golden(&format!("{name}.response.json"), &bytes);
+        let file = golden(&response_file(name), &bytes);
         let end = file.iter().position(|&b| b == b'\n').expect("a frame line") + 1;
-        let parsed: ResponseFrame = serde_json::from_slice(&file[..end]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let parsed: ResponseFrame =
+            serde_json::from_slice(&file[..end]).unwrap_or_else(|e| panic!("{name}: {e}"));
         let body = match parsed.body.clone() {
             Body::Ok(v) => Body::Ok(retype(&v)),
             other => other,
@@ -274,8 +345,11 @@ fn every_golden_file_is_one_of_the_kinds_above() {
         .filter(|n| n != "README.md")
         .collect();
     names.sort();
-    let mut expected: Vec<String> = requests().iter().map(|(n, _)| format!("{n}.request.json")).collect();
-    expected.extend(responses().iter().map(|(n, _, _)| format!("{n}.response.json")));
+    let mut expected: Vec<String> = requests()
+        .iter()
+        .map(|(n, _)| format!("{n}.request.json"))
+        .collect();
+    expected.extend(responses().iter().map(|(n, _, _)| response_file(n)));
     expected.extend(["window", "changed", "lagged"].map(|n| format!("subscribe.event_{n}.json")));
     expected.sort();
     assert_eq!(names, expected);

@@ -41,27 +41,39 @@ fn json_value() -> impl Strategy<Value = Value> {
 }
 
 const NAMES: [&str; 12] = [
-    "status", "classes", "enroll_start", "enroll_progress", "enroll_stop", "enroll_cancel",
-    "subscribe", "forget", "rename", "checkpoint", "export_snapshot", "frobnicate",
+    "status",
+    "classes",
+    "enroll_start",
+    "enroll_progress",
+    "enroll_stop",
+    "enroll_cancel",
+    "subscribe",
+    "forget",
+    "rename",
+    "checkpoint",
+    "export_snapshot",
+    "frobnicate",
 ];
 
 /// A valid-looking request with one field replaced, removed or added.
 fn mutated() -> impl Strategy<Value = Value> {
     let args = json!({"label": "walking", "seconds": 2.0, "enrollment": 1, "name": "walking", "from": "walking", "to": "strolling"});
-    (0..NAMES.len(), 0..6usize, "[a-z_]{1,10}", json_value()).prop_map(move |(name, how, key, value)| {
-        let mut request = Map::new();
-        request.insert("v".into(), json!(1));
-        request.insert("id".into(), json!(7));
-        request.insert("request".into(), json!(NAMES[name]));
-        request.insert("args".into(), args.clone());
-        let keys = ["v", "id", "request", "args"];
-        match how {
-            0..=3 => drop(request.insert(keys[how].into(), value)),
-            4 => drop(request.remove(keys[key.len() % 4])),
-            _ => drop(request.insert(key, value)),
-        }
-        Value::Object(request)
-    })
+    (0..NAMES.len(), 0..6usize, "[a-z_]{1,10}", json_value()).prop_map(
+        move |(name, how, key, value)| {
+            let mut request = Map::new();
+            request.insert("v".into(), json!(1));
+            request.insert("id".into(), json!(7));
+            request.insert("request".into(), json!(NAMES[name]));
+            request.insert("args".into(), args.clone());
+            let keys = ["v", "id", "request", "args"];
+            match how {
+                0..=3 => drop(request.insert(keys[how].into(), value)),
+                4 => drop(request.remove(keys[key.len() % 4])),
+                _ => drop(request.insert(key, value)),
+            }
+            Value::Object(request)
+        },
+    )
 }
 
 proptest! {

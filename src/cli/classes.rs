@@ -25,8 +25,17 @@ fn render(report: &ClassesReport) -> String {
     if report.classes.is_empty() {
         return "no classes yet (teach one with `mmcl enroll LABEL`)".to_string();
     }
-    let width = report.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).max(4);
-    let mut lines = vec![format!("{:>5}  {:<width$}  {:>8}  enrolled", "label", "name", "windows")];
+    let width = report
+        .classes
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let mut lines = vec![format!(
+        "{:>5}  {:<width$}  {:>8}  enrolled",
+        "label", "name", "windows"
+    )];
     for c in &report.classes {
         lines.push(format!(
             "{:>5}  {:<width$}  {:>8}  {}",

@@ -35,8 +35,12 @@ pub enum Failure {
     Client(#[from] ClientError),
     #[error(transparent)]
     Profile(#[from] ConfigError),
-    #[error(transparent)]
-    Write(#[from] WriteError),
+    #[error("write the snapshot to {}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: WriteError,
+    },
     /// The user cancelled (a second Ctrl-C during `enroll`).
     #[error("enrollment of {label:?} cancelled; nothing was learned")]
     Cancelled { label: String },
@@ -58,7 +62,7 @@ impl Failure {
         match self {
             Failure::Client(e) => e.kind(),
             Failure::Profile(_) => "invalid_profile",
-            Failure::Write(_) => "io",
+            Failure::Write { .. } => "io",
             Failure::Reply { .. } => "protocol",
             Failure::Cancelled { .. } => "cancelled",
             Failure::Ended { .. } => "failed",

@@ -31,7 +31,7 @@ pub struct Args {
 const POLL: Duration = Duration::from_millis(100);
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let outcome = enroll(&args).and_then(|o| Ok(serde_json::to_value(o).map_err(reply)?));
+    let outcome = enroll(&args).and_then(|o| serde_json::to_value(o).map_err(reply));
     args.client.show(outcome, |v| {
         let o: EnrollOutcome = typed(v, "enroll_stop")?;
         Ok(format!(
@@ -77,14 +77,20 @@ fn enroll(args: &Args) -> Result<EnrollOutcome, Failure> {
 }
 
 /// Polls progress until the target is reached, the daemon ends capture, or Ctrl-C.
-fn capture(client: &mut Client, started: EnrollProgress, bar: &ProgressBar) -> Result<EnrollProgress, Failure> {
+fn capture(
+    client: &mut Client,
+    started: EnrollProgress,
+    bar: &ProgressBar,
+) -> Result<EnrollProgress, Failure> {
     let id = EnrollmentId {
         enrollment: started.id,
     };
     let mut progress = started;
     loop {
         show(bar, &progress);
-        let reached = progress.target_seconds.is_some_and(|t| progress.seconds >= t);
+        let reached = progress
+            .target_seconds
+            .is_some_and(|t| progress.seconds >= t);
         if reached || progress.state != "capturing" || sys::interrupts() > 0 {
             return Ok(progress);
         }
@@ -93,7 +99,11 @@ fn capture(client: &mut Client, started: EnrollProgress, bar: &ProgressBar) -> R
     }
 }
 
-fn cancel_now(client: &mut Client, id: EnrollmentId, label: &str) -> Result<EnrollOutcome, Failure> {
+fn cancel_now(
+    client: &mut Client,
+    id: EnrollmentId,
+    label: &str,
+) -> Result<EnrollOutcome, Failure> {
     client.call(Request::EnrollCancel(id))?;
     Err(Failure::Cancelled {
         label: label.to_string(),
@@ -102,7 +112,12 @@ fn cancel_now(client: &mut Client, id: EnrollmentId, label: &str) -> Result<Enro
 
 /// Asks the daemon to learn, on a thread of its own so that a second Ctrl-C meanwhile
 /// can send `enroll_cancel` on a second connection.
-fn learn(client: Client, path: &Path, id: EnrollmentId, captured: &EnrollProgress) -> Result<EnrollOutcome, Failure> {
+fn learn(
+    client: Client,
+    path: &Path,
+    id: EnrollmentId,
+    captured: &EnrollProgress,
+) -> Result<EnrollOutcome, Failure> {
     let terminal = std::io::stderr().is_terminal();
     if terminal {
         eprintln!(
@@ -162,7 +177,10 @@ fn progress_bar(target: Option<f64>) -> ProgressBar {
             ProgressBar::new((t * 10.0).ceil() as u64),
             "{msg} [{bar:30}] {elapsed}",
         ),
-        None => (ProgressBar::new_spinner(), "{spinner} {msg} (Ctrl-C to learn) {elapsed}"),
+        None => (
+            ProgressBar::new_spinner(),
+            "{spinner} {msg} (Ctrl-C to learn) {elapsed}",
+        ),
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));

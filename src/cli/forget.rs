@@ -16,10 +16,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let request = Request::Forget(Forget { name: args.label });
-    let outcome = args
-        .client
-        .connect()
-        .and_then(|mut c| Ok(c.call(request)?));
+    let outcome = args.client.connect().and_then(|mut c| Ok(c.call(request)?));
     args.client.show(outcome, |v| {
         let change: ClassChange = typed(v, "forget")?;
         Ok(format!(

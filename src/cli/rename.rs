@@ -22,10 +22,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         from: args.old,
         to: args.new,
     });
-    let outcome = args
-        .client
-        .connect()
-        .and_then(|mut c| Ok(c.call(request)?));
+    let outcome = args.client.connect().and_then(|mut c| Ok(c.call(request)?));
     args.client.show(outcome, |v| {
         let change: ClassChange = typed(v, "rename")?;
         Ok(format!(

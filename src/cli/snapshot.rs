@@ -35,6 +35,9 @@ pub fn export(args: ExportArgs) -> Result<(), CliError> {
 fn fetch(args: &ExportArgs) -> Result<(u64, String), Failure> {
     let mut client = args.client.connect()?;
     let (header, bytes) = client.export_snapshot()?;
-    write_atomic(&args.out, &bytes)?;
+    write_atomic(&args.out, &bytes).map_err(|source| Failure::Write {
+        path: args.out.clone(),
+        source,
+    })?;
     Ok((header.bytes, header.sha256))
 }

@@ -34,11 +34,21 @@ fn render(s: &StatusReport) -> String {
                 bytes(s.rss_bytes)
             ),
         ),
-        ("windows", format!("{:.2} per s; latency {}", s.windows_per_s, latency(s))),
+        (
+            "windows",
+            format!("{:.2} per s; latency {}", s.windows_per_s, latency(s)),
+        ),
         ("sources", sources(s)),
         ("dropped", dropped(s)),
-        ("encoder", format!("{} on {}", s.backend, s.execution_provider)),
-        ("snapshot", s.snapshot_seq.map_or("none yet".to_string(), |q| q.to_string())),
+        (
+            "encoder",
+            format!("{} on {}", s.backend, s.execution_provider),
+        ),
+        (
+            "snapshot",
+            s.snapshot_seq
+                .map_or("none yet".to_string(), |q| q.to_string()),
+        ),
     ];
     if let Some(p) = &s.prediction {
         let class = p.class.as_deref().unwrap_or("(none)");
@@ -50,8 +60,13 @@ fn render(s: &StatusReport) -> String {
     if let Some(r) = &s.replay {
         let clip = r.clip.as_deref().unwrap_or("(none)");
         let truth = r.true_class.as_deref().unwrap_or("unknown");
-        let accuracy = r.online_accuracy.map_or("-".to_string(), |a| format!("{a:.3}"));
-        let text = format!("{clip} (true class {truth}); online accuracy {accuracy} over {} windows", r.windows_scored);
+        let accuracy = r
+            .online_accuracy
+            .map_or("-".to_string(), |a| format!("{a:.3}"));
+        let text = format!(
+            "{clip} (true class {truth}); online accuracy {accuracy} over {} windows",
+            r.windows_scored
+        );
         rows.push(("replay", text));
     }
     let lines: Vec<String> = rows.iter().map(|(k, v)| format!("{k:<11} {v}")).collect();
@@ -69,7 +84,12 @@ fn sources(s: &StatusReport) -> String {
     let each: Vec<String> = s
         .sources
         .iter()
-        .map(|x| format!("{} {} {} {:.1} Hz", x.modality, x.source, x.state, x.rate_hz))
+        .map(|x| {
+            format!(
+                "{} {} {} {:.1} Hz",
+                x.modality, x.source, x.state, x.rate_hz
+            )
+        })
         .collect();
     if each.is_empty() {
         "none".to_string()
@@ -93,7 +113,9 @@ fn dropped(s: &StatusReport) -> String {
 }
 
 fn enrollment(e: &EnrollProgress) -> String {
-    let of = e.target_seconds.map_or(String::new(), |t| format!(" of {t:.1}"));
+    let of = e
+        .target_seconds
+        .map_or(String::new(), |t| format!(" of {t:.1}"));
     format!(
         "#{} {}: {}, {} windows, {:.1}{of} s",
         e.id, e.label, e.state, e.windows, e.seconds

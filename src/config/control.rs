@@ -118,7 +118,9 @@ fn account(
         c.int_in::<u32>(key, id, 0, MAX_ID)?;
         return Some(Some(name.to_string()));
     }
-    let portable = name.chars().all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'));
+    let portable = name
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '.' | '-'));
     if !(1..=32).contains(&name.len()) || !portable || name.starts_with('-') {
         let rule = "must be a numeric id or 1 to 32 of A-Za-z0-9 _ . - not starting with -";
         return c.error(key, format!("{name:?}"), rule);
@@ -133,7 +135,11 @@ fn account(
 /// The uids served: each a valid uid, at least one (an empty list would refuse everyone).
 fn uid_list(c: &mut Checker, list: &[i64]) -> Option<Vec<u32>> {
     if list.is_empty() {
-        return c.error("control.allow_uids", "[]", "must list at least one uid (unset: the daemon's uid and root)");
+        return c.error(
+            "control.allow_uids",
+            "[]",
+            "must list at least one uid (unset: the daemon's uid and root)",
+        );
     }
     let uids: Vec<Option<u32>> = list
         .iter()
@@ -194,7 +200,10 @@ mod tests {
         assert_eq!(control.group(), Some("1000"));
         assert_eq!(control.allow_uids(), Some(&[0, 1000][..]));
         let back = control.to_raw();
-        assert_eq!((back.owner, back.group, back.allow_uids), (raw.owner, raw.group, raw.allow_uids));
+        assert_eq!(
+            (back.owner, back.group, back.allow_uids),
+            (raw.owner, raw.group, raw.allow_uids)
+        );
     }
 
     #[test]
@@ -208,12 +217,19 @@ mod tests {
         let (control, c) = checked(raw);
         assert!(control.is_none());
         let keys: Vec<&str> = c.errors.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["control.owner", "control.group", "control.allow_uids"]);
+        assert_eq!(
+            keys,
+            ["control.owner", "control.group", "control.allow_uids"]
+        );
         let (_, c) = checked(RawControl {
             allow_uids: Some(Vec::new()),
             ..RawControl::default()
         });
-        assert!(c.errors[0].message.contains("at least one uid"), "{}", c.errors[0]);
+        assert!(
+            c.errors[0].message.contains("at least one uid"),
+            "{}",
+            c.errors[0]
+        );
     }
 
     #[test]

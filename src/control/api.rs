@@ -19,7 +19,11 @@ pub trait ControlTarget: Send + Sync {
     /// Starts capturing windows for `label`: every window the pipeline encodes from now on
     /// joins the enrollment, until `seconds` of stream have passed (if given) or
     /// `enroll_stop`. One enrollment at a time: a second start is refused.
-    fn enroll_start(&self, label: &str, seconds: Option<f64>) -> Result<EnrollProgress, ControlError>;
+    fn enroll_start(
+        &self,
+        label: &str,
+        seconds: Option<f64>,
+    ) -> Result<EnrollProgress, ControlError>;
     /// The running (or just finished) enrollment's progress; `Err(NotFound)` for another id.
     fn enroll_progress(&self, id: u64) -> Result<EnrollProgress, ControlError>;
     /// Ends capture (if still running), learns the windows, journals the enrollment

@@ -63,8 +63,14 @@ pub(crate) enum Ready {
 }
 
 /// Waits until `fd` is readable, `wake` is raised, or `timeout` passes (`None`: no limit).
-pub(crate) fn wait_readable(fd: RawFd, wake: RawFd, timeout: Option<Duration>) -> io::Result<Ready> {
-    let ms = timeout.map_or(-1, |t| libc::c_int::try_from(t.as_millis()).unwrap_or(libc::c_int::MAX));
+pub(crate) fn wait_readable(
+    fd: RawFd,
+    wake: RawFd,
+    timeout: Option<Duration>,
+) -> io::Result<Ready> {
+    let ms = timeout.map_or(-1, |t| {
+        libc::c_int::try_from(t.as_millis()).unwrap_or(libc::c_int::MAX)
+    });
     let mut fds = [pollfd(wake), pollfd(fd)];
     loop {
         // SAFETY: two valid pollfds, count 2, for the duration of the call.
@@ -100,7 +106,12 @@ pub(crate) fn peer_closed(fd: RawFd) -> bool {
     for _ in 0..64 {
         // SAFETY: `scratch` is valid for `len` bytes of writes.
         let n = unsafe {
-            libc::recv(fd, scratch.as_mut_ptr().cast(), scratch.len(), libc::MSG_DONTWAIT)
+            libc::recv(
+                fd,
+                scratch.as_mut_ptr().cast(),
+                scratch.len(),
+                libc::MSG_DONTWAIT,
+            )
         };
         match n {
             0 => return true,
@@ -160,7 +171,13 @@ pub(crate) fn user_id(name: &str) -> io::Result<Option<u32>> {
         let mut found: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: every pointer is valid for the call; `buf` outlives the use of `entry`.
         let rc = unsafe {
-            libc::getpwnam_r(name.as_ptr(), &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
+            libc::getpwnam_r(
+                name.as_ptr(),
+                &mut entry,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
         };
         lookup(rc, !found.is_null(), || entry.pw_uid)
     })
@@ -175,7 +192,13 @@ pub(crate) fn group_id(name: &str) -> io::Result<Option<u32>> {
         let mut found: *mut libc::group = std::ptr::null_mut();
         // SAFETY: as in `user_id`.
         let rc = unsafe {
-            libc::getgrnam_r(name.as_ptr(), &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
+            libc::getgrnam_r(
+                name.as_ptr(),
+                &mut entry,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut found,
+            )
         };
         lookup(rc, !found.is_null(), || entry.gr_gid)
     })
@@ -188,7 +211,8 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::passwd = std::ptr::null_mut();
         // SAFETY: as in `user_id`.
-        let rc = unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
         // SAFETY: on success `pw_name` points at a NUL-terminated string inside `buf`.
         lookup(rc, !found.is_null(), || unsafe { owned(entry.pw_name) })
     })
@@ -203,7 +227,8 @@ pub(crate) fn group_name(gid: u32) -> Option<String> {
         let mut entry: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
         // SAFETY: as in `user_id`.
-        let rc = unsafe { libc::getgrgid_r(gid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
+        let rc =
+            unsafe { libc::getgrgid_r(gid, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found) };
         // SAFETY: on success `gr_name` points at a NUL-terminated string inside `buf`.
         lookup(rc, !found.is_null(), || unsafe { owned(entry.gr_name) })
     })
@@ -219,12 +244,18 @@ fn c_name(name: &str) -> io::Result<CString> {
 /// `text` must point at a NUL-terminated string.
 unsafe fn owned(text: *const libc::c_char) -> String {
     // SAFETY: the caller's promise.
-    unsafe { CStr::from_ptr(text) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(text) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The `*_r` convention: 0 and a result (found), 0 and none or ENOENT-like (no entry),
 /// ERANGE (a bigger buffer is needed), another code (failure).
-fn lookup<T>(rc: libc::c_int, found: bool, value: impl FnOnce() -> T) -> Result<Option<T>, libc::c_int> {
+fn lookup<T>(
+    rc: libc::c_int,
+    found: bool,
+    value: impl FnOnce() -> T,
+) -> Result<Option<T>, libc::c_int> {
     match rc {
         0 if found => Ok(Some(value())),
         0 | libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM => Ok(None),
@@ -290,11 +321,17 @@ mod tests {
         let (a, _b) = UnixStream::pair().unwrap();
         let wake = Wake::new().unwrap();
         let short = Some(Duration::from_millis(1));
-        assert_eq!(wait_readable(a.as_raw_fd(), wake.fd(), short).unwrap(), Ready::TimedOut);
+        assert_eq!(
+            wait_readable(a.as_raw_fd(), wake.fd(), short).unwrap(),
+            Ready::TimedOut
+        );
         wake.raise();
         wake.raise();
         for _ in 0..3 {
-            assert_eq!(wait_readable(a.as_raw_fd(), wake.fd(), None).unwrap(), Ready::Woken);
+            assert_eq!(
+                wait_readable(a.as_raw_fd(), wake.fd(), None).unwrap(),
+                Ready::Woken
+            );
         }
     }
 

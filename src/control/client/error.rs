@@ -80,7 +80,10 @@ impl ClientError {
         }
     }
 
-    pub(super) fn io<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -> ClientError + 'a {
+    pub(super) fn io<'a>(
+        path: &'a Path,
+        action: &'static str,
+    ) -> impl FnOnce(std::io::Error) -> ClientError + 'a {
         move |source| ClientError::Io {
             path: path.to_path_buf(),
             action,

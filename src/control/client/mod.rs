@@ -52,7 +52,12 @@ impl Client {
                 return Err(ClientError::permission(path, Some(e.message)))
             }
             Body::Error(e) => return Err(ClientError::Refused(e)),
-            other => return Err(ClientError::protocol(path, format!("greeted with {other:?}"))),
+            other => {
+                return Err(ClientError::protocol(
+                    path,
+                    format!("greeted with {other:?}"),
+                ))
+            }
         };
         Ok(Client {
             path: path.to_path_buf(),
@@ -103,7 +108,10 @@ impl Client {
             .read_bytes(header.bytes)
             .map_err(|e| read_error(&self.path, e))?;
         if sha256_hex(&bytes) != header.sha256 {
-            let message = format!("the {} snapshot bytes do not match their sha256", bytes.len());
+            let message = format!(
+                "the {} snapshot bytes do not match their sha256",
+                bytes.len()
+            );
             return Err(ClientError::protocol(&self.path, message));
         }
         Ok((header, bytes))
@@ -127,7 +135,7 @@ impl Client {
             id,
             request,
         });
-        match (&*self.lines.get_ref()).write_all(&line) {
+        match self.lines.get_ref().write_all(&line) {
             Ok(()) => Ok(id),
             Err(e) if e.kind() == IoKind::BrokenPipe => Err(ClientError::Closed {
                 path: self.path.clone(),
@@ -179,14 +187,21 @@ fn connect_error(path: &Path, e: std::io::Error) -> ClientError {
     }
 }
 
-fn read_frame(lines: &mut LineReader<UnixStream>, path: &Path) -> Result<ResponseFrame, ClientError> {
+fn read_frame(
+    lines: &mut LineReader<UnixStream>,
+    path: &Path,
+) -> Result<ResponseFrame, ClientError> {
     let bytes = match lines.next_line().map_err(|e| read_error(path, e))? {
         Line::Frame(bytes) => bytes,
         Line::TooLong => {
             let message = format!("a reply longer than {MAX_RESPONSE_BYTES} bytes");
             return Err(ClientError::protocol(path, message));
         }
-        Line::End => return Err(ClientError::Closed { path: path.to_path_buf() }),
+        Line::End => {
+            return Err(ClientError::Closed {
+                path: path.to_path_buf(),
+            })
+        }
     };
     let frame: ResponseFrame = serde_json::from_slice(&bytes)
         .map_err(|e| ClientError::protocol(path, format!("unreadable frame: {e}")))?;

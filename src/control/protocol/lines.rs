@@ -182,7 +182,10 @@ mod tests {
         let mut r = LineReader::new(Trickle { data, step: 5 }, 64);
         assert_eq!(r.next_line().unwrap(), Line::Frame(b"{\"ok\":3}".to_vec()));
         assert_eq!(r.read_bytes(8).unwrap(), b"abcdefgh");
-        assert_eq!(r.next_line().unwrap(), Line::Frame(b"{\"next\":1}".to_vec()));
+        assert_eq!(
+            r.next_line().unwrap(),
+            Line::Frame(b"{\"next\":1}".to_vec())
+        );
         let err = r.read_bytes(3).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }

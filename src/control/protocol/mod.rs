@@ -39,7 +39,12 @@ pub struct RequestFrame {
 
 /// Every request, by name; `args` holds the variant's fields (absent for those without).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "request", content = "args", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(
+    tag = "request",
+    content = "args",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
 pub enum Request {
     Status,
     Classes,

@@ -81,7 +81,8 @@ fn admit(stream: UnixStream, shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
     let Some(slot) = Slot::take(shared) else {
         Counters::add(&shared.counters.refused_busy);
         let max = shared.config.max_clients;
-        let message = format!("the daemon is serving its limit of {max} control clients; try again");
+        let message =
+            format!("the daemon is serving its limit of {max} control clients; try again");
         refuse(&stream, ErrorKind::Busy, message);
         return None;
     };
@@ -97,12 +98,17 @@ fn admit(stream: UnixStream, shared: &Arc<Shared>) -> Option<JoinHandle<()>> {
         .stack_size(SESSION_STACK)
         .spawn(body);
     // On failure the closure, its stream and its slot are dropped: the peer sees a close.
-    spawned.ok().inspect(|_| Counters::add(&shared.counters.accepted))
+    spawned
+        .ok()
+        .inspect(|_| Counters::add(&shared.counters.accepted))
 }
 
 /// One error frame, written without blocking (best effort), then the stream is closed.
 fn refuse(stream: &UnixStream, kind: ErrorKind, message: String) {
-    let frame = encode(&ResponseFrame::error(None, ControlError::new(kind, message)));
+    let frame = encode(&ResponseFrame::error(
+        None,
+        ControlError::new(kind, message),
+    ));
     if stream.set_nonblocking(true).is_ok() {
         let _ = (&*stream).write_all(&frame);
     }
@@ -116,7 +122,9 @@ impl Slot {
         let max = shared.config.max_clients;
         let took = shared
             .clients
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            });
         took.ok().map(|_| Slot(Arc::clone(shared)))
     }
 }

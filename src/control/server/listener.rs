@@ -155,7 +155,10 @@ fn clear_stale(path: &Path) -> Result<(), ServeError> {
     }
 }
 
-fn io_error<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(std::io::Error) -> ServeError + 'a {
+fn io_error<'a>(
+    path: &'a Path,
+    action: &'static str,
+) -> impl FnOnce(std::io::Error) -> ServeError + 'a {
     move |source| ServeError::Io {
         path: path.to_path_buf(),
         action,

@@ -17,8 +17,7 @@ mod session;
 mod subscription;
 
 pub use listener::{
-    ListenerConfig, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS, DEFAULT_MODE,
-    DEFAULT_WRITE_TIMEOUT,
+    ListenerConfig, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CLIENTS, DEFAULT_MODE, DEFAULT_WRITE_TIMEOUT,
 };
 
 use super::api::ControlTarget;

@@ -73,17 +73,21 @@ impl Session<'_> {
         let name = request.name();
         // A panicking target method costs this client its answer, never the daemon.
         let target = &*self.shared.target;
-        let reply = std::panic::catch_unwind(AssertUnwindSafe(|| handlers::dispatch(target, request)))
-            .unwrap_or_else(|_| {
-                let message = format!("the daemon failed while answering `{name}`");
-                Err(ControlError::new(ErrorKind::Internal, message))
-            });
+        let reply =
+            std::panic::catch_unwind(AssertUnwindSafe(|| handlers::dispatch(target, request)))
+                .unwrap_or_else(|_| {
+                    let message = format!("the daemon failed while answering `{name}`");
+                    Err(ControlError::new(ErrorKind::Internal, message))
+                });
         match reply {
-            Ok(Reply::Json(value)) => self.send(&encode(&ResponseFrame::new(Some(id), Body::Ok(value)))),
+            Ok(Reply::Json(value)) => {
+                self.send(&encode(&ResponseFrame::new(Some(id), Body::Ok(value))))
+            }
             Ok(Reply::Snapshot { header, bytes }) => self.send_snapshot(id, &header, &bytes),
             Ok(Reply::Events(events)) => {
                 let ok = serde_json::json!(Subscribed { subscribed: true });
-                if self.send(&encode(&ResponseFrame::new(Some(id), Body::Ok(ok)))) == Next::Continue {
+                if self.send(&encode(&ResponseFrame::new(Some(id), Body::Ok(ok)))) == Next::Continue
+                {
                     subscription::stream(self.stream, id, &events, self.shared);
                 }
                 Next::Close
@@ -116,7 +120,10 @@ impl Session<'_> {
         match (&*self.stream).write_all(bytes) {
             Ok(()) => Next::Continue,
             Err(e) => {
-                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) {
                     Counters::add(&self.shared.counters.write_timeouts);
                 }
                 Next::Close
@@ -135,8 +142,14 @@ impl Read for Polled<'_> {
         let idle = Some(shared.config.idle_timeout);
         match sys::wait_readable(stream.as_raw_fd(), shared.wake.fd(), idle)? {
             Ready::Readable => (&*stream).read(buf),
-            Ready::Woken => Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server is stopping")),
-            Ready::TimedOut => Err(io::Error::new(io::ErrorKind::TimedOut, "the client sent nothing")),
+            Ready::Woken => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server is stopping",
+            )),
+            Ready::TimedOut => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client sent nothing",
+            )),
         }
     }
 }

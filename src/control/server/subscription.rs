@@ -46,7 +46,10 @@ fn send(stream: &UnixStream, id: u64, event: Event, shared: &Shared) -> bool {
     match (&*stream).write_all(&frame) {
         Ok(()) => true,
         Err(e) => {
-            if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) {
                 Counters::add(&shared.counters.write_timeouts);
             }
             false

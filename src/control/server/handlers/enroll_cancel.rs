@@ -4,7 +4,10 @@ use super::{json, Reply};
 use crate::control::api::{ControlError, ControlTarget};
 use crate::control::protocol::{Cancelled, EnrollmentId};
 
-pub(super) fn handle(target: &dyn ControlTarget, args: EnrollmentId) -> Result<Reply, ControlError> {
+pub(super) fn handle(
+    target: &dyn ControlTarget,
+    args: EnrollmentId,
+) -> Result<Reply, ControlError> {
     target.enroll_cancel(args.enrollment)?;
     json(&Cancelled {
         enrollment: args.enrollment,

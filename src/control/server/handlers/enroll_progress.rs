@@ -4,6 +4,9 @@ use super::{json, Reply};
 use crate::control::api::{ControlError, ControlTarget};
 use crate::control::protocol::EnrollmentId;
 
-pub(super) fn handle(target: &dyn ControlTarget, args: EnrollmentId) -> Result<Reply, ControlError> {
+pub(super) fn handle(
+    target: &dyn ControlTarget,
+    args: EnrollmentId,
+) -> Result<Reply, ControlError> {
     json(&target.enroll_progress(args.enrollment)?)
 }

@@ -5,6 +5,9 @@ use super::{json, Reply};
 use crate::control::api::{ControlError, ControlTarget};
 use crate::control::protocol::EnrollStart;
 
-pub(super) fn handle(target: &dyn ControlTarget, args: &EnrollStart) -> Result<Reply, ControlError> {
+pub(super) fn handle(
+    target: &dyn ControlTarget,
+    args: &EnrollStart,
+) -> Result<Reply, ControlError> {
     json(&target.enroll_start(&args.label, args.seconds)?)
 }

@@ -33,7 +33,10 @@ pub(super) enum Reply {
     Events(Receiver<Event>),
 }
 
-pub(super) fn dispatch(target: &dyn ControlTarget, request: Request) -> Result<Reply, ControlError> {
+pub(super) fn dispatch(
+    target: &dyn ControlTarget,
+    request: Request,
+) -> Result<Reply, ControlError> {
     match request {
         Request::Status => status::handle(target),
         Request::Classes => classes::handle(target),
@@ -52,6 +55,9 @@ pub(super) fn dispatch(target: &dyn ControlTarget, request: Request) -> Result<R
 /// A report as the `ok` of a response.
 fn json<T: Serialize>(report: &T) -> Result<Reply, ControlError> {
     serde_json::to_value(report).map(Reply::Json).map_err(|e| {
-        ControlError::new(ErrorKind::Internal, format!("the reply could not be written as JSON: {e}"))
+        ControlError::new(
+            ErrorKind::Internal,
+            format!("the reply could not be written as JSON: {e}"),
+        )
     })
 }
