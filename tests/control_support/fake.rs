@@ -2,11 +2,13 @@
 //! `enroll_stop` learning for 300 ms, capture advancing on a stream clock at 10x, and a
 //! subscription per `subscribe` fed by `publish` without ever blocking.
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::Sender;
 use mmcl::control::api::{
     CheckpointReport, ClassChange, ClassRow, ClassesReport, ControlError, ControlTarget,
     EnrollOutcome, EnrollProgress, ErrorKind, Event, Latency, PredictionEvent, StatusReport,
+    Subscription,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -22,7 +24,8 @@ pub struct Fake {
     state: Mutex<State>,
     /// Every method called, by name, in order: what the CLI tests check.
     pub calls: Mutex<Vec<String>>,
-    subscribers: Mutex<Vec<Sender<Event>>>,
+    /// Each subscriber's sender and the flag its `Subscription` clears when dropped.
+    subscribers: Mutex<Vec<(Sender<Event>, Arc<AtomicBool>)>>,
 }
 
 #[derive(Debug, Default)]
@@ -103,16 +106,16 @@ impl Fake {
     /// Sends `event` to every subscriber that has room; never blocks (the daemon's promise).
     pub fn publish(&self, event: &Event) {
         let mut subs = self.subscribers.lock().unwrap();
-        subs.retain(|tx| {
-            !matches!(
-                tx.try_send(event.clone()),
-                Err(TrySendError::Disconnected(_))
-            )
-        });
+        subs.retain(|(_, alive)| alive.load(Ordering::Relaxed));
+        for (tx, _) in subs.iter() {
+            let _ = tx.try_send(event.clone());
+        }
     }
 
+    /// Subscribers whose `Subscription` is still held.
     pub fn subscribers(&self) -> usize {
-        self.subscribers.lock().unwrap().len()
+        let subs = self.subscribers.lock().unwrap();
+        subs.iter().filter(|(_, alive)| alive.load(Ordering::Relaxed)).count()
     }
 
     fn capture(&self, s: &State, id: u64) -> Result<Capture, ControlError> {
@@ -255,11 +258,12 @@ impl ControlTarget for Fake {
         Ok(())
     }
 
-    fn subscribe(&self) -> Receiver<Event> {
+    fn subscribe(&self) -> Subscription {
         self.called("subscribe");
         let (tx, rx) = crossbeam_channel::bounded(16);
-        self.subscribers.lock().unwrap().push(tx);
-        rx
+        let alive = Arc::new(AtomicBool::new(true));
+        self.subscribers.lock().unwrap().push((tx, alive.clone()));
+        Subscription::new(rx, alive)
     }
 
     fn forget(&self, name: &str) -> Result<ClassChange, ControlError> {

@@ -118,13 +118,13 @@ impl Client {
     }
 
     /// Subscribes; the connection then carries only events, with no reply timeout.
-    pub fn subscribe(mut self) -> Result<Subscription, ClientError> {
+    pub fn subscribe(mut self) -> Result<EventStream, ClientError> {
         self.call(Request::Subscribe)?;
         self.lines
             .get_ref()
             .set_read_timeout(None)
             .map_err(ClientError::io(&self.path, "configure the connection to"))?;
-        Ok(Subscription { client: self })
+        Ok(EventStream { client: self })
     }
 
     fn send(&mut self, request: Request) -> Result<u64, ClientError> {
@@ -151,11 +151,11 @@ impl Client {
 
 /// A subscribed connection.
 #[derive(Debug)]
-pub struct Subscription {
+pub struct EventStream {
     client: Client,
 }
 
-impl Subscription {
+impl EventStream {
     /// The next event; `Ok(None)` when the daemon closed the stream.
     pub fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
         match self.client.read() {

@@ -5,10 +5,9 @@
 //! write timeout, after which it is dropped.
 
 use super::{Counters, Shared};
-use crate::control::api::Event;
+use crate::control::api::{Event, Subscription};
 use crate::control::protocol::{encode, Body, ResponseFrame};
 use crate::control::sys;
-use crossbeam_channel::Receiver;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -19,10 +18,10 @@ const PEER_CHECK: Duration = Duration::from_millis(500);
 
 /// Streams until the client closes or stalls, the daemon ends the channel, or the server
 /// stops.
-pub(super) fn stream(stream: &UnixStream, id: u64, events: &Receiver<Event>, shared: &Shared) {
+pub(super) fn stream(stream: &UnixStream, id: u64, events: &Subscription, shared: &Shared) {
     loop {
         crossbeam_channel::select! {
-            recv(events) -> event => match event {
+            recv(&**events) -> event => match event {
                 Ok(event) => {
                     if !send(stream, id, event, shared) {
                         return;

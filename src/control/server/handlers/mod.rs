@@ -15,9 +15,8 @@ mod rename;
 mod status;
 mod subscribe;
 
-use crate::control::api::{ControlError, ControlTarget, ErrorKind, Event};
+use crate::control::api::{ControlError, ControlTarget, ErrorKind, Subscription};
 use crate::control::protocol::{Request, SnapshotHeader};
-use crossbeam_channel::Receiver;
 use serde::Serialize;
 
 /// What a handler answers with.
@@ -30,7 +29,8 @@ pub(super) enum Reply {
         bytes: Vec<u8>,
     },
     /// Acknowledged, then streamed until the client goes.
-    Events(Receiver<Event>),
+    /// Dropping the subscription (when the stream ends) tells the daemon to stop feeding it.
+    Events(Subscription),
 }
 
 pub(super) fn dispatch(
