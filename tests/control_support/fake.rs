@@ -115,7 +115,9 @@ impl Fake {
     /// Subscribers whose `Subscription` is still held.
     pub fn subscribers(&self) -> usize {
         let subs = self.subscribers.lock().unwrap();
-        subs.iter().filter(|(_, alive)| alive.load(Ordering::Relaxed)).count()
+        subs.iter()
+            .filter(|(_, alive)| alive.load(Ordering::Relaxed))
+            .count()
     }
 
     fn capture(&self, s: &State, id: u64) -> Result<Capture, ControlError> {
