@@ -223,6 +223,7 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
                     channels,
                     control: RawControl {
                         socket: socket.map(Into::into),
+                        ..RawControl::default()
                     },
                     daemon,
                 }

@@ -8,14 +8,23 @@ use std::process::ExitCode;
 
 mod bench_cl;
 mod bench_daemon;
+mod checkpoint;
+mod classes;
 mod config_check;
+mod control_client;
 mod dataset_check;
 mod demo;
 mod embed;
+mod enroll;
+mod forget;
 mod model_inspect;
 mod profile_args;
+mod rename;
 mod run;
+mod snapshot;
+mod status;
 mod synth;
+mod watch;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +59,23 @@ pub enum Command {
     /// Inspect an ONNX encoder against the encoder contract.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Teach the running daemon a class: capture windows for LABEL, then learn them.
+    Enroll(enroll::Args),
+    /// The running daemon's state.
+    Status(status::Args),
+    /// The classes the running daemon knows.
+    Classes(classes::Args),
+    /// The running daemon's predictions, live.
+    Watch(watch::Args),
+    /// Make the running daemon forget a class.
+    Forget(forget::Args),
+    /// Rename a class of the running daemon.
+    Rename(rename::Args),
+    /// Make the running daemon write a snapshot now.
+    Checkpoint(checkpoint::Args),
+    /// The running daemon's snapshots.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +102,12 @@ pub enum BenchCommand {
 pub enum ModelCommand {
     /// Report a model's inputs, outputs, metadata and contract problems.
     Inspect(model_inspect::Args),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Copy the running daemon's newest snapshot file to --out.
+    Export(snapshot::ExportArgs),
 }
 
 /// How a command failed; decides the exit code.
@@ -184,6 +216,14 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
         Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
+        Command::Enroll(args) => enroll::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Classes(args) => classes::run(args),
+        Command::Watch(args) => watch::run(args),
+        Command::Forget(args) => forget::run(args),
+        Command::Rename(args) => rename::run(args),
+        Command::Checkpoint(args) => checkpoint::run(args),
+        Command::Snapshot(SnapshotCommand::Export(args)) => snapshot::export(args),
     }
 }
 

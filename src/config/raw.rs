@@ -233,6 +233,12 @@ pub struct RawDaemon {
 pub struct RawControl {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socket: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_uids: Option<Vec<i64>>,
 }
 
 #[cfg(test)]

@@ -101,6 +101,20 @@ pub enum ErrorKind {
     Internal,
 }
 
+impl ErrorKind {
+    /// The name on the wire (`bad_request`, ...), as `--json` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::BadRequest => "bad_request",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Busy => "busy",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
 impl ControlError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> ControlError {
         ControlError {
