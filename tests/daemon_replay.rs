@@ -1,12 +1,13 @@
-//! The daemon on a replay profile (sped up) in a temp dir: two classes enrolled while
-//! their clips play, most later windows of those clips predicted as them, and after a
+//! The daemon on a replay profile (sped up) in a temp dir: two classes enrolled through
+//! the control socket (as `mmcl enroll` does) while their clips play, most later windows of those clips predicted as them, and after a
 //! restart both still known by name; the state on disk is a snapshot plus the journal.
 //! Run with `-- --nocapture` to see the measured fraction.
 
 use mmcl::config::{Config, Settings};
-use mmcl::control::api::Event;
-use mmcl::control::ControlTarget;
-use mmcl::daemon::{self, Daemon, Notifier, StartOptions};
+use mmcl::control::api::{EnrollOutcome, EnrollProgress, Event, StatusReport};
+use mmcl::control::protocol::{EnrollStart, EnrollmentId, Request};
+use mmcl::control::{Client, ControlTarget};
+use mmcl::daemon::{self, Notifier, StartOptions};
 use mmcl::shutdown::Shutdown;
 use std::path::Path;
 use std::process::Command;
@@ -53,8 +54,11 @@ classes = ["upstairs", "downstairs"]
 clips_per_class = 3
 [daemon]
 checkpoint_changes = 100
+[control]
+socket = "{socket}"
 "#,
         state = root.join("state").display(),
+        socket = root.join("control.sock").display(),
         data = root.join("data").display()
     );
     let path = root.join("profile.toml");
@@ -65,6 +69,7 @@ checkpoint_changes = 100
 fn start(root: &Path) -> daemon::Running {
     let options = StartOptions {
         notifier: Notifier::none(),
+        control_socket: true,
     };
     daemon::start(settings(root), options, Shutdown::new()).expect("daemon starts")
 }
@@ -78,22 +83,34 @@ fn until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// The true class of the latest predicted window.
-fn predicted_truth(d: &Daemon) -> Option<String> {
-    d.status().prediction.and_then(|p| p.true_class)
+/// The true class of the latest predicted window, as `mmcl status` shows it.
+fn predicted_truth(client: &mut Client) -> Option<String> {
+    let status: StatusReport = client.call_as(Request::Status).expect("status");
+    status.prediction.and_then(|p| p.true_class)
 }
 
-/// Enrolls `name` from windows of its own clips, as a user watching `status` would.
-fn enroll_while_playing(d: &Daemon, name: &str) -> usize {
+/// Enrolls `name` through the socket from windows of its own clips, as a user watching
+/// `mmcl status` would: start when its clip plays, stop after 6 windows or when it ends.
+fn enroll_while_playing(socket: &Path, name: &str) -> usize {
+    let mut client = Client::connect(socket).expect("connect");
     until(Duration::from_secs(240), name, || {
-        predicted_truth(d).as_deref() == Some(name)
+        predicted_truth(&mut client).as_deref() == Some(name)
     });
-    let id = d.enroll_start(name, None).expect("start").id;
+    let start = Request::EnrollStart(EnrollStart {
+        label: name.to_string(),
+        seconds: None,
+    });
+    let started: EnrollProgress = client.call_as(start).expect("enroll_start");
+    let id = EnrollmentId {
+        enrollment: started.id,
+    };
     until(Duration::from_secs(120), "windows", || {
-        let p = d.enroll_progress(id).expect("progress");
-        p.windows >= 6 || (p.windows >= 2 && predicted_truth(d).as_deref() != Some(name))
+        let p: EnrollProgress = client
+            .call_as(Request::EnrollProgress(id))
+            .expect("progress");
+        p.windows >= 6 || (p.windows >= 2 && predicted_truth(&mut client).as_deref() != Some(name))
     });
-    let outcome = d.enroll_stop(id).expect("stop");
+    let outcome: EnrollOutcome = client.call_as(Request::EnrollStop(id)).expect("stop");
     assert_eq!(outcome.label, name);
     assert!(outcome.journal_seq > 0);
     outcome.windows
@@ -105,9 +122,10 @@ fn enrolled_classes_are_predicted_and_survive_a_restart() {
     synth(&dir.path().join("data"));
     let running = start(dir.path());
     let d = running.daemon().clone();
+    let socket = dir.path().join("control.sock");
     let windows: Vec<usize> = CLASSES
         .iter()
-        .map(|c| enroll_while_playing(&d, c))
+        .map(|c| enroll_while_playing(&socket, c))
         .collect();
     let events = d.subscribe();
     let (mut right, mut all) = (0usize, 0usize);
@@ -140,13 +158,15 @@ fn enrolled_classes_are_predicted_and_survive_a_restart() {
         "a final snapshot folds the journal in"
     );
 
+    assert!(!socket.exists(), "the socket file goes with the daemon");
+
     let again = start(dir.path());
-    let names: Vec<String> = again
-        .daemon()
-        .classes()
-        .classes
-        .into_iter()
-        .map(|c| c.name)
+    let classes: serde_json::Value = Client::connect(&socket)
+        .expect("connect after the restart")
+        .call(Request::Classes)
+        .expect("classes");
+    let names: Vec<&str> = (classes["classes"].as_array().expect("a list").iter())
+        .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(names, CLASSES);
     again.stop().expect("stops");

@@ -90,8 +90,10 @@ pub fn run(args: Args) -> Result<(), CliError> {
         settings.config().encoder().threads(),
         settings.config().window().stride_seconds(),
     );
+    // The benchmark calls the daemon directly; no socket to collide with a running one.
     let options = StartOptions {
         notifier: Notifier::none(),
+        control_socket: false,
     };
     let cpu0 = cpu_seconds();
     let started = Instant::now();

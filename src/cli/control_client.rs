@@ -113,10 +113,7 @@ impl ClientArgs {
             Err(e) => Err(e),
         };
         match shown {
-            Ok(text) => {
-                println!("{text}");
-                Ok(())
-            }
+            Ok(text) => super::write_stdout(&text),
             Err(e) => Err(self.fail(e)),
         }
     }
@@ -127,7 +124,8 @@ impl ClientArgs {
             let message = error_chain(&failure);
             let error = serde_json::json!({"error": {"kind": failure.kind(), "message": message}});
             // One line, so `watch --json` stays one object per line to the end.
-            println!("{error}");
+            let _ = super::write_stdout(&error.to_string());
+            return failure.into_cli().reported();
         }
         failure.into_cli()
     }

@@ -43,8 +43,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let shutdown = Shutdown::new();
     let notifier = Notifier::from_env();
-    let running = daemon::start(settings, StartOptions { notifier }, shutdown.clone())
-        .map_err(|e| CliError::Runtime(e.into()))?;
+    let running = daemon::start(
+        settings,
+        StartOptions {
+            notifier,
+            control_socket: true,
+        },
+        shutdown.clone(),
+    )
+    .map_err(|e| CliError::Runtime(e.into()))?;
     let signals = signals::watch(&args, running.daemon().clone(), shutdown)?;
     let summary = running.wait().map_err(|e| CliError::Runtime(e.into()))?;
     signals.close();

@@ -1,5 +1,6 @@
-//! Starting and stopping the daemon. `start` recovers the state, starts the pipeline and
-//! the daemon's threads, and returns once the pipeline delivers samples (then `READY=1`);
+//! Starting and stopping the daemon. `start` recovers the state, starts the pipeline, the
+//! daemon's threads and the control socket, and returns once the pipeline delivers samples
+//! (then `READY=1`: the socket already answers);
 //! `Running::wait` returns after the shutdown is triggered (SIGTERM, or the caller) and
 //! everything stopped: sources and stages stopped, the output drained through the
 //! predictor, a final snapshot written when the journal holds changes, `STOPPING=1` sent.
@@ -10,6 +11,7 @@ use super::service::{lock, Daemon, Parts};
 use super::stats::StreamClock;
 use super::{log, sources, DaemonError};
 use crate::config::Settings;
+use crate::control::{self, ControlTarget, ListenerConfig, ServerHandle};
 use crate::pipeline::{EncodedWindow, Pipeline};
 use crate::shutdown::Shutdown;
 use crate::time::{Clock, MonotonicClock};
@@ -29,6 +31,9 @@ const FIRST_SAMPLE: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct StartOptions {
     pub notifier: Notifier,
+    /// Serve the profile's control socket (`mmcl run`, the demo); a benchmark in the
+    /// same process talks to the daemon directly and may leave it off.
+    pub control_socket: bool,
 }
 
 /// A started daemon.
@@ -37,6 +42,7 @@ pub struct Running {
     shutdown: Shutdown,
     notifier: Notifier,
     threads: Vec<(&'static str, JoinHandle<()>)>,
+    server: Option<ServerHandle>,
 }
 
 /// What a run did, for the caller's last log line.
@@ -112,9 +118,11 @@ pub fn start(
         shutdown,
         notifier: options.notifier,
         threads: Vec::new(),
+        server: None,
     };
     running.spawn("predictor", predictor(output))?;
-    if let Err(e) = running.await_first_sample() {
+    let started = running.serve_control(options.control_socket);
+    if let Err(e) = started.and_then(|()| running.await_first_sample()) {
         running.shutdown.trigger();
         let _ = running.finish();
         return Err(e);
@@ -180,9 +188,33 @@ impl Running {
         })
     }
 
-    fn finish(self) -> Result<RunSummary, DaemonError> {
+    /// Starts the control server on the profile's socket (mode 0660, the allow list).
+    fn serve_control(&mut self, wanted: bool) -> Result<(), DaemonError> {
+        if !wanted {
+            return Ok(());
+        }
+        let settings = self.daemon.settings();
+        let control_error = |source| DaemonError::Control {
+            socket: settings.config().control().socket().to_path_buf(),
+            source: Box::new(source),
+        };
+        let listener =
+            ListenerConfig::from_config(settings.config().control()).map_err(control_error)?;
+        let target: Arc<dyn ControlTarget> = self.daemon.clone();
+        let server =
+            control::serve(listener, target, self.shutdown.clone()).map_err(control_error)?;
+        log(&format!("control socket {}", server.path().display()));
+        self.server = Some(server);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<RunSummary, DaemonError> {
         self.notifier.stopping();
         self.daemon.set_lifecycle("stopping");
+        // The server stops on the shutdown; joined first so no request races the end.
+        if let Some(server) = self.server.take() {
+            server.join();
+        }
         let pipeline = lock(&self.daemon.pipeline).take();
         if let Some(p) = pipeline {
             for outcome in p.stop().stages {

@@ -66,6 +66,12 @@ pub enum DaemonError {
         #[source]
         source: EnvelopeError,
     },
+    #[error("control socket {}", socket.display())]
+    Control {
+        socket: PathBuf,
+        #[source]
+        source: Box<crate::control::ServeError>,
+    },
     #[error("build the learner")]
     Learner {
         #[source]
