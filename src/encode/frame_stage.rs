@@ -74,15 +74,24 @@ pub(crate) fn frames_tensor(frames: &[Frame], c: &ModelContract) -> Result<Vec<f
     Ok(out)
 }
 
-/// The fuse stage's inputs for one window: `[T, ...]` features (`absent`, the
-/// features of an all-zero frame, stands in for missing video), `[1, 6, L]`
-/// IMU (zeros when missing) and `[1, 2]` presence.
+/// The fuse stage's input tensors for one window.
+pub(crate) struct FuseInputs {
+    /// `[T, ...]`: the window's frame features, row after row.
+    pub features: Vec<f32>,
+    /// `[1, 6, L]`, zeros when the IMU is absent.
+    pub imu: Vec<f32>,
+    /// `[1, 2]`: video, imu.
+    pub present: Vec<f32>,
+}
+
+/// One window's `FuseInputs`; `absent`, the features of an all-zero frame,
+/// stands in for missing video (what the whole graph computes for it).
 pub(crate) fn fuse_inputs(
     video: Option<&[FrameFeatures]>,
     imu: Option<&ImuBlock>,
     absent: &FrameFeatures,
     c: &ModelContract,
-) -> Result<(Vec<f32>, Vec<f32>, Vec<f32>), EncodeError> {
+) -> Result<FuseInputs, EncodeError> {
     if video.is_none() && imu.is_none() {
         return Err(PreprocessError::Empty { window: 0 }.into());
     }
@@ -118,5 +127,9 @@ pub(crate) fn fuse_inputs(
         f32::from(u8::from(video.is_some())),
         f32::from(u8::from(imu.is_some())),
     ];
-    Ok((features, imu_values, present))
+    Ok(FuseInputs {
+        features,
+        imu: imu_values,
+        present,
+    })
 }

@@ -56,9 +56,9 @@ impl FrameStage for TractEncoder {
         imu: Option<&ImuBlock>,
     ) -> Result<Encoded, EncodeError> {
         let absent = self.absent_features()?;
-        let (features, imu, present) = fuse_inputs(video, imu, &absent, &self.contract)?;
-        let outputs = self.run_fuse(&features, &imu, &present)?;
-        let mut encoded = split_outputs(&present, outputs, &self.contract, 0, "tract")?;
+        let inputs = fuse_inputs(video, imu, &absent, &self.contract)?;
+        let outputs = self.run_fuse(&inputs.features, &inputs.imu, &inputs.present)?;
+        let mut encoded = split_outputs(&inputs.present, outputs, &self.contract, 0, "tract")?;
         encoded
             .pop()
             .ok_or_else(|| super::enabled::backend_error("fuse a window", "no output row"))
