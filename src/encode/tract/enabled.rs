@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tract_linalg::multithread::Executor;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::Cost;
 
 const INPUTS: [&str; 3] = ["video", "imu", "present"];
 const OUTPUTS: [&str; 3] = ["embedding", "video_embedding", "imu_embedding"];
@@ -69,7 +68,7 @@ pub(super) fn backend_error(action: impl Into<String>, e: impl std::fmt::Display
 }
 
 /// The graph of `model` with inputs and outputs named and ordered as the contract says.
-fn parse(model: &ModelFile) -> Result<InferenceModel, EncodeError> {
+pub(super) fn parse(model: &ModelFile) -> Result<InferenceModel, EncodeError> {
     let what = format!("load {}", model.path.display());
     let mut graph = tract_onnx::onnx()
         .model_for_read(&mut &model.bytes[..])
@@ -128,8 +127,7 @@ pub(super) fn open_tract(
         batch_size,
         absent: None,
     };
-    let first = encoder.window_key(batch_size);
-    encoder.plan(first)?;
+    encoder.prepare()?;
     Ok(encoder)
 }
 
@@ -191,9 +189,21 @@ impl TractEncoder {
         Ok(plan)
     }
 
-    /// A lone window on tract's pool, otherwise single-threaded plans.
-    pub(super) fn window_key(&self, rows: usize) -> PlanKey {
-        let pooled = self.threads > 1 && rows == 1 && self.cut.is_none();
+    /// Builds the plans a full batch runs, so that `open` reports what tract
+    /// cannot run before the first window does.
+    fn prepare(&mut self) -> Result<(), EncodeError> {
+        let chunks = ranges(self.batch_size, self.threads.min(self.batch_size));
+        for r in &chunks {
+            self.plan(self.window_key(r.len(), chunks.len() > 1))?;
+        }
+        Ok(())
+    }
+
+    /// The whole-window plan for `rows` windows: on tract's pool when it runs
+    /// a lone window that is not `split` across threads and cannot go through
+    /// a frame stage, otherwise single-threaded.
+    pub(super) fn window_key(&self, rows: usize, split: bool) -> PlanKey {
+        let pooled = self.threads > 1 && !split && rows == 1 && self.cut.is_none();
         PlanKey {
             stage: Stage::Window,
             rows,
@@ -206,7 +216,7 @@ impl TractEncoder {
         let c = self.contract.clone();
         let chunks = ranges(batch.n, self.threads.min(batch.n));
         let plans = (chunks.iter())
-            .map(|r| self.plan(self.window_key(r.len())))
+            .map(|r| self.plan(self.window_key(r.len(), chunks.len() > 1)))
             .collect::<Result<Vec<_>, _>>()?;
         let clip = c.frames * 3 * c.height * c.width;
         let outputs = run_all(chunks.len(), self.threads, |i| {
@@ -365,30 +375,4 @@ impl Encoder for TractEncoder {
         }
         self.run_windows(batch)
     }
-}
-
-/// FLOPs of one window (batch 1), counted by tract's cost model: every
-/// multiply-accumulate it reports (convolutions, matrix products) counts 2.
-/// Elementwise operators and reductions are not counted.
-pub fn flops_per_window(model: &ModelFile, c: &ModelContract) -> Result<f64, EncodeError> {
-    let graph = parse(model)?;
-    let count = || -> TractResult<f64> {
-        let typed = graph
-            .with_input_fact(0, f32::fact([1, c.frames, 3, c.height, c.width]).into())?
-            .with_input_fact(1, f32::fact([1, 6, c.imu_len]).into())?
-            .with_input_fact(2, f32::fact([1, 2]).into())?
-            .into_typed()?
-            .into_decluttered()?;
-        let mut macs = 0f64;
-        for node in typed.nodes() {
-            let inputs = typed.node_input_facts(node.id)?;
-            for (cost, n) in node.op.cost(&inputs)? {
-                if let Cost::FMA(_) = cost {
-                    macs += n.to_i64()? as f64;
-                }
-            }
-        }
-        Ok(2.0 * macs)
-    };
-    count().map_err(|e| backend_error("count FLOPs", e))
 }

@@ -16,9 +16,9 @@ mod profile;
 #[cfg(feature = "tract")]
 mod stage;
 #[cfg(feature = "tract")]
-pub use enabled::{flops_per_window, open};
+pub use enabled::open;
 #[cfg(feature = "tract")]
-pub use profile::profile_ops;
+pub use profile::{flops_per_window, profile_ops};
 
 #[cfg(not(feature = "tract"))]
 mod disabled;
