@@ -367,10 +367,7 @@ impl Encoder for TractEncoder {
         if staged && no_video && batch.n > 0 {
             return self.run_without_video(batch);
         }
-        if self.threads > 1 && batch.n > 1 {
-            return self.run_windows(batch);
-        }
-        if self.threads > 1 && staged {
+        if self.threads > 1 && batch.n == 1 && staged {
             return self.run_split_frames(batch);
         }
         self.run_windows(batch)
