@@ -24,12 +24,18 @@ impl ModelFile {
             action: "read the model",
             source,
         })?;
+        ModelFile::from_bytes(path.to_path_buf(), bytes)
+    }
+
+    /// Parses a model already in memory (the encoder embedded in the binary);
+    /// `path` only names it in errors and reports.
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<ModelFile, EncodeError> {
         let summary = parse_model(&bytes).map_err(|e| EncodeError::ModelFormat {
-            path: path.to_path_buf(),
+            path: path.clone(),
             reason: e.to_string(),
         })?;
         Ok(ModelFile {
-            path: path.to_path_buf(),
+            path,
             sha256: sha256_hex(&bytes),
             bytes,
             summary,
