@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import onnx
 from encoder_build.contract import (
+    FRAME_FEATURES,
+    FRAME_INPUT,
     FRAMES,
     HEIGHT,
     IMU_LEN,
@@ -54,8 +56,8 @@ from encoder_build.mobilenet import mobilenet_v2_features, video_branch
 from encoder_build.torch_legacy import load_torch_legacy
 from onnx import TensorProto, helper
 
-SCRIPT_VERSION = "1"
-MODEL_NAME = "mmcl-default-encoder-v1"
+SCRIPT_VERSION = "2"
+MODEL_NAME = "mmcl-default-encoder-v2"
 OPSET = 17  # ReduceMean keeps `axes` as an attribute up to opset 17; tract 0.23 runs it.
 IR_VERSION = 8  # the IR that opset 17 shipped with; older runtimes refuse newer IRs.
 
@@ -145,6 +147,10 @@ def metadata(spec: ImuSpec, provenance: str) -> dict[str, str]:
             "present[1])): norm sqrt(2) whenever a modality is present"),
         "mmcl.provenance": provenance,
         "mmcl.name": MODEL_NAME,
+        # Optional keys (contract version 1 runtimes ignore them): where the graph can be cut
+        # into a per-frame stage and the rest, so each frame is encoded once.
+        "mmcl.frame_stage.input": FRAME_INPUT,
+        "mmcl.frame_stage.output": FRAME_FEATURES,
     }
 
 

@@ -10,9 +10,15 @@ Checks (each prints what it measured; the script exits 1 if any fails):
    IMU-only, and all-zero inputs; batch equals one-by-one; the IMU branch equals its float64
    numpy reference; tract (the Rust side's engine) agrees when its Python bindings are installed;
    information only: a walking-vs-not probe of the IMU embedding on mobgap's reference bouts;
-4. FLOPs per window, counted from the graph per branch;
-then writes tests/data/encoder/reference.json.
-Usage: `python models/verify_encoder.py [--cache DIR] [--images DIR]`.
+4. the frame stage: the graph cut at mmcl.frame_stage.input/output (with onnx.utils) gives
+   per-frame features that do not depend on the other frames, and fusing them gives the
+   whole-window outputs;
+5. FLOPs per window, counted from the graph per branch;
+then checks the outputs against tests/data/encoder/reference.json and updates its model fields
+(sha256, name, measurements). The reference values are the target every rebuild must meet;
+`--rewrite-reference` replaces them with this model's outputs (only for a model that is meant to
+compute something else).
+Usage: `python models/verify_encoder.py [--cache DIR] [--images DIR] [--rewrite-reference]`.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ import build_encoder as be
 import numpy as np
 import onnx
 import onnxruntime as ort
-from encoder_build import flops, mobgap, walking
+from encoder_build import flops, frame_stage, mobgap, walking
 from encoder_build import minirocket as mr
 from encoder_build.contract import (
+    FRAME_FEATURES,
+    FRAME_INPUT,
     FRAMES,
     HEIGHT,
     IMU_LEN,
@@ -181,7 +189,9 @@ def check_contract(checks: Checks, model: onnx.ModelProto) -> None:
                       ("mmcl.width", "112"), ("mmcl.imu_len", "128"), ("mmcl.imu_rate_hz", "25"),
                       ("mmcl.window_seconds", "5.12"), ("mmcl.modalities", "video,imu"),
                       ("mmcl.imu_units", "g,g,g,dps,dps,dps"),
-                      ("mmcl.name", "mmcl-default-encoder-v1")):
+                      ("mmcl.name", be.MODEL_NAME),
+                      ("mmcl.frame_stage.input", FRAME_INPUT),
+                      ("mmcl.frame_stage.output", FRAME_FEATURES)):
         checks.expect(meta.get(key) == want, f"metadata {key} = {want!r}")
     checks.expect(model.opset_import[0].version == 17 and model.ir_version <= 9,
                   f"opset {model.opset_import[0].version}, IR {model.ir_version}")
@@ -296,7 +306,18 @@ def check_tract(checks: Checks, ort_out: dict[str, np.ndarray]) -> float | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. FLOPs
+# 4. the frame stage
+
+
+def check_frame_stage(checks: Checks, model: onnx.ModelProto, out: dict[str, np.ndarray]) -> None:
+    print("frame stage (mmcl.frame_stage.input -> output, then the rest)")
+    video, imu = formula_inputs()
+    for ok, what in frame_stage.check(model, out, video, imu, PRESENT):
+        checks.expect(ok, what)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. FLOPs
 
 
 def report_flops(model: onnx.ModelProto, state) -> dict:
@@ -322,7 +343,7 @@ def rounded(values) -> list[float]:
     return [float(f"{float(v):.9g}") for v in values]
 
 
-def write_reference(out: dict[str, np.ndarray], sha: str, margin: float, tract_diff) -> None:
+def reference_doc(out: dict[str, np.ndarray], sha: str, margin: float, tract_diff) -> dict:
     meta = {p.key: p.value for p in onnx.load(str(MODEL), load_external_data=False)
             .metadata_props}
     windows = []
@@ -333,7 +354,7 @@ def write_reference(out: dict[str, np.ndarray], sha: str, margin: float, tract_d
             "video_embedding_head": rounded(out["video_embedding"][n][:HEAD]),
             "imu_embedding_head": rounded(out["imu_embedding"][n][:HEAD]),
         })
-    doc = {
+    return {
         "model": "models/encoder.onnx", "model_sha256": sha, "name": meta["mmcl.name"],
         "embedding_dim": int(meta["mmcl.embedding_dim"]), "video_dim": VIDEO_DIM,
         "imu_dim": int(meta["mmcl.embedding_dim"]) - VIDEO_DIM,
@@ -345,6 +366,21 @@ def write_reference(out: dict[str, np.ndarray], sha: str, margin: float, tract_d
         "suggested_tolerance_abs": 1e-4,
         "windows": windows,
     }
+
+
+def write_reference(checks: Checks, doc: dict, rewrite: bool) -> None:
+    """Keeps the committed reference values (the target) unless told to rewrite them; the model
+    fields are this model's either way."""
+    if REFERENCE.exists() and not rewrite:
+        committed = json.loads(REFERENCE.read_text())
+        keys = ("embedding", "video_embedding_head", "imu_embedding_head")
+        diff = max(float(np.abs(np.array(new[k]) - np.array(old[k])).max())
+                   for new, old in zip(doc["windows"], committed["windows"]) for k in keys)
+        checks.expect(diff <= committed["suggested_tolerance_abs"],
+                      f"outputs equal the committed reference values (max diff {diff:.2e})")
+        doc["windows"] = committed["windows"]
+        doc["produced_by"] = committed["produced_by"]
+        doc["measured"]["reference_vs_this_model_max_abs"] = diff
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
     REFERENCE.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {REFERENCE} ({REFERENCE.stat().st_size} bytes)")
@@ -354,6 +390,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache/mmcl-encoder-build")
     parser.add_argument("--images", type=Path, default=OPENCV_DATA)
+    parser.add_argument("--rewrite-reference", action="store_true",
+                        help="replace the reference values with this model's outputs")
     args = parser.parse_args(argv)
     checks = Checks()
     sha = check_reproducible(checks, args.cache)
@@ -368,8 +406,9 @@ def main(argv=None) -> int:
     margin = check_imu_reference(checks, session, spec, recordings)
     walking_probe(session, sources)
     tract_diff = check_tract(checks, out)
+    check_frame_stage(checks, model, out)
     report_flops(model, sources.state)
-    write_reference(out, sha, margin, tract_diff)
+    write_reference(checks, reference_doc(out, sha, margin, tract_diff), args.rewrite_reference)
     print(f"{len(checks.failures)} failed" + "".join(f"\n  {f}" for f in checks.failures))
     return 1 if checks.failures else 0
 

@@ -43,6 +43,29 @@ fn inspect_json_reports_the_tiny_model() {
     );
     assert_eq!(v["problems"], serde_json::json!([]));
     assert_eq!(v["metadata"]["mmcl.name"], "tiny-test-encoder");
+    assert_eq!(
+        v["frame_cache"], false,
+        "the tiny fixture declares no frame stage"
+    );
+}
+
+#[cfg(feature = "tract")]
+#[test]
+fn inspect_says_the_default_encoder_supports_frame_caching() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/encoder.onnx");
+    let (code, stdout, stderr) = inspect(&[path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["frame_cache"], true);
+    assert_eq!(
+        v["contract"]["frame_stage"],
+        serde_json::json!({"input": "video/frames", "output": "video/frame_features"})
+    );
+    let (_, text, _) = inspect(&[path.to_str().unwrap()]);
+    assert!(
+        text.contains("runs whole windows and cached frames"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -145,3 +145,33 @@ fn open_refuses_a_broken_file_listing_every_problem() {
         "{text}"
     );
 }
+
+#[test]
+fn the_frame_stage_keys_are_optional_and_come_in_pairs() {
+    let plain = ModelContract::check(&summary(), &"ab".repeat(32)).unwrap();
+    assert_eq!(
+        plain.frame_stage, None,
+        "a model without the keys keeps the whole-window path"
+    );
+    let mut s = summary();
+    s.metadata
+        .insert("mmcl.frame_stage.input".into(), "frames".into());
+    s.metadata
+        .insert("mmcl.frame_stage.output".into(), " v3 ".into());
+    let staged = ModelContract::check(&s, &"ab".repeat(32)).unwrap();
+    let at = staged.frame_stage.unwrap();
+    assert_eq!((at.input.as_str(), at.output.as_str()), ("frames", "v3"));
+    s.metadata.remove("mmcl.frame_stage.input");
+    let p = one_problem(&s);
+    assert_eq!(
+        (p.kind, p.name.as_str(), p.got.as_str()),
+        ("metadata", "mmcl.frame_stage.input", "no value")
+    );
+    s.metadata
+        .insert("mmcl.frame_stage.input".into(), "v3".into());
+    let p = one_problem(&s);
+    assert_eq!(
+        (p.name.as_str(), p.got.as_str()),
+        ("mmcl.frame_stage.output", "both \"v3\"")
+    );
+}

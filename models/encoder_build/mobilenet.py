@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contract import FRAMES, HEIGHT, VIDEO_DIM, WIDTH
+from .contract import FRAME_FEATURES, FRAME_INPUT, FRAMES, HEIGHT, VIDEO_DIM, WIDTH
 from .graph import Graph
 
 # torchvision MobileNetV2 inverted-residual settings (expansion t, channels c, repeats n, stride s).
@@ -64,9 +64,16 @@ def mobilenet_v2_features(g: Graph, state, x: str) -> str:
 
 
 def video_branch(g: Graph, state) -> str:
+    """[N, T, 3, H, W] -> [N, 1280]: per-frame features, then their mean over the window.
+
+    The two named tensors are the cut points of the frame stage: everything between them sees
+    one frame at a time, and everything after `FRAME_FEATURES` reads the video only through it.
+    """
     frames = g.op("Reshape", ["video", g.ints("video/frames_shape", [-1, 3, HEIGHT, WIDTH])],
-                  "video")
+                  "video", out=FRAME_INPUT)
     pooled = g.op("GlobalAveragePool", [mobilenet_v2_features(g, state, frames)], "video")
-    per_frame = g.op("Reshape", [pooled, g.ints("video/window_shape", [-1, FRAMES, VIDEO_DIM])],
-                     "video")
-    return g.reduce_mean(per_frame, 1, "video")  # TSN consensus: mean over the frames
+    per_frame = g.op("Reshape", [pooled, g.ints("video/feature_shape", [-1, VIDEO_DIM])], "video",
+                     out=FRAME_FEATURES)
+    window = g.op("Reshape", [per_frame, g.ints("video/window_shape", [-1, FRAMES, VIDEO_DIM])],
+                  "video")
+    return g.reduce_mean(window, 1, "video")  # TSN consensus: mean over the frames

@@ -51,6 +51,12 @@ pub enum EncodeError {
         expected: usize,
         got: usize,
     },
+    #[error("frame {frame}: {got} feature values, the model's frame stage makes {expected}")]
+    FrameFeatures {
+        frame: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("window {window}: output `{output}` is not a valid embedding: {source}")]
     Output {
         window: usize,

@@ -1,7 +1,9 @@
 //! `mmcl model inspect`: everything a user needs to know about a model file
 //! before swapping it in: its inputs, outputs, metadata, sha256, every
 //! contract problem, and whether the chosen backend actually runs it (one
-//! all-zero batch is pushed through and its outputs checked).
+//! all-zero batch is pushed through and its outputs checked) and which paths
+//! it supports: whole windows always, per-frame caching (`frame_cache`) when
+//! the model declares a frame stage and the backend can cut it.
 
 use super::contract::ContractProblem;
 use super::onnx_proto::{dtype_name, Dim, ValueInfo};
@@ -41,6 +43,9 @@ pub struct Inspection {
     /// The provider that ran the check batch; `null` when the model was not run.
     pub execution_provider: Option<String>,
     pub threads: Option<usize>,
+    /// Whether the backend runs the model's frame stage, so frames can be
+    /// encoded once and cached (false: whole windows only, or not run).
+    pub frame_cache: bool,
     pub ep_attempts: Vec<EpAttempt>,
     pub problems: Vec<ContractProblem>,
     pub contract: Option<ModelContract>,
@@ -83,6 +88,7 @@ pub fn inspect(path: &Path, options: &EncoderOptions) -> Result<Inspection, Enco
         backend: options.backend.name().to_string(),
         execution_provider: None,
         threads: None,
+        frame_cache: false,
         ep_attempts: Vec::new(),
         problems: Vec::new(),
         contract: None,
@@ -151,6 +157,7 @@ fn try_backend(
             error: r.as_ref().err().cloned(),
         })
         .collect();
+    report.frame_cache = encoder.frame_stage().is_some();
     let c = encoder.contract().clone();
     let rows = c.fixed_batch.unwrap_or(1);
     let batch = Batch {
@@ -161,7 +168,7 @@ fn try_backend(
     };
     let checked = encoder
         .run(&batch)
-        .and_then(|out| split_outputs(&batch, out, &c, 0, info.name));
+        .and_then(|out| split_outputs(&batch.present, out, &c, 0, info.name));
     if let Err(e) = checked {
         backend_problem(
             report,
@@ -191,7 +198,15 @@ impl Inspection {
         }
         match (&self.execution_provider, self.threads) {
             (Some(ep), Some(threads)) => {
-                out += &format!("backend {} on {ep}, {threads} thread(s)\n", self.backend)
+                let paths = if self.frame_cache {
+                    "whole windows and cached frames"
+                } else {
+                    "whole windows"
+                };
+                out += &format!(
+                    "backend {} on {ep}, {threads} thread(s); runs {paths}\n",
+                    self.backend
+                )
             }
             _ => out += &format!("backend {}: not run\n", self.backend),
         }

@@ -8,12 +8,15 @@
 //! callers never see a `cfg`. `preprocess` turns windows into tensors,
 //! `cache` keeps embeddings of dataset clips on disk keyed by the encoder's
 //! sha256, and `inspect` reports a model for `mmcl model inspect`.
+//! `frame_stage` is the split of a model that declares one: frames encoded
+//! once, windows fused from their frames' features.
 
 pub mod builtin;
 pub mod cache;
 pub mod contract;
 pub mod dataset;
 mod error;
+pub mod frame_stage;
 pub mod inspect;
 mod model_file;
 pub mod onnx_proto;
@@ -22,13 +25,14 @@ mod ort;
 pub mod preprocess;
 mod tract;
 
-pub use contract::{ContractProblem, ModelContract};
+pub use contract::{ContractProblem, FrameStageTensors, ModelContract};
 pub use error::EncodeError;
+pub use frame_stage::{FrameFeatures, FrameStage};
 pub use model_file::{sha256_hex, ModelFile};
 pub use options::{Backend, EncoderOptions, ExecutionProvider};
 pub use ort::locate as ort_locate;
 pub use preprocess::Batch;
-pub use tract::flops_per_window;
+pub use tract::{flops_per_window, profile_ops};
 
 use crate::embedding::Embedding;
 use crate::window::Window;
@@ -57,6 +61,17 @@ pub struct BackendInfo {
     pub ep_attempts: Vec<(String, Result<(), String>)>,
 }
 
+/// One tract operator kind's share of a run (`profile_ops`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpTime {
+    /// tract's name for the operator (e.g. `OptMatMul`, `DepthWiseConv`).
+    pub op: String,
+    /// Nodes of that kind in the plan.
+    pub nodes: usize,
+    /// Mean milliseconds per run, all those nodes together.
+    pub ms: f64,
+}
+
 /// The raw outputs of one batch, row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutputs {
@@ -74,7 +89,9 @@ pub struct BatchOutputs {
 /// tensors through the model). `encode` is provided: it cuts the windows into
 /// batches of `batch_size`, preprocesses, runs and checks each output. On any
 /// error `encode` returns it and no embedding: a caller never gets a partial
-/// result that silently misses windows.
+/// result that silently misses windows. `frame_stage` is provided as `None`
+/// (whole-window path only); a backend that can split a model declaring a
+/// frame stage returns it.
 pub trait Encoder: Send {
     /// The checked contract of the loaded model.
     fn contract(&self) -> &ModelContract;
@@ -84,6 +101,12 @@ pub trait Encoder: Send {
     fn batch_size(&self) -> usize;
     /// Runs one batch of input tensors; outputs have `batch.n` rows each.
     fn run(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError>;
+
+    /// The model's frame stage, when it declares one and this backend can run
+    /// it; `None` means every window goes through `encode`.
+    fn frame_stage(&mut self) -> Option<&mut dyn FrameStage> {
+        None
+    }
 
     /// Encodes `windows` in batches; the result has one `Encoded` per window, in order.
     fn encode(&mut self, windows: &[Window]) -> Result<Vec<Encoded>, EncodeError> {
@@ -100,7 +123,7 @@ pub trait Encoder: Send {
                 _ => self.run(&batch)?,
             };
             encoded.extend(split_outputs(
-                &batch,
+                &batch.present,
                 outputs,
                 self.contract(),
                 b * step,
@@ -150,15 +173,17 @@ impl BatchOutputs {
     }
 }
 
-/// Cuts a batch's outputs into per-window embeddings, checking sizes and finiteness.
+/// Cuts a batch's outputs into per-window embeddings, checking sizes and
+/// finiteness; `present` is the batch's `[n, 2]` presence.
 pub(crate) fn split_outputs(
-    batch: &Batch,
+    present: &[f32],
     out: BatchOutputs,
     c: &ModelContract,
     first: usize,
     backend: &'static str,
 ) -> Result<Vec<Encoded>, EncodeError> {
-    let n = batch.n;
+    let n = present.len() / 2;
+    let is_present = |i: usize, m: usize| present.get(i * 2 + m).is_some_and(|p| *p > 0.5);
     let size = |output: &'static str, values: &[f32], dim: usize| {
         if values.len() == n * dim {
             Ok(())
@@ -187,12 +212,10 @@ pub(crate) fn split_outputs(
         .map(|i| {
             Ok(Encoded {
                 embedding: row("embedding", &out.embedding, c.dim, i)?,
-                video: batch
-                    .is_present(i, 0)
+                video: is_present(i, 0)
                     .then(|| row("video_embedding", &out.video, c.video_dim, i))
                     .transpose()?,
-                imu: batch
-                    .is_present(i, 1)
+                imu: is_present(i, 1)
                     .then(|| row("imu_embedding", &out.imu, c.imu_dim, i))
                     .transpose()?,
             })

@@ -139,3 +139,46 @@ pub fn assert_matches_reference(
         .collect();
     assert_eq!(presence, [(true, true), (true, false), (false, true)]);
 }
+
+/// `model` (ONNX bytes) with `props` appended to its `metadata_props`
+/// (ModelProto field 14): protobuf lets a repeated field's entries come
+/// anywhere, so appending is a valid edit of any model.
+pub fn with_metadata(model: &[u8], props: &[(&str, &str)]) -> Vec<u8> {
+    fn varint(mut v: usize, out: &mut Vec<u8>) {
+        while v >= 0x80 {
+            out.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn field(tag: u8, bytes: &[u8], out: &mut Vec<u8>) {
+        out.push(tag);
+        varint(bytes.len(), out);
+        out.extend_from_slice(bytes);
+    }
+    let mut out = model.to_vec();
+    for (key, value) in props {
+        let mut entry = Vec::new();
+        field(0x0a, key.as_bytes(), &mut entry);
+        field(0x12, value.as_bytes(), &mut entry);
+        field(0x72, &entry, &mut out);
+    }
+    out
+}
+
+/// The tiny fixture cut into a frame stage at `input` -> `output`, written to
+/// a temporary file (kept alive by the returned guard).
+pub fn tiny_with_frame_stage(input: &str, output: &str) -> (tempfile::TempDir, PathBuf) {
+    let bytes = std::fs::read(tiny()).unwrap();
+    let staged = with_metadata(
+        &bytes,
+        &[
+            ("mmcl.frame_stage.input", input),
+            ("mmcl.frame_stage.output", output),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny_staged.onnx");
+    std::fs::write(&path, staged).unwrap();
+    (dir, path)
+}

@@ -338,3 +338,41 @@ fn shape_string(dims: &[Dim]) -> String {
     let inner: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
     format!("[{}]", inner.join(", "))
 }
+
+/// The optional frame-stage keys: both or neither.
+const FRAME_STAGE_KEYS: [&str; 2] = ["mmcl.frame_stage.input", "mmcl.frame_stage.output"];
+
+impl Checker<'_> {
+    /// The declared frame stage; a half-declared or degenerate one is a problem.
+    pub(super) fn frame_stage(&mut self) -> Option<super::FrameStageTensors> {
+        let values = FRAME_STAGE_KEYS.map(|k| self.summary.metadata.get(k).map(|v| v.trim()));
+        match values {
+            [None, None] => None,
+            [Some(input), Some(output)] if !input.is_empty() && !output.is_empty() => {
+                if input == output {
+                    let got = format!("both \"{input}\"");
+                    self.problem(
+                        "metadata",
+                        FRAME_STAGE_KEYS[1],
+                        "a tensor other than the input",
+                        got,
+                    );
+                    return None;
+                }
+                Some(super::FrameStageTensors {
+                    input: input.to_string(),
+                    output: output.to_string(),
+                })
+            }
+            _ => {
+                for (key, value) in FRAME_STAGE_KEYS.iter().zip(values) {
+                    if value.is_none_or(str::is_empty) {
+                        let expected = "a tensor name (the frame-stage keys come in pairs)";
+                        self.problem("metadata", key, expected, "no value");
+                    }
+                }
+                None
+            }
+        }
+    }
+}

@@ -7,6 +7,11 @@
 //! output or metadata key with what was expected and what the file has.
 //! Contract version 1 knows the modalities `video` and `imu`, in that order
 //! (the order of the columns of `present`).
+//!
+//! Optional keys add to version 1 without breaking it: `mmcl.flops_per_window`,
+//! and the frame stage (`mmcl.frame_stage.input` / `.output`, see
+//! `FrameStageTensors`), which lets the runtime encode each frame once. A
+//! model without them runs on the whole-window path.
 
 mod checker;
 
@@ -47,6 +52,25 @@ pub struct ModelContract {
     pub fixed_batch: Option<usize>,
     /// `mmcl.flops_per_window` when the model declares it.
     pub flops_per_window: Option<f64>,
+    /// Where the graph splits into a per-frame stage, when the model says so.
+    pub frame_stage: Option<FrameStageTensors>,
+}
+
+/// The two tensors that cut a model into a per-frame stage and the rest
+/// (`mmcl.frame_stage.input` and `mmcl.frame_stage.output`).
+///
+/// What the model promises by naming them: `input` is `video` reshaped to
+/// `[N*T, 3, H, W]` (window-major, no other op in between); `output` is
+/// `[N*T, ...]`, row `i` computed from frame `i` alone; and every output of the
+/// model depends on `video` only through `output`. A runtime can then encode
+/// each frame once, keep its row of `output`, and build any window from the
+/// rows of its T frames with the rest of the graph.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FrameStageTensors {
+    /// The per-frame input tensor, `[N*T, 3, H, W]`.
+    pub input: String,
+    /// The per-frame features tensor, `[N*T, ...]`.
+    pub output: String,
 }
 
 /// One way a model breaks the contract.
@@ -83,6 +107,7 @@ impl ModelContract {
         };
         let m = c.metadata();
         let (batch, dims) = c.io_shapes(&m);
+        let frame_stage = c.frame_stage();
         let built = (|| {
             let (video_dim, imu_dim) = dims?;
             Some(ModelContract {
@@ -102,6 +127,7 @@ impl ModelContract {
                 sha256: sha256.to_string(),
                 fixed_batch: batch,
                 flops_per_window: m.flops,
+                frame_stage,
             })
         })();
         match built {

@@ -138,7 +138,7 @@ impl Batch {
     }
 }
 
-fn check_imu(
+pub(crate) fn check_imu(
     block: &crate::window::ImuBlock,
     c: &ModelContract,
     window: usize,
@@ -187,32 +187,44 @@ fn write_video(
         .zip(out.chunks_mut(frame_len.max(1)))
         .enumerate()
     {
-        let expected = frame.width as usize * frame.height as usize * 3;
-        if frame.rgb.len() != expected || expected == 0 {
-            let (width, height, got) = (frame.width, frame.height, frame.rgb.len());
-            return Err(PreprocessError::FrameBytes {
-                window,
-                frame: t,
-                width,
-                height,
-                expected,
-                got,
-            });
-        }
-        let size = Size {
-            width: frame.width as usize,
-            height: frame.height as usize,
-        };
-        let resized = resize_bilinear(
-            &frame.rgb,
-            size,
-            Size {
-                width: c.width,
-                height: c.height,
-            },
-        );
-        normalize_into(&resized, c.video_mean, c.video_std, out);
+        write_frame(frame, c, (window, t), out)?;
     }
+    Ok(())
+}
+
+/// One frame resized to the model's H x W and normalized into `out`
+/// (`[3, H, W]`); `at` is (window, frame) for the error.
+pub fn write_frame(
+    frame: &Frame,
+    c: &ModelContract,
+    at: (usize, usize),
+    out: &mut [f32],
+) -> Result<(), PreprocessError> {
+    let expected = frame.width as usize * frame.height as usize * 3;
+    if frame.rgb.len() != expected || expected == 0 {
+        return Err(PreprocessError::FrameBytes {
+            window: at.0,
+            frame: at.1,
+            width: frame.width,
+            height: frame.height,
+            expected,
+            got: frame.rgb.len(),
+        });
+    }
+    let size = Size {
+        width: frame.width as usize,
+        height: frame.height as usize,
+    };
+    let to = Size {
+        width: c.width,
+        height: c.height,
+    };
+    normalize_into(
+        &resize_bilinear(&frame.rgb, size, to),
+        c.video_mean,
+        c.video_std,
+        out,
+    );
     Ok(())
 }
 
@@ -240,6 +252,7 @@ mod tests {
             sha256: "0".repeat(64),
             fixed_batch: None,
             flops_per_window: None,
+            frame_stage: None,
         }
     }
 

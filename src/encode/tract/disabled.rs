@@ -1,6 +1,8 @@
 //! Stand-in for the tract backend when the `tract` feature is off.
 
-use crate::encode::{EncodeError, Encoder, EncoderOptions, ModelContract, ModelFile};
+use crate::encode::{
+    Batch, EncodeError, Encoder, EncoderOptions, ModelContract, ModelFile, OpTime,
+};
 
 fn not_compiled() -> EncodeError {
     EncodeError::NotCompiled {
@@ -19,5 +21,16 @@ pub fn open(
 
 /// FLOPs per window need tract's graph analysis.
 pub fn flops_per_window(_: &ModelFile, _: &ModelContract) -> Result<f64, EncodeError> {
+    Err(not_compiled())
+}
+
+/// The operator profile needs tract.
+pub fn profile_ops(
+    _: &ModelFile,
+    _: ModelContract,
+    _: &EncoderOptions,
+    _: &Batch,
+    _: usize,
+) -> Result<Vec<OpTime>, EncodeError> {
     Err(not_compiled())
 }

@@ -1,36 +1,65 @@
 //! The tract backend: the ONNX graph is parsed once, then optimized into one
-//! runnable plan per batch size actually used (the batch dimension is fixed
-//! per plan, which lets tract pick its fastest kernels; a run of windows uses
-//! at most two sizes: the full batch and the remainder).
+//! runnable plan per stage and row count actually used (dimensions fixed per
+//! plan, which lets tract pick its fastest kernels), after `layout` has moved
+//! the convolutions to channel-last. Stages: the whole window, and for a model
+//! that declares a frame stage (`stage`) the per-frame network and the fuse
+//! graph. Plans stay few: batches are at most `batch_size` windows, frame
+//! chunks at most T frames.
 //!
-//! Threads: with more than one, tract's matrix products run on a private
-//! rayon pool of that size (tract-linalg `multithread-mm`); other operators
-//! stay single-threaded.
+//! Threads: with more than one, `parallel` splits a batch's windows, or a
+//! lone window's frames when the model has a frame stage, across scoped
+//! threads running single-threaded plans. A lone window of a model without a
+//! frame stage runs on tract's own pool, which speeds up matrix products only.
 
+use super::parallel::{concat, ranges, run_all, run_plan};
+use super::stage::{cut, Cut};
 use crate::encode::{
-    BackendInfo, Batch, BatchOutputs, EncodeError, Encoder, EncoderOptions, ModelContract,
-    ModelFile,
+    BackendInfo, Batch, BatchOutputs, EncodeError, Encoder, EncoderOptions, FrameFeatures,
+    FrameStage, ModelContract, ModelFile,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
 use tract_linalg::multithread::Executor;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::Cost;
 
 const INPUTS: [&str; 3] = ["video", "imu", "present"];
 const OUTPUTS: [&str; 3] = ["embedding", "video_embedding", "imu_embedding"];
 
-pub struct TractEncoder {
-    contract: ModelContract,
-    /// The parsed graph with inputs and outputs in contract order.
-    model: InferenceModel,
-    plans: HashMap<usize, Arc<TypedRunnableModel>>,
-    executor: Executor,
-    threads: usize,
-    batch_size: usize,
+/// Which part of the graph a plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Stage {
+    /// video, imu, present -> the three outputs; rows are windows.
+    Window,
+    /// frames -> frame features; rows are frames.
+    Frames,
+    /// frame features, imu, present -> the three outputs; rows are windows.
+    Fuse,
 }
 
-fn backend_error(action: impl Into<String>, e: impl std::fmt::Display) -> EncodeError {
+/// One optimized plan: its stage, rows, and whether it runs on tract's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct PlanKey {
+    pub stage: Stage,
+    pub rows: usize,
+    pub pooled: bool,
+}
+
+pub struct TractEncoder {
+    pub(super) contract: ModelContract,
+    /// The parsed graph with inputs and outputs in contract order.
+    model: InferenceModel,
+    /// The frame stage, when the model declares one.
+    pub(super) cut: Option<Cut>,
+    plans: HashMap<PlanKey, Arc<TypedRunnableModel>>,
+    /// tract's pool for lone windows (single-threaded when `threads` is 1).
+    pool: Executor,
+    pub(super) threads: usize,
+    batch_size: usize,
+    /// The features of an all-zero frame: what a window without video feeds.
+    pub(super) absent: Option<FrameFeatures>,
+}
+
+pub(super) fn backend_error(action: impl Into<String>, e: impl std::fmt::Display) -> EncodeError {
     EncodeError::Backend {
         backend: "tract",
         action: action.into(),
@@ -39,7 +68,7 @@ fn backend_error(action: impl Into<String>, e: impl std::fmt::Display) -> Encode
 }
 
 /// The graph of `model` with inputs and outputs named and ordered as the contract says.
-fn parse(model: &ModelFile) -> Result<InferenceModel, EncodeError> {
+pub(super) fn parse(model: &ModelFile) -> Result<InferenceModel, EncodeError> {
     let what = format!("load {}", model.path.display());
     let mut graph = tract_onnx::onnx()
         .model_for_read(&mut &model.bytes[..])
@@ -53,59 +82,239 @@ fn parse(model: &ModelFile) -> Result<InferenceModel, EncodeError> {
     Ok(graph)
 }
 
-/// Loads `model` and builds the plan for the configured batch size, so an
-/// operator tract cannot run is reported here rather than at the first window.
+/// Loads `model`, cuts its frame stage if it declares one, and builds the
+/// plan for the configured batch size, so an operator tract cannot run (or a
+/// frame stage it cannot cut) is reported here rather than at the first window.
 pub fn open(
     model: &ModelFile,
     contract: ModelContract,
     options: &EncoderOptions,
 ) -> Result<Box<dyn Encoder>, EncodeError> {
+    Ok(Box::new(open_tract(model, contract, options)?))
+}
+
+/// `open` without the box, for the profiler.
+pub(super) fn open_tract(
+    model: &ModelFile,
+    contract: ModelContract,
+    options: &EncoderOptions,
+) -> Result<TractEncoder, EncodeError> {
     let threads = options.effective_threads();
-    let executor = if threads > 1 {
+    let pool = if threads > 1 {
         Executor::multithread(threads)
     } else {
         Executor::SingleThread
     };
+    let graph = parse(model)?;
+    let cut = match &contract.frame_stage {
+        Some(at) => Some(cut(&graph, at, &contract).map_err(|e| {
+            let what = format!(
+                "cut the frame stage at `{}` -> `{}` (mmcl.frame_stage.input/output)",
+                at.input, at.output
+            );
+            backend_error(what, e)
+        })?),
+        None => None,
+    };
     let batch_size = contract.fixed_batch.unwrap_or(options.batch_size);
     let mut encoder = TractEncoder {
         contract,
-        model: parse(model)?,
+        model: graph,
+        cut,
         plans: HashMap::new(),
-        executor,
+        pool,
         threads,
         batch_size,
+        absent: None,
     };
-    encoder.plan(batch_size)?;
-    Ok(Box::new(encoder))
+    encoder.prepare()?;
+    Ok(encoder)
 }
 
 impl TractEncoder {
-    fn build(&self, n: usize) -> TractResult<Arc<TypedRunnableModel>> {
+    /// The graph of `key`'s stage with its input facts fixed, decluttered.
+    fn typed(&self, key: PlanKey) -> TractResult<TypedModel> {
         let c = &self.contract;
-        let model = self
-            .model
-            .clone()
-            .with_input_fact(0, f32::fact([n, c.frames, 3, c.height, c.width]).into())?
-            .with_input_fact(1, f32::fact([n, 6, c.imu_len]).into())?
-            .with_input_fact(2, f32::fact([n, 2]).into())?
-            .into_optimized()?;
+        let n = key.rows;
+        let imu = f32::fact([n, 6, c.imu_len]);
+        let present = f32::fact([n, 2]);
+        let model = match (key.stage, &self.cut) {
+            (Stage::Window, _) => self
+                .model
+                .clone()
+                .with_input_fact(0, f32::fact([n, c.frames, 3, c.height, c.width]).into())?
+                .with_input_fact(1, imu.into())?
+                .with_input_fact(2, present.into())?,
+            (Stage::Frames, Some(cut)) => (cut.frames.clone())
+                .with_input_fact(0, f32::fact([n, 3, c.height, c.width]).into())?,
+            (Stage::Fuse, Some(cut)) => {
+                let mut features = vec![n * c.frames];
+                features.extend(&cut.feature_shape);
+                (cut.fuse.clone())
+                    .with_input_fact(0, f32::fact(features).into())?
+                    .with_input_fact(1, imu.into())?
+                    .with_input_fact(2, present.into())?
+            }
+            (stage, None) => {
+                anyhow::bail!("{stage:?} needs a frame stage, the model declares none")
+            }
+        };
+        model.into_typed()?.into_decluttered()
+    }
+
+    fn build(&self, key: PlanKey) -> TractResult<Arc<TypedRunnableModel>> {
+        let mut model = self.typed(key)?;
+        super::layout::channel_last(&mut model);
+        model.optimize()?;
+        let executor = if key.pooled {
+            self.pool.clone()
+        } else {
+            Executor::SingleThread
+        };
         let options = RunOptions {
-            executor: Some(self.executor.clone()),
+            executor: Some(executor),
             ..RunOptions::default()
         };
         model.into_runnable_with_options(&options)
     }
 
-    fn plan(&mut self, n: usize) -> Result<Arc<TypedRunnableModel>, EncodeError> {
-        if let Some(plan) = self.plans.get(&n) {
+    /// The plan for `key`, built on first use.
+    pub(super) fn plan(&mut self, key: PlanKey) -> Result<Arc<TypedRunnableModel>, EncodeError> {
+        if let Some(plan) = self.plans.get(&key) {
             return Ok(plan.clone());
         }
-        let plan = self
-            .build(n)
-            .map_err(|e| backend_error(format!("optimize the model for batch {n}"), e))?;
-        self.plans.insert(n, plan.clone());
+        let what = format!("optimize the {:?} stage for {} rows", key.stage, key.rows);
+        let plan = self.build(key).map_err(|e| backend_error(what, e))?;
+        self.plans.insert(key, plan.clone());
         Ok(plan)
     }
+
+    /// Builds the plans a full batch runs, so that `open` reports what tract
+    /// cannot run before the first window does.
+    fn prepare(&mut self) -> Result<(), EncodeError> {
+        let chunks = ranges(self.batch_size, self.threads.min(self.batch_size));
+        for r in &chunks {
+            self.plan(self.window_key(r.len(), chunks.len() > 1))?;
+        }
+        Ok(())
+    }
+
+    /// The whole-window plan for `rows` windows: on tract's pool when it runs
+    /// a lone window that is not `split` across threads and cannot go through
+    /// a frame stage, otherwise single-threaded.
+    pub(super) fn window_key(&self, rows: usize, split: bool) -> PlanKey {
+        let pooled = self.threads > 1 && !split && rows == 1 && self.cut.is_none();
+        PlanKey {
+            stage: Stage::Window,
+            rows,
+            pooled,
+        }
+    }
+
+    /// A batch's windows split across the threads.
+    fn run_windows(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError> {
+        let c = self.contract.clone();
+        let chunks = ranges(batch.n, self.threads.min(batch.n));
+        let plans = (chunks.iter())
+            .map(|r| self.plan(self.window_key(r.len(), chunks.len() > 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let clip = c.frames * 3 * c.height * c.width;
+        let outputs = run_all(chunks.len(), self.threads, |i| {
+            let (r, n) = (&chunks[i], chunks[i].len());
+            let inputs = tvec![
+                tensor(
+                    &[n, c.frames, 3, c.height, c.width],
+                    rows(&batch.video, r, clip),
+                    "video"
+                )?,
+                tensor(
+                    &[n, 6, c.imu_len],
+                    rows(&batch.imu, r, 6 * c.imu_len),
+                    "imu"
+                )?,
+                tensor(&[n, 2], rows(&batch.present, r, 2), "present")?,
+            ];
+            run_plan(&plans[i], inputs, &format!("run a batch of {n}"))
+        })?;
+        three(concat(outputs))
+    }
+
+    /// `[F, 3, H, W]` frames to their `[F, ...]` features, in chunks of at
+    /// most T frames split across the threads.
+    pub(super) fn run_frames(&mut self, frames: &[f32], f: usize) -> Result<Vec<f32>, EncodeError> {
+        let c = self.contract.clone();
+        let chunks = ranges(f, self.threads.max(f.div_ceil(c.frames.max(1))));
+        let plans = (chunks.iter())
+            .map(|r| {
+                self.plan(PlanKey {
+                    stage: Stage::Frames,
+                    rows: r.len(),
+                    pooled: false,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let frame_len = 3 * c.height * c.width;
+        let outputs = run_all(chunks.len(), self.threads, |i| {
+            let (r, n) = (&chunks[i], chunks[i].len());
+            let input = tensor(
+                &[n, 3, c.height, c.width],
+                rows(frames, r, frame_len),
+                "frames",
+            )?;
+            run_plan(&plans[i], tvec![input], &format!("encode {n} frames"))
+        })?;
+        Ok(concat(outputs).into_iter().next().unwrap_or_default())
+    }
+
+    /// `n` windows from their frames' features, IMU and presence.
+    pub(super) fn run_fuse(
+        &mut self,
+        features: &[f32],
+        imu: &[f32],
+        present: &[f32],
+    ) -> Result<BatchOutputs, EncodeError> {
+        let c = self.contract.clone();
+        let n = present.len() / 2;
+        let Some(shape) = self.cut.as_ref().map(|cut| cut.feature_shape.clone()) else {
+            return Err(backend_error(
+                "fuse frame features",
+                "the model has no frame stage",
+            ));
+        };
+        let plan = self.plan(PlanKey {
+            stage: Stage::Fuse,
+            rows: n,
+            pooled: false,
+        })?;
+        let mut features_shape = vec![n * c.frames];
+        features_shape.extend(shape);
+        let inputs = tvec![
+            tensor(&features_shape, features, "frame features")?,
+            tensor(&[n, 6, c.imu_len], imu, "imu")?,
+            tensor(&[n, 2], present, "present")?,
+        ];
+        three(run_plan(&plan, inputs, &format!("fuse {n} windows"))?)
+    }
+
+    /// A lone window through the frame stage: its frames split across the threads.
+    fn run_split_frames(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError> {
+        let frames = batch.n * self.contract.frames;
+        let features = self.run_frames(&batch.video, frames)?;
+        self.run_fuse(&features, &batch.imu, &batch.present)
+    }
+
+    /// A batch in which no window has video: the fuse graph fed the features
+    /// of an all-zero frame, which is what the whole graph computes for them.
+    fn run_without_video(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError> {
+        let absent = self.absent_features()?;
+        let features = absent.as_slice().repeat(batch.n * self.contract.frames);
+        self.run_fuse(&features, &batch.imu, &batch.present)
+    }
+}
+
+/// Rows `r` of a row-major buffer with `width` values per row.
+fn rows<'a>(data: &'a [f32], r: &std::ops::Range<usize>, width: usize) -> &'a [f32] {
+    data.get(r.start * width..r.end * width).unwrap_or(&[])
 }
 
 fn tensor(shape: &[usize], data: &[f32], name: &str) -> Result<TValue, EncodeError> {
@@ -114,15 +323,17 @@ fn tensor(shape: &[usize], data: &[f32], name: &str) -> Result<TValue, EncodeErr
     Ok(t.into())
 }
 
-fn values(outputs: &TVec<TValue>, index: usize) -> Result<Vec<f32>, EncodeError> {
-    let name = OUTPUTS[index];
-    let value = outputs
-        .get(index)
-        .ok_or_else(|| backend_error(format!("read output `{name}`"), "missing"))?;
-    let view = value
-        .to_plain_array_view::<f32>()
-        .map_err(|e| backend_error(format!("read output `{name}`"), e))?;
-    Ok(view.iter().copied().collect())
+/// The contract's three outputs, in order.
+fn three(outputs: Vec<Vec<f32>>) -> Result<BatchOutputs, EncodeError> {
+    let mut it = outputs.into_iter();
+    match (it.next(), it.next(), it.next()) {
+        (Some(embedding), Some(video), Some(imu)) => Ok(BatchOutputs {
+            embedding,
+            video,
+            imu,
+        }),
+        _ => Err(backend_error("read the outputs", "fewer than 3")),
+    }
 }
 
 impl Encoder for TractEncoder {
@@ -143,48 +354,22 @@ impl Encoder for TractEncoder {
         self.batch_size
     }
 
-    fn run(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError> {
-        let c = &self.contract;
-        let n = batch.n;
-        let inputs = tvec![
-            tensor(&[n, c.frames, 3, c.height, c.width], &batch.video, "video")?,
-            tensor(&[n, 6, c.imu_len], &batch.imu, "imu")?,
-            tensor(&[n, 2], &batch.present, "present")?,
-        ];
-        let outputs = self
-            .plan(n)?
-            .run(inputs)
-            .map_err(|e| backend_error(format!("run a batch of {n}"), e))?;
-        Ok(BatchOutputs {
-            embedding: values(&outputs, 0)?,
-            video: values(&outputs, 1)?,
-            imu: values(&outputs, 2)?,
-        })
-    }
-}
-
-/// FLOPs of one window (batch 1), counted by tract's cost model: every
-/// multiply-accumulate it reports (convolutions, matrix products) counts 2.
-/// Elementwise operators and reductions are not counted.
-pub fn flops_per_window(model: &ModelFile, c: &ModelContract) -> Result<f64, EncodeError> {
-    let graph = parse(model)?;
-    let count = || -> TractResult<f64> {
-        let typed = graph
-            .with_input_fact(0, f32::fact([1, c.frames, 3, c.height, c.width]).into())?
-            .with_input_fact(1, f32::fact([1, 6, c.imu_len]).into())?
-            .with_input_fact(2, f32::fact([1, 2]).into())?
-            .into_typed()?
-            .into_decluttered()?;
-        let mut macs = 0f64;
-        for node in typed.nodes() {
-            let inputs = typed.node_input_facts(node.id)?;
-            for (cost, n) in node.op.cost(&inputs)? {
-                if let Cost::FMA(_) = cost {
-                    macs += n.to_i64()? as f64;
-                }
-            }
+    fn frame_stage(&mut self) -> Option<&mut dyn FrameStage> {
+        match self.cut {
+            Some(_) => Some(self),
+            None => None,
         }
-        Ok(2.0 * macs)
-    };
-    count().map_err(|e| backend_error("count FLOPs", e))
+    }
+
+    fn run(&mut self, batch: &Batch) -> Result<BatchOutputs, EncodeError> {
+        let staged = self.cut.is_some();
+        let no_video = (0..batch.n).all(|i| !batch.is_present(i, 0));
+        if staged && no_video && batch.n > 0 {
+            return self.run_without_video(batch);
+        }
+        if self.threads > 1 && batch.n == 1 && staged {
+            return self.run_split_frames(batch);
+        }
+        self.run_windows(batch)
+    }
 }
