@@ -61,9 +61,11 @@ pub struct Config {
 impl Config {
     /// Reads, parses and checks the profile at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_path_buf(),
-            source,
+        let text = crate::fsread::read_text(path, crate::fsread::CONFIG).map_err(|source| {
+            ConfigError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         Config::parse(&text, path)
     }
