@@ -4,7 +4,7 @@
 //! report.md and SVG plots, and prints the table.
 
 use super::encoder_args::EncoderArgs;
-use super::{print_json, CliError};
+use super::{print_json, print_line, print_out, CliError};
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::{embed_dataset, EmbedSummary};
@@ -115,9 +115,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 .map_err(|e| CliError::Runtime(e.into()))?;
         return print_json(&json);
     }
-    print!("{}", report.to_markdown());
+    print_out(&report.to_markdown())?;
     for path in written {
-        println!("wrote {}", path.display());
+        print_line(&format!("wrote {}", path.display()))?;
     }
     Ok(())
 }

@@ -1,9 +1,13 @@
 //! The `mmcl` command line: one file per command, one flat `match` to dispatch.
 //!
 //! Commands return `Result<(), CliError>`; this module alone turns that into an
-//! exit code and prints the error chain on stderr.
+//! exit code and prints the error chain on stderr. It also owns the one path by
+//! which commands print to stdout (`print_out`, `print_line`, `print_json`): a
+//! stdout whose reader has gone (`mmcl dataset check D --json | head -c 10`) ends
+//! the command quietly with exit 0, as ripgrep does, instead of `println!`'s panic.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 mod bench_cl;
@@ -81,6 +85,10 @@ pub enum CliError {
     /// A runtime failure (exit 1): I/O, a backend, the machine.
     #[error(transparent)]
     Runtime(anyhow::Error),
+    /// stdout is a pipe whose reader has gone: nobody wants the rest of the output,
+    /// which is not a failure of the command (exit 0, no message).
+    #[error("stdout is closed")]
+    StdoutClosed,
 }
 
 impl CliError {
@@ -88,6 +96,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Runtime(_) => 1,
+            CliError::StdoutClosed => 0,
         }
     }
 }
@@ -102,12 +111,12 @@ pub fn main() -> ExitCode {
         }
     };
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
-            let inner = match &e {
-                CliError::Input(a) | CliError::Runtime(a) => a,
-            };
-            eprintln!("error: {inner:#}");
+            if let CliError::Input(a) | CliError::Runtime(a) = &e {
+                // Not `eprintln!`: a closed stderr must not turn an error into a panic.
+                let _ = writeln!(std::io::stderr(), "error: {a:#}");
+            }
             ExitCode::from(e.exit_code())
         }
     }
@@ -126,9 +135,25 @@ pub fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
+/// Writes `text` to stdout as is and flushes it: every command prints through here.
+/// A closed pipe is `CliError::StdoutClosed`; any other write error is a runtime error.
+pub fn print_out(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => CliError::StdoutClosed,
+            _ => CliError::Runtime(anyhow::anyhow!("cannot write to stdout: {e}")),
+        })
+}
+
+/// `print_out` of `line` and a newline.
+pub fn print_line(line: &str) -> Result<(), CliError> {
+    print_out(&format!("{line}\n"))
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Runtime(e.into()))?;
-    println!("{text}");
-    Ok(())
+    print_line(&text)
 }

@@ -54,8 +54,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<(), CliError> {
     check_args(&args)?;
     let say = |line: String| {
+        // A closed stdout silences the narration; the demo still finishes its work.
         if !args.json {
-            println!("{line}");
+            let _ = super::print_line(&line);
         }
     };
     let dataset = prepare_dataset(&args, &say)?;
