@@ -1,8 +1,10 @@
-//! `mmcl dataset check DIR [--json]`: the `dataset::check` report as a short
-//! table or as JSON; exit 2 when any list line or file is malformed.
+//! `mmcl dataset check DIR [--json] [--model F]`: the `dataset::check` report as a
+//! short table or as JSON; exit 2 when any list line or file is malformed. Clips
+//! are checked against the windows of the encoder `embed` would use (`--model`, or
+//! the embedded default), so exit 0 means `embed` reads every clip.
 
-use super::{print_json, CliError};
-use crate::dataset::check::{check, CheckReport};
+use super::{print_json, print_out, CliError};
+use crate::dataset::check::{check_with, CheckOptions, CheckReport};
 use crate::dataset::{DatasetError, Split};
 use std::path::PathBuf;
 
@@ -16,20 +18,28 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The ONNX encoder whose windows and frame size clips are checked against
+    /// (default: the embedded models/encoder.onnx, as `embed` uses).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let report = check(&args.dir).map_err(|e| match e {
-        DatasetError::MissingList { .. } => CliError::Input(e.into()),
-        DatasetError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            CliError::Input(e.into())
-        }
+    let contract = super::encoder_args::model_contract(args.model.as_deref())?;
+    let read =
+        crate::encode::dataset::read_spec(&contract).map_err(|e| CliError::Input(e.into()))?;
+    let options = CheckOptions {
+        workers: 0,
+        read: Some(read),
+    };
+    let report = check_with(&args.dir, &options).map_err(|e| match e {
+        DatasetError::MissingList { .. } | DatasetError::Io { .. } => CliError::Input(e.into()),
         other => CliError::Runtime(other.into()),
     })?;
     if args.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report));
+        print_out(&render(&report))?;
     }
     match report.errors.len() {
         0 => Ok(()),

@@ -2,7 +2,10 @@
 //! and the default encoder embedded in the binary.
 
 use super::CliError;
-use crate::encode::{self, Backend, EncodeError, Encoder, EncoderOptions, ExecutionProvider};
+use crate::encode::{
+    self, Backend, EncodeError, Encoder, EncoderOptions, ExecutionProvider, ModelContract,
+    ModelFile,
+};
 use std::path::{Path, PathBuf};
 
 /// The default encoder (models/encoder.onnx), carried inside the binary so a fresh
@@ -64,6 +67,20 @@ impl EncoderArgs {
             other => CliError::Runtime(other.into()),
         })
     }
+}
+
+/// The checked contract of `model`, or of the embedded default encoder, without
+/// loading a backend: what `embed` with the same `--model` will read clips for.
+pub fn model_contract(model: Option<&Path>) -> Result<ModelContract, CliError> {
+    let file = match model {
+        Some(path) => ModelFile::read(path),
+        None => ModelFile::from_bytes(
+            Path::new("models/encoder.onnx (embedded)"),
+            DEFAULT_MODEL.to_vec(),
+        ),
+    };
+    let input = |e: EncodeError| CliError::Input(e.into());
+    encode::check_contract(&file.map_err(input)?).map_err(input)
 }
 
 /// Writes the embedded model to `dir/encoder-<sha16>.onnx` unless already there.

@@ -8,28 +8,34 @@
 //! Test clips are also encoded with video absent and with IMU absent
 //! (modality-dynamic evaluation).
 //!
-//! Cache keys are `<clip id>@<fingerprint>`: the fingerprint hashes the clip's list
-//! entry and its sensor file, so a dataset regenerated in place (another seed, the
-//! same clip names) is re-encoded rather than served stale embeddings.
+//! Clips are read by `dataset::windows`, the reader `dataset check` also runs, with
+//! frames reduced to the encoder's size as soon as they are decoded.
+//!
+//! Cache keys are `<clip id>@<fingerprint>`: the fingerprint covers everything a
+//! clip's embedding depends on besides the encoder (whose sha256 names the cache
+//! file): the list entry, the sensor file's bytes, and the frame folder's listing
+//! with each frame's size and modification time (or the `.mp4`'s), so a dataset
+//! regenerated in place or a clip whose frames were replaced is re-encoded rather
+//! than served stale embeddings. Frames are not hashed: reading every frame would
+//! cost as much as decoding them.
 
 use super::cache::{CacheEntry, CacheError, EmbeddingCache, Variant};
+use super::preprocess::Size;
 use super::{EncodeError, Encoder, ModelContract};
-use crate::align::{clip_window_plans, AlignError, WindowParams, WindowSpec};
+use crate::align::{WindowParams, WindowSpec};
+use crate::dataset::windows::ReadSpec;
 use crate::dataset::{Clip, Dataset, DatasetError, Split};
 use crate::embedding::{Embedding, EmbeddingError};
 use crate::sample::Modality;
 use crate::window::Window;
 use sha2::{Digest, Sha256};
+use std::path::Path;
 
 /// Why one clip could not be encoded (the others go on).
 #[derive(Debug, thiserror::Error)]
 pub enum ClipEncodeError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
-    #[error("clip {clip}: {source}")]
-    Align { clip: String, source: AlignError },
-    #[error("clip {clip} ({seconds:.2} s): no window of the encoder's length has video or IMU")]
-    Empty { clip: String, seconds: f64 },
     #[error("clip {clip}: {source}")]
     Encode { clip: String, source: EncodeError },
     #[error(transparent)]
@@ -86,7 +92,12 @@ pub fn window_params(c: &ModelContract) -> WindowParams {
 
 /// The windows a clip is cut into offline: the encoder's window, half a window apart.
 pub fn clip_spec(encoder: &dyn Encoder) -> Result<WindowSpec, EmbedError> {
-    let params = window_params(encoder.contract());
+    contract_spec(encoder.contract())
+}
+
+/// `clip_spec` from a contract alone (no backend loaded).
+pub fn contract_spec(c: &ModelContract) -> Result<WindowSpec, EmbedError> {
+    let params = window_params(c);
     WindowSpec::new(WindowParams {
         stride_seconds: params.seconds / 2.0,
         ..params
@@ -94,27 +105,71 @@ pub fn clip_spec(encoder: &dyn Encoder) -> Result<WindowSpec, EmbedError> {
     .map_err(|e| EmbedError::Spec(e.to_string()))
 }
 
-/// The cache key of a clip: its id plus a fingerprint of its list entry and sensor file.
+/// How the encoder of contract `c` reads a clip: `contract_spec`'s windows and
+/// frames at the model's H x W. `dataset check --model` checks with the same.
+pub fn read_spec(c: &ModelContract) -> Result<ReadSpec, EmbedError> {
+    Ok(ReadSpec {
+        windows: contract_spec(c)?,
+        frame_size: Size {
+            width: c.width,
+            height: c.height,
+        },
+    })
+}
+
+/// The cache key of a clip: its id plus a fingerprint of its list entry, its
+/// sensor file and its frame files (see the module docs). Never fails: a file that
+/// cannot be read is fingerprinted by its error, and encoding the clip reports it.
 pub fn clip_key(clip: &Clip) -> String {
     let e = clip.entry();
     let mut h = Sha256::new();
-    h.update(
-        format!(
-            "{} {} {} {}",
-            e.label,
-            e.num_frames,
-            e.num_sensor_rows,
-            clip.split().name()
-        )
-        .as_bytes(),
+    let entry = format!(
+        "{} {} {} {}",
+        e.label,
+        e.num_frames,
+        e.num_sensor_rows,
+        clip.split().name()
     );
-    match std::fs::read(clip.sensor_path()) {
+    h.update(entry.as_bytes());
+    match crate::fsread::read(&clip.sensor_path(), crate::fsread::SENSOR_CSV) {
         Ok(bytes) => h.update(&bytes),
-        Err(_) => h.update(b"no sensor"),
+        Err(e) => h.update(format!("sensor: {:?}", e.kind()).as_bytes()),
     }
+    h.update(video_fingerprint(clip).as_bytes());
     let digest = h.finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("{}@{hex}", clip.id())
+}
+
+/// The frame files' (or the `.mp4`'s) names, sizes and modification times.
+fn video_fingerprint(clip: &Clip) -> String {
+    use crate::dataset::VideoStorage;
+    match clip.video_storage() {
+        Ok(Some(VideoStorage::Frames(folder))) => {
+            let mut text = format!("frames {:?} {}", folder.naming(), folder.len());
+            for path in (0..folder.len()).filter_map(|i| folder.path(i).ok()) {
+                text += &file_stamp(&path);
+            }
+            text
+        }
+        Ok(Some(VideoStorage::Mp4(video))) => format!("mp4 {}", file_stamp(video.path())),
+        Ok(None) => "no video".to_string(),
+        Err(e) => format!("video: {e}"),
+    }
+}
+
+/// ` <bytes>:<mtime ns>` of one file (its error kind when it cannot be stat'ed).
+fn file_stamp(path: &Path) -> String {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => return format!(" {:?}", e.kind()),
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!(" {}:{mtime}", meta.len())
 }
 
 /// The variants encoded for a clip of `split`.
@@ -125,34 +180,10 @@ pub fn variants_for(split: Split) -> &'static [Variant] {
     }
 }
 
-/// The non-empty fixed windows of a clip (frames decoded only at the sampled indices).
-pub fn clip_windows(clip: &Clip, spec: &WindowSpec) -> Result<Vec<Window>, ClipEncodeError> {
-    let imu = clip.load_imu()?;
-    let video = clip.video()?;
-    let times = video.as_ref().map(|v| v.frame_times());
-    let align = |source| ClipEncodeError::Align {
-        clip: clip.id().to_string(),
-        source,
-    };
-    let plans = clip_window_plans(spec, imu.as_deref(), times.as_deref()).map_err(align)?;
-    let mut windows = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let frames = match (&video, &plan.frame_indices) {
-            (Some(v), Some(indices)) => v.decode_many(indices)?,
-            _ => Vec::new(),
-        };
-        let window = plan.into_window(frames).map_err(align)?;
-        if !window.is_empty() {
-            windows.push(window);
-        }
-    }
-    if windows.is_empty() {
-        return Err(ClipEncodeError::Empty {
-            clip: clip.id().to_string(),
-            seconds: clip.duration_secs(),
-        });
-    }
-    Ok(windows)
+/// The non-empty fixed windows of a clip, frames decoded only at the sampled indices
+/// and reduced to the encoder's size at once (`dataset::windows::clip_windows`).
+pub fn clip_windows(clip: &Clip, spec: &ReadSpec) -> Result<Vec<Window>, ClipEncodeError> {
+    Ok(crate::dataset::windows::clip_windows(clip, spec)?)
 }
 
 /// `window` with the modality a variant removes; `None` when nothing would be left.
@@ -170,7 +201,7 @@ fn variant_window(window: &Window, variant: Variant) -> Option<Window> {
 fn encode_clip(
     clip: &Clip,
     key: &str,
-    spec: &WindowSpec,
+    spec: &ReadSpec,
     encoder: &mut dyn Encoder,
     cache: &mut EmbeddingCache,
 ) -> Result<usize, ClipEncodeError> {
@@ -242,7 +273,7 @@ pub fn embed_dataset(
     commit_every: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<EmbedSummary, EmbedError> {
-    let spec = clip_spec(encoder)?;
+    let spec = read_spec(encoder.contract())?;
     let clips = dataset.clips();
     let mut summary = EmbedSummary {
         clips: clips.len(),
