@@ -5,7 +5,9 @@
 
 mod hostile_support;
 
-use hostile_support::{bomb_jpeg, frame_dirs, run, synth, tiny_model};
+use hostile_support::{bomb_jpeg, frame_dirs, run, synth, tiny_model, uniform_grey_jpeg};
+use mmcl::dataset::decode::decode_frame;
+use mmcl::time::Timestamp;
 use std::path::Path;
 
 /// Every frame of `clip_dir`.
@@ -74,6 +76,30 @@ fn decompression_bomb_frames_are_refused_before_decoding() {
         bench.stderr.contains("over the 16777216-pixel limit"),
         "{bench:#?}"
     );
+}
+
+#[test]
+fn a_real_20000x20000_grey_jpeg_is_refused_before_decoding() {
+    // The builder writes real JPEGs: a small one decodes to uniform grey.
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.jpg");
+    std::fs::write(&small, uniform_grey_jpeg(64, 48)).unwrap();
+    let frame = decode_frame(&small, Timestamp(0), None).unwrap();
+    assert_eq!((frame.width, frame.height), (64, 48));
+    assert!(frame.rgb.iter().all(|v| *v == frame.rgb[0]), "uniform grey");
+    let d = synth(dir.path());
+    let clip = &frame_dirs(&d)[3];
+    let bomb = uniform_grey_jpeg(20_000, 20_000);
+    assert!(
+        bomb.len() > 1_500_000 && bomb.len() < 1_600_000,
+        "{}",
+        bomb.len()
+    );
+    for f in frames(clip) {
+        std::fs::write(&f, &bomb).unwrap();
+    }
+    check(&d).assert_refused("is 20000x20000, over the 16777216-pixel limit of a frame");
+    embed(&d, Some(&tiny_model())).assert_refused("is 20000x20000");
 }
 
 #[test]

@@ -204,3 +204,28 @@ pub fn bomb_jpeg(w: u16, h: u16) -> Vec<u8> {
 pub fn since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
+
+/// A complete, valid grey baseline JPEG of `w` x `h`, every 8x8 block the same
+/// grey: with one-bit Huffman codes a block costs two bits, so 20000x20000 takes
+/// 1.5 MB and decodes to 400 MB of grey (1.2 GB as RGB) — the real bomb.
+pub fn uniform_grey_jpeg(w: u16, h: u16) -> Vec<u8> {
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut s = vec![0xFF, marker];
+        s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        s.extend_from_slice(payload);
+        s
+    }
+    let mut out = vec![0xFF, 0xD8];
+    out.extend(segment(0xDB, &[[0u8].as_slice(), &[1; 64]].concat()));
+    let [h1, h0] = h.to_be_bytes();
+    let [w1, w0] = w.to_be_bytes();
+    out.extend(segment(0xC0, &[8, h1, h0, w1, w0, 1, 1, 0x11, 0]));
+    let one_code = |class: u8| [[class].as_slice(), &[1], &[0; 15], &[0]].concat();
+    out.extend(segment(0xC4, &one_code(0x00))); // DC: "0" = difference 0
+    out.extend(segment(0xC4, &one_code(0x10))); // AC: "0" = end of block
+    out.extend(segment(0xDA, &[1, 1, 0x00, 0, 63, 0]));
+    let blocks = usize::from(w).div_ceil(8) * usize::from(h).div_ceil(8);
+    out.resize(out.len() + (2 * blocks).div_ceil(8), 0);
+    out.extend([0xFF, 0xD9]);
+    out
+}
