@@ -36,23 +36,21 @@ fn size() -> impl Strategy<Value = u64> {
 }
 
 fn sizes() -> impl Strategy<Value = Vec<u8>> {
-    let batch = prop_oneof![Just(Dim::Symbol("N")), size().prop_map(Dim::Fixed),];
-    (
-        batch,
-        [size(), size(), size(), size(), size(), size(), size()],
-    )
-        .prop_map(|(batch, s)| {
-            contract_model(Sizes {
-                batch,
-                frames: s[0],
-                height: s[1],
-                width: s[2],
-                imu_len: s[3],
-                dim: s[4],
-                video_dim: s[5],
-                imu_dim: s[6],
-            })
+    let batch = prop_oneof![Just(Dim::Symbol("N")), size().prop_map(Dim::Fixed)];
+    let sizes = [size(), size(), size(), size(), size(), size(), size()];
+    (batch, sizes, any::<bool>()).prop_map(|(batch, s, orphans)| {
+        contract_model(Sizes {
+            batch,
+            frames: s[0],
+            height: s[1],
+            width: s[2],
+            imu_len: s[3],
+            dim: s[4],
+            video_dim: s[5],
+            imu_dim: s[6],
+            orphans,
         })
+    })
 }
 
 fn input() -> impl Strategy<Value = Vec<u8>> {

@@ -28,6 +28,27 @@ fn the_builder_writes_models_that_pass_the_contract() {
 }
 
 #[test]
+fn graph_outputs_that_nothing_produces_are_a_contract_problem() {
+    // tract 0.23 panicked on such a model (`no entry found for key`) in `model
+    // inspect` and `embed`; the contract now refuses it first.
+    let sizes = Sizes {
+        orphans: true,
+        ..Sizes::default()
+    };
+    let bytes = contract_model(sizes);
+    let problems = contract(&bytes).unwrap_err();
+    let want = "output `embedding`: expected an output a node, input or initializer produces, got nothing in the graph produces it";
+    assert!(problems.iter().any(|p| p == want), "{problems:#?}");
+    let (_d, path) = write_model(&bytes);
+    run(["model", "inspect", &path]).assert_refused("nothing in the graph produces it");
+    // A wired model passes the contract; the backend then refuses it, no panic.
+    let (_d2, wired) = write_model(&contract_model(Sizes::default()));
+    let out = run(["model", "inspect", &wired]);
+    out.assert_sane();
+    assert_ne!(out.code, Some(0), "{out:#?}");
+}
+
+#[test]
 fn model_metadata_claiming_60000x60000_frames_is_a_contract_problem() {
     let sizes = Sizes {
         height: 60_000,

@@ -1,7 +1,8 @@
 //! A minimal ONNX `ModelProto` writer for tests: the graph inputs, outputs and
-//! metadata the encoder contract checks, no nodes. A model built with sane sizes
-//! passes `ModelContract::check`, so a test that changes one size is refused for
-//! that size alone.
+//! metadata the encoder contract checks, and one `Identity` node per output so
+//! every output is produced (`orphans` leaves them unproduced). A model built with
+//! sane sizes passes `ModelContract::check`, so a test that changes one size is
+//! refused for that size alone. Nothing here computes an embedding.
 
 #![allow(dead_code)]
 
@@ -23,6 +24,8 @@ pub struct Sizes {
     pub dim: u64,
     pub video_dim: u64,
     pub imu_dim: u64,
+    /// Leave the outputs unproduced (no nodes at all).
+    pub orphans: bool,
 }
 
 impl Default for Sizes {
@@ -37,6 +40,7 @@ impl Default for Sizes {
             dim: 11,
             video_dim: 6,
             imu_dim: 5,
+            orphans: false,
         }
     }
 }
@@ -114,6 +118,13 @@ pub fn contract_model(s: Sizes) -> Vec<u8> {
     ];
     for (name, d) in outputs {
         bytes_field(12, &value_info(name, &[s.batch, f(d)]), &mut graph);
+        if !s.orphans {
+            let mut node = Vec::new();
+            bytes_field(1, b"present", &mut node);
+            bytes_field(2, name.as_bytes(), &mut node);
+            bytes_field(4, b"Identity", &mut node);
+            bytes_field(1, &node, &mut graph);
+        }
     }
     let mut model = Vec::new();
     varint_field(1, 7, &mut model);

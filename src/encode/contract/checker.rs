@@ -274,6 +274,7 @@ impl Checker<'_> {
         ];
         let shapes: Vec<_> = expects.iter().map(|e| self.shaped(e)).collect();
         self.extra_inputs();
+        self.wired_outputs();
         let batch = self.batch_dim(&expects, &shapes);
         let batch = self.bounded_sizes(m, batch);
         let dim_of = |i: usize| match shapes.get(i) {
@@ -284,6 +285,19 @@ impl Checker<'_> {
             _ => None,
         };
         (batch, dim_of(4).zip(dim_of(5)))
+    }
+
+    /// Every graph output must come from somewhere in the graph.
+    fn wired_outputs(&mut self) {
+        for name in self.summary.orphan_outputs.clone() {
+            let expected = "an output a node, input or initializer produces";
+            self.problem(
+                "output",
+                &name,
+                expected,
+                "nothing in the graph produces it",
+            );
+        }
     }
 
     fn extra_inputs(&mut self) {
