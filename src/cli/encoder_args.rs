@@ -72,15 +72,11 @@ impl EncoderArgs {
 /// The checked contract of `model`, or of the embedded default encoder, without
 /// loading a backend: what `embed` with the same `--model` will read clips for.
 pub fn model_contract(model: Option<&Path>) -> Result<ModelContract, CliError> {
-    let file = match model {
-        Some(path) => ModelFile::read(path),
-        None => ModelFile::from_bytes(
-            Path::new("models/encoder.onnx (embedded)"),
-            DEFAULT_MODEL.to_vec(),
-        ),
+    let contract = match model {
+        Some(path) => ModelFile::read(path).and_then(|file| encode::check_contract(&file)),
+        None => ModelFile::contract_of(Path::new("models/encoder.onnx (embedded)"), DEFAULT_MODEL),
     };
-    let input = |e: EncodeError| CliError::Input(e.into());
-    encode::check_contract(&file.map_err(input)?).map_err(input)
+    contract.map_err(|e| CliError::Input(e.into()))
 }
 
 /// Writes the embedded model to `dir/encoder-<sha16>.onnx` unless already there.

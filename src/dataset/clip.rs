@@ -159,11 +159,7 @@ impl Clip {
 
     /// `list file:line` of the entry, for messages.
     pub fn listed_at(&self) -> String {
-        format!(
-            "{}:{}",
-            list_path(&self.root, self.entry.split).display(),
-            self.entry.line
-        )
+        format!("{}:{}", self.list_file().display(), self.entry.line)
     }
 
     pub fn sensor_path(&self) -> PathBuf {
