@@ -71,6 +71,8 @@ where
 
 /// Runs `command`; with `keep_stdout` false the read end of its stdout pipe is
 /// closed before it can write (as `mmcl ... | true` does).
+// The child is reaped by `wait4`, not `Child::wait`, which cannot report its peak RSS.
+#[allow(clippy::zombie_processes)]
 pub fn run_command(mut command: Command, keep_stdout: bool) -> Outcome {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = command.spawn().expect("spawn mmcl");
