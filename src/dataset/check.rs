@@ -182,7 +182,7 @@ fn check_clip(clip: &Clip, read: Option<&ReadSpec>) -> ClipFindings {
     // Planning reads the same files again; their errors are already reported.
     if let (Some(read), true) = (read, found.errors.is_empty()) {
         match plan_clip(clip, &read.windows) {
-            Ok(planned) => found.errors.extend(planned.check_decodes(read.frame_size)),
+            Ok(planned) => found.errors.extend(planned.check_decodes()),
             Err(e) => found.errors.push(e),
         }
     }

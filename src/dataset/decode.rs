@@ -20,7 +20,9 @@
 //!
 //! `decode_frame` can reduce the frame to the encoder's size at once
 //! (`encode::preprocess::resize_bilinear`, the resize the encoder would apply
-//! anyway, rounded back to RGB8), so a window never holds full-size frames.
+//! anyway, rounded back to RGB8), so a window never holds full-size frames. A
+//! frame with no more pixels than the encoder's input is kept as decoded: growing
+//! it early would only cost memory and a rounding, the encoder resizes it anyway.
 
 use super::error::{DatasetError, FrameProblem};
 use super::jpeg::{ends_with_eoi, read_dimensions};
@@ -44,7 +46,7 @@ pub fn check_frame_file(path: &Path) -> Result<(u32, u32), DatasetError> {
 }
 
 /// Decodes the JPEG at `path` to RGB8 stamped `t`, after `check_frame_file`'s
-/// checks; with `to`, the frame is resized to that size before it is returned.
+/// checks; with `to`, a frame larger than that is reduced to it (`shrink`).
 pub fn decode_frame(path: &Path, t: Timestamp, to: Option<Size>) -> Result<Frame, DatasetError> {
     let bytes =
         fsread::read(path, fsread::FRAME).map_err(|e| DatasetError::io(path, "read frame", e))?;
@@ -128,8 +130,8 @@ fn to_u32(v: usize) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
 }
 
-/// `frame` resized to `to` (bilinear, rounded to RGB8); unchanged when it already
-/// has that size or `to` is not a usable size.
+/// `frame` resized to `to` (bilinear, rounded to RGB8) when it has more pixels
+/// than `to`; unchanged otherwise, or when `to` is not a usable size.
 pub fn shrink(frame: Frame, to: Size) -> Frame {
     let from = Size {
         width: frame.width as usize,
@@ -138,7 +140,8 @@ pub fn shrink(frame: Frame, to: Size) -> Frame {
     let (Ok(width), Ok(height)) = (u32::try_from(to.width), u32::try_from(to.height)) else {
         return frame;
     };
-    if from == to || width == 0 || height == 0 {
+    let larger = from.width * from.height > to.width.saturating_mul(to.height);
+    if !larger || width == 0 || height == 0 {
         return frame;
     }
     let rgb = resize_bilinear(&frame.rgb, from, to)
@@ -204,6 +207,15 @@ mod tests {
             .map(|v| v.round() as u8)
             .collect();
         assert_eq!(small.rgb, want);
+        let large = Size {
+            width: 96,
+            height: 64,
+        };
+        let kept = decode_frame(&path, Timestamp(5), Some(large)).unwrap();
+        assert_eq!(
+            kept, full,
+            "a smaller frame is kept for the encoder to resize"
+        );
     }
 
     #[test]

@@ -90,8 +90,9 @@ impl PlannedClip {
     }
 
     /// Decodes every frame the windows need, as `clip_windows` would, keeping none;
-    /// returns the first `REPORTED_FRAMES` that fail and a count of the rest.
-    pub fn check_decodes(&self, frame_size: Size) -> Vec<DatasetError> {
+    /// returns the first `REPORTED_FRAMES` that fail and a count of the rest. The
+    /// resize after decoding cannot fail, so it is left out.
+    pub fn check_decodes(&self) -> Vec<DatasetError> {
         let Some(video) = &self.video else {
             return Vec::new();
         };
@@ -103,7 +104,7 @@ impl PlannedClip {
         wanted.sort_unstable();
         wanted.dedup();
         match video.storage() {
-            VideoStorage::Frames(_) => each_decode(video, &wanted, frame_size),
+            VideoStorage::Frames(_) => each_decode(video, &wanted),
             // One sequential pass: an `.mp4` cannot be decoded frame by frame.
             VideoStorage::Mp4(_) => video.decode_many(&wanted).err().into_iter().collect(),
         }
@@ -111,11 +112,11 @@ impl PlannedClip {
 }
 
 /// Decodes each of `wanted` on its own, describing the first few failures.
-fn each_decode(video: &VideoSource, wanted: &[usize], size: Size) -> Vec<DatasetError> {
+fn each_decode(video: &VideoSource, wanted: &[usize]) -> Vec<DatasetError> {
     let mut errors = Vec::new();
     let mut bad = 0usize;
     for &index in wanted {
-        if let Err(e) = decode(video, &[index], size) {
+        if let Err(e) = video.decode(index) {
             bad += 1;
             if bad <= REPORTED_FRAMES {
                 errors.push(e);
