@@ -1,8 +1,9 @@
 //! Fuzz target: the frame path (`dataset::decode::check_frame_file` and
 //! `decode_frame`, what `dataset check` and `embed` run on every frame file) on
 //! mutated real JPEGs (colour, grey, odd sizes, lying headers) and arbitrary bytes.
-//! Never a panic; a decoded frame is within the pixel cap and has the size asked
-//! for; what decodes also passes the check (the check never refuses less).
+//! Never a panic; a decoded frame is within the pixel cap and, resized, has the
+//! encoder's size when it was larger; decoding at either size agrees; what decodes
+//! also passes the check (the check never refuses less).
 
 mod fuzz_support;
 
@@ -65,23 +66,32 @@ fn fuzz_jpeg() {
         } else {
             "refused by the check"
         });
-        if let Ok(full) = decode_frame(&path, Timestamp(0), None) {
+        let full = decode_frame(&path, Timestamp(0), None);
+        if let Ok(full) = &full {
             let (w, h) = (full.width as usize, full.height as usize);
             prop_assert!((w * h) as u64 <= MAX_FRAME_PIXELS);
             prop_assert_eq!(full.rgb.len(), w * h * 3);
             prop_assert_eq!(checked.as_ref().ok(), Some(&(full.width, full.height)));
         }
-        match decode_frame(&path, Timestamp(0), Some(to)) {
-            Ok(small) => {
+        match (decode_frame(&path, Timestamp(0), Some(to)), &full) {
+            (Ok(small), Ok(full)) => {
                 outcomes.count("decodes");
-                prop_assert_eq!(
-                    (small.width, small.height, small.rgb.len()),
-                    (32, 24, 32 * 24 * 3)
-                );
-                prop_assert!(checked.is_ok());
+                // Reduced to 32x24 when larger; kept as decoded otherwise.
+                let larger = full.width * full.height > 32 * 24;
+                let want = if larger {
+                    (32, 24)
+                } else {
+                    (full.width, full.height)
+                };
+                prop_assert_eq!((small.width, small.height), want);
+                prop_assert_eq!(small.rgb.len(), (want.0 * want.1 * 3) as usize);
             }
-            Err(_) if checked.is_ok() => outcomes.count("passes the check, fails to decode"),
-            Err(_) => {}
+            (Ok(_), Err(e)) => prop_assert!(false, "decodes only when resized: {}", e),
+            (Err(_), Ok(_)) => prop_assert!(false, "decodes only at full size"),
+            (Err(_), Err(_)) if checked.is_ok() => {
+                outcomes.count("passes the check, fails to decode")
+            }
+            (Err(_), Err(_)) => {}
         }
         Ok(())
     });
