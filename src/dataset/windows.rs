@@ -65,28 +65,59 @@ pub fn clip_error(clip: &Clip, problem: ClipProblem) -> DatasetError {
     }
 }
 
-/// The clip's windows with their frames decoded at `spec.frame_size` (one window's
-/// frames at a time, never a full-size frame kept).
+/// All the clip's windows with their frames decoded at `spec.frame_size` (never a
+/// full-size frame kept). A long clip holds many windows: `embed` takes them a
+/// chunk at a time (`PlannedClip::into_chunks`) instead.
 pub fn clip_windows(clip: &Clip, spec: &ReadSpec) -> Result<Vec<Window>, DatasetError> {
     let planned = plan_clip(clip, &spec.windows)?;
-    let mut windows = Vec::with_capacity(planned.plans.len());
-    for plan in planned.plans {
-        let frames = match (&planned.video, &plan.frame_indices) {
-            (Some(video), Some(indices)) => decode(video, indices, spec.frame_size)?,
-            _ => Vec::new(),
-        };
-        let window = plan
-            .into_window(frames)
-            .map_err(|e| clip_error(clip, ClipProblem::Align(e)))?;
-        windows.push(window);
-    }
-    Ok(windows)
+    planned
+        .into_chunks(clip, usize::MAX, spec.frame_size)
+        .try_fold(Vec::new(), |mut all, chunk| {
+            all.extend(chunk?);
+            Ok(all)
+        })
+}
+
+/// One planned window with its frames decoded.
+fn build_window(
+    clip: &Clip,
+    video: Option<&VideoSource>,
+    plan: ClipPlan,
+    size: Size,
+) -> Result<Window, DatasetError> {
+    let frames = match (video, &plan.frame_indices) {
+        (Some(video), Some(indices)) => decode(video, indices, size)?,
+        _ => Vec::new(),
+    };
+    plan.into_window(frames)
+        .map_err(|e| clip_error(clip, ClipProblem::Align(e)))
 }
 
 impl PlannedClip {
     /// Windows planned (each has video or IMU).
     pub fn windows(&self) -> usize {
         self.plans.len()
+    }
+
+    /// The windows in order, `chunk` at a time, each chunk's frames decoded (at
+    /// `size`) when it is taken: at most `chunk` windows of frames exist at once,
+    /// however long the clip.
+    pub fn into_chunks<'a>(
+        self,
+        clip: &'a Clip,
+        chunk: usize,
+        size: Size,
+    ) -> impl Iterator<Item = Result<Vec<Window>, DatasetError>> + 'a {
+        let PlannedClip { video, plans } = self;
+        let mut plans = plans.into_iter().peekable();
+        std::iter::from_fn(move || {
+            plans.peek()?;
+            let taken: Vec<ClipPlan> = plans.by_ref().take(chunk.max(1)).collect();
+            let built = taken
+                .into_iter()
+                .map(|p| build_window(clip, video.as_ref(), p, size));
+            Some(built.collect())
+        })
     }
 
     /// Decodes every frame the windows need, as `clip_windows` would, keeping none;

@@ -197,7 +197,8 @@ fn variant_window(window: &Window, variant: Variant) -> Option<Window> {
 }
 
 /// Encodes one clip's variants into `cache` (each the mean over the clip's windows);
-/// returns the number of windows encoded.
+/// returns the number of windows encoded. Windows are decoded and encoded one
+/// batch at a time, so a long clip never holds more than a batch of frames.
 fn encode_clip(
     clip: &Clip,
     key: &str,
@@ -205,28 +206,25 @@ fn encode_clip(
     encoder: &mut dyn Encoder,
     cache: &mut EmbeddingCache,
 ) -> Result<usize, ClipEncodeError> {
-    let windows = clip_windows(clip, spec)?;
+    let planned = crate::dataset::windows::plan_clip(clip, &spec.windows)?;
+    let variants = variants_for(clip.split());
+    let dim = encoder.contract().dim;
+    let mut means: Vec<Mean> = variants.iter().map(|_| Mean::new(dim)).collect();
+    let chunk = encoder.batch_size().max(1);
+    for windows in planned.into_chunks(clip, chunk, spec.frame_size) {
+        let windows = windows?;
+        for (&variant, mean) in variants.iter().zip(&mut means) {
+            encode_variant(clip, &windows, variant, encoder, mean)?;
+        }
+    }
     let mut encoded = 0;
-    for &variant in variants_for(clip.split()) {
-        let inputs: Vec<Window> = windows
-            .iter()
-            .filter_map(|w| variant_window(w, variant))
-            .collect();
-        if inputs.is_empty() {
+    for (&variant, mean) in variants.iter().zip(means) {
+        encoded += mean.n;
+        // A variant that would be empty (IMU-absent of an IMU-only clip) is not stored.
+        if mean.n == 0 {
             continue;
         }
-        let outputs = encoder
-            .encode(&inputs)
-            .map_err(|source| ClipEncodeError::Encode {
-                clip: clip.id().to_string(),
-                source,
-            })?;
-        encoded += inputs.len();
-        let embedding = mean(
-            outputs.iter().map(|e| e.embedding.as_slice()),
-            encoder.contract().dim,
-        )
-        .map_err(|e| ClipEncodeError::Mean {
+        let embedding = mean.embedding().map_err(|e| ClipEncodeError::Mean {
             clip: clip.id().to_string(),
             message: e.to_string(),
         })?;
@@ -241,21 +239,59 @@ fn encode_clip(
     Ok(encoded)
 }
 
-/// The element-wise mean of equally long vectors, as a checked embedding.
-fn mean<'a>(
-    rows: impl Iterator<Item = &'a [f32]>,
-    dim: usize,
-) -> Result<Embedding, EmbeddingError> {
-    let mut sum = vec![0f64; dim];
-    let mut n = 0usize;
-    for row in rows {
-        for (s, v) in sum.iter_mut().zip(row) {
+/// Encodes `variant` of a chunk of windows into its running mean.
+fn encode_variant(
+    clip: &Clip,
+    windows: &[Window],
+    variant: Variant,
+    encoder: &mut dyn Encoder,
+    mean: &mut Mean,
+) -> Result<(), ClipEncodeError> {
+    let inputs: Vec<Window> = windows
+        .iter()
+        .filter_map(|w| variant_window(w, variant))
+        .collect();
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let outputs = encoder
+        .encode(&inputs)
+        .map_err(|source| ClipEncodeError::Encode {
+            clip: clip.id().to_string(),
+            source,
+        })?;
+    for e in &outputs {
+        mean.add(e.embedding.as_slice());
+    }
+    Ok(())
+}
+
+/// The element-wise running mean of equally long vectors (in f64).
+struct Mean {
+    sum: Vec<f64>,
+    n: usize,
+}
+
+impl Mean {
+    fn new(dim: usize) -> Mean {
+        Mean {
+            sum: vec![0.0; dim],
+            n: 0,
+        }
+    }
+
+    fn add(&mut self, row: &[f32]) {
+        for (s, v) in self.sum.iter_mut().zip(row) {
             *s += f64::from(*v);
         }
-        n += 1;
+        self.n += 1;
     }
-    let n = n.max(1) as f64;
-    Embedding::new(sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
+
+    /// The mean, as a checked embedding.
+    fn embedding(self) -> Result<Embedding, EmbeddingError> {
+        let (dim, n) = (self.sum.len(), self.n.max(1) as f64);
+        Embedding::new(self.sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
+    }
 }
 
 /// True when every variant a clip needs is cached (a variant that would be empty,
