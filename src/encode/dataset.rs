@@ -36,8 +36,8 @@ use std::path::Path;
 pub enum ClipEncodeError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
-    #[error("clip {clip}: {source}")]
-    Encode { clip: String, source: EncodeError },
+    #[error("clip {clip}: {error}")]
+    Encode { clip: String, error: EncodeError },
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("clip {clip}: mean of its window embeddings: {message}")]
@@ -256,9 +256,9 @@ fn encode_variant(
     }
     let outputs = encoder
         .encode(&inputs)
-        .map_err(|source| ClipEncodeError::Encode {
+        .map_err(|error| ClipEncodeError::Encode {
             clip: clip.id().to_string(),
-            source,
+            error,
         })?;
     for e in &outputs {
         mean.add(e.embedding.as_slice());
