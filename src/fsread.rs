@@ -27,10 +27,12 @@ pub struct Limit {
     pub max_bytes: u64,
 }
 
-/// A split list. UESTC-MMEA-CL's largest (train, 4553 clips) is ~360 KB.
+/// A split list. UESTC-MMEA-CL's largest (train, 4553 clips) is ~360 KB; 2 MiB
+/// is almost 6 times that, and bounds what a hostile list of tiny lines costs (a
+/// clip or an error per line, a few hundred bytes each once parsed and checked).
 pub const LIST: Limit = Limit {
     what: "list file",
-    max_bytes: 64 << 20,
+    max_bytes: 2 << 20,
 };
 /// A clip's sensor CSV: ~30 bytes a row at 25 Hz, so 16 MiB is hours of recording.
 /// The cap also bounds what parsing costs (a row is 48 bytes once parsed).

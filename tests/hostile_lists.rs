@@ -113,3 +113,56 @@ fn every_bad_row_of_a_sensor_file_is_reported_up_to_ten() {
         format!("{path}: and 15 more bad rows")
     );
 }
+
+#[test]
+fn a_flood_of_list_lines_with_no_files_makes_a_short_report_in_bounded_memory() {
+    // Three lists at the 2 MiB cap of lines naming clips that do not exist:
+    // ~218k clips. The report lists 1000 problems and counts the rest; `embed`
+    // fails each clip without rewriting its cache per clip.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("ghost");
+    std::fs::create_dir_all(&d).unwrap();
+    for split in ["train", "val", "test"] {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < (2 << 20) - 40 {
+            text += &format!("d/1_upstairs/{split}{i} 1 1 0\n");
+            i += 1;
+        }
+        std::fs::write(d.join(format!("{split}.txt")), text).unwrap();
+    }
+    let out = run(["dataset", "check", d.to_str().unwrap(), "--json"]);
+    out.assert_refused("has no files");
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1001);
+    let last = errors[1000]["message"].as_str().unwrap();
+    assert!(
+        last.contains("more problems (the first 1000 are listed)"),
+        "{last}"
+    );
+    let started = std::time::Instant::now();
+    embed(&d).assert_refused("could not be encoded");
+    assert!(
+        hostile_support::since(started) < 30.0,
+        "embed took {:.1} s",
+        hostile_support::since(started)
+    );
+}
+
+#[test]
+fn a_list_over_the_size_cap_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = synth(dir.path());
+    let list = d.join("train.txt");
+    std::fs::File::create(&list)
+        .unwrap()
+        .set_len(3 << 20)
+        .unwrap();
+    let said = format!(
+        "{}: cannot read list file: is 3145728 bytes, over the 2097152-byte limit of a list file",
+        list.display()
+    );
+    run(["dataset", "check", d.to_str().unwrap()]).assert_refused(&said);
+    embed(&d).assert_refused(&said);
+}

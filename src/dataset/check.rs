@@ -6,7 +6,9 @@
 //! refuses what they refuse: a list line with no files, a path that is a FIFO, a
 //! symlink loop or a device, a truncated or oversized frame, an out-of-range
 //! sensor value. Every bad row of a sensor file and every bad frame of a folder is
-//! reported (the first ten, then a count). Given the encoder's `ReadSpec`, each
+//! reported (the first ten, then a count), and the report lists at most
+//! `REPORTED_ERRORS` problems, then a count of the rest, so a hostile list of
+//! millions of bad lines makes a short report. Given the encoder's `ReadSpec`, each
 //! clip is also planned into the encoder's windows and the frames those windows
 //! take are decoded, exactly as `embed` will: a report without errors then means
 //! `embed` reads every clip it counted.
@@ -106,6 +108,9 @@ impl From<&DatasetError> for ErrorReport {
     }
 }
 
+/// The most problems a report lists; the rest are counted in a last entry.
+pub const REPORTED_ERRORS: usize = 1000;
+
 /// What checking one clip found.
 #[derive(Debug, Default)]
 struct ClipFindings {
@@ -114,6 +119,8 @@ struct ClipFindings {
     frames: usize,
     sensor_rows: usize,
     errors: Vec<DatasetError>,
+    /// Errors found but not kept: their worker had already kept `REPORTED_ERRORS`.
+    dropped: usize,
 }
 
 /// How `check_with` checks a dataset.
@@ -158,9 +165,7 @@ fn check_clips(clips: &[Clip], workers: usize, read: Option<&ReadSpec>) -> Vec<C
     std::thread::scope(|scope| {
         let handles: Vec<_> = clips
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|c| check_clip(c, read)).collect::<Vec<_>>())
-            })
+            .map(|part| scope.spawn(move || check_part(part, read)))
             .collect();
         handles
             .into_iter()
@@ -170,6 +175,24 @@ fn check_clips(clips: &[Clip], workers: usize, read: Option<&ReadSpec>) -> Vec<C
             })
             .collect()
     })
+}
+
+/// One worker's clips. It keeps at most `REPORTED_ERRORS` errors (the report shows
+/// no more than that from all workers together), so memory stays bounded.
+fn check_part(part: &[Clip], read: Option<&ReadSpec>) -> Vec<ClipFindings> {
+    let mut kept = 0usize;
+    let mut findings = Vec::with_capacity(part.len());
+    for clip in part {
+        let mut found = check_clip(clip, read);
+        let room = REPORTED_ERRORS.saturating_sub(kept);
+        if found.errors.len() > room {
+            found.dropped = found.errors.len() - room;
+            found.errors.truncate(room);
+        }
+        kept += found.errors.len();
+        findings.push(found);
+    }
+    findings
 }
 
 fn check_clip(clip: &Clip, read: Option<&ReadSpec>) -> ClipFindings {
@@ -283,11 +306,6 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
             clips: 0,
         })
         .collect();
-    let mut errors: Vec<ErrorReport> = dataset
-        .list_errors()
-        .iter()
-        .map(ErrorReport::from)
-        .collect();
     for (clip, found) in dataset.clips().iter().zip(findings) {
         let split = splits.get_mut(clip.split());
         split.clips += 1;
@@ -298,12 +316,38 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         if let Some(class) = classes.get_mut(clip.label() as usize) {
             class.clips += 1;
         }
-        errors.extend(found.errors.iter().map(ErrorReport::from));
     }
     CheckReport {
         root: dataset.root().display().to_string(),
         splits,
         classes,
-        errors,
+        errors: error_reports(dataset, findings),
     }
+}
+
+/// The list errors, then each clip's, in order: the first `REPORTED_ERRORS`, then
+/// one entry counting the rest.
+fn error_reports(dataset: &Dataset, findings: &[ClipFindings]) -> Vec<ErrorReport> {
+    let all = dataset
+        .list_errors()
+        .iter()
+        .chain(findings.iter().flat_map(|f| &f.errors));
+    let total = dataset.list_errors().len()
+        + findings
+            .iter()
+            .map(|f| f.errors.len() + f.dropped)
+            .sum::<usize>();
+    let mut errors: Vec<ErrorReport> = all.take(REPORTED_ERRORS).map(ErrorReport::from).collect();
+    if total > errors.len() {
+        let root = dataset.root().display().to_string();
+        let more = total - errors.len();
+        errors.push(ErrorReport {
+            message: format!(
+                "{root}: and {more} more problems (the first {REPORTED_ERRORS} are listed)"
+            ),
+            path: root,
+            line: None,
+        });
+    }
+    errors
 }

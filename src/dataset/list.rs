@@ -50,9 +50,12 @@ impl ClipEntry {
 pub struct ParsedLists {
     pub entries: Vec<ClipEntry>,
     pub errors: Vec<DatasetError>,
-    /// Where each clip id was first listed: duplicates are refused across files too,
-    /// because a clip in both train and test would leak test data into training.
-    first_seen: HashMap<String, String>,
+    /// Where each clip id was first listed (an index into `files`, and a line):
+    /// duplicates are refused across files too, because a clip in both train and
+    /// test would leak test data into training.
+    first_seen: HashMap<String, (usize, usize)>,
+    /// The files added so far, so `first_seen` need not repeat a path per clip.
+    files: Vec<PathBuf>,
 }
 
 impl ParsedLists {
@@ -108,14 +111,18 @@ impl ParsedLists {
     /// Records `entry`'s id, refusing it if an earlier line already listed it.
     fn claim(&mut self, path: &Path, entry: ClipEntry) -> Result<ClipEntry, ListProblem> {
         let id = entry.id();
-        if let Some(first) = self.first_seen.get(&id) {
-            return Err(ListProblem::Duplicate {
-                id,
-                first: first.clone(),
-            });
+        if let Some(&(file, line)) = self.first_seen.get(&id) {
+            let first = self
+                .files
+                .get(file)
+                .map_or(String::new(), |f| format!("{}:{line}", f.display()));
+            return Err(ListProblem::Duplicate { id, first });
         }
-        self.first_seen
-            .insert(id, format!("{}:{}", path.display(), entry.line));
+        if self.files.last().map(PathBuf::as_path) != Some(path) {
+            self.files.push(path.to_path_buf());
+        }
+        let file = self.files.len() - 1;
+        self.first_seen.insert(id, (file, entry.line));
         Ok(entry)
     }
 }

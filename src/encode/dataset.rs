@@ -325,14 +325,16 @@ pub fn embed_dataset(
                 Ok(n) => {
                     summary.encoded += 1;
                     summary.windows += n;
+                    // Only new work is committed: a dataset of failing clips must
+                    // not rewrite (and fsync) the cache once per clip.
+                    if summary.encoded % commit_every.max(1) == 0 {
+                        cache.commit()?;
+                    }
                 }
                 Err(e) => summary.failed.push(FailedClip {
                     clip: clip.id().to_string(),
                     error: e.to_string(),
                 }),
-            }
-            if summary.encoded % commit_every.max(1) == 0 {
-                cache.commit()?;
             }
         }
         progress(i + 1, clips.len());
