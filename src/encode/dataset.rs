@@ -9,7 +9,9 @@
 //! (modality-dynamic evaluation).
 //!
 //! Clips are read by `dataset::windows`, the reader `dataset check` also runs, with
-//! frames reduced to the encoder's size as soon as they are decoded.
+//! frames larger than the encoder's input reduced to it as soon as they are
+//! decoded, and one batch of windows decoded and encoded at a time (running means),
+//! so memory does not grow with a clip's length.
 //!
 //! Cache keys are `<clip id>@<fingerprint>`: the fingerprint covers everything a
 //! clip's embedding depends on besides the encoder (whose sha256 names the cache
