@@ -10,78 +10,20 @@
 //! L2-normalized), classes sharing a common direction so they overlap. Accuracy on held-out
 //! windows is printed as a sanity check of the defaults, not as a result.
 
+mod learn_support;
+
+use learn_support::{env, quantile, Synth};
 use mmcl::embedding::Embedding;
-use mmcl::learn::rng::Rng;
-use mmcl::learn::{build, load, Analytic, LearnerConfig, STRATEGIES};
+use mmcl::learn::{build, load, Analytic, LearnerConfig, Strategy};
 use std::time::Instant;
 
 const WINDOWS: usize = 200;
 const TEST_WINDOWS: usize = 50;
 
-/// Class-structured embeddings: a low-rank latent `shared + ALPHA * class mean + noise` (rank
-/// `LATENT`, like real pooled CNN/IMU features, whose energy sits in a few hundred directions)
-/// mapped to D dims, plus a little isotropic noise, then normalized per modality block.
-struct Synth {
-    dim: usize,
-    mixing: Vec<f32>,
-    shared: Vec<f32>,
-    means: Vec<Vec<f32>>,
-    rng: Rng,
-}
-
-const LATENT: usize = 64;
-const ALPHA: f32 = 0.3;
-
-impl Synth {
-    fn new(dim: usize, classes: usize, seed: u64) -> Synth {
-        let mut rng = Rng::new(seed);
-        let gauss =
-            |rng: &mut Rng, n: usize| (0..n).map(|_| rng.gaussian() as f32).collect::<Vec<f32>>();
-        let mixing = gauss(&mut rng, dim * LATENT);
-        let shared = gauss(&mut rng, LATENT);
-        let means = (0..classes).map(|_| gauss(&mut rng, LATENT)).collect();
-        Synth {
-            dim,
-            mixing,
-            shared,
-            means,
-            rng,
-        }
-    }
-
-    fn window(&mut self, class: usize) -> Embedding {
-        let z: Vec<f32> = (0..LATENT)
-            .map(|k| self.shared[k] + ALPHA * self.means[class][k] + self.rng.gaussian() as f32)
-            .collect();
-        let scale = 1.0 / (LATENT as f32).sqrt();
-        let mut v: Vec<f32> = self
-            .mixing
-            .chunks_exact(LATENT)
-            .map(|row| {
-                scale * row.iter().zip(&z).map(|(a, b)| a * b).sum::<f32>()
-                    + 0.5 * self.rng.gaussian() as f32
-            })
-            .collect();
-        let split = 1280.min(self.dim / 2);
-        for block in [0..split, split..self.dim] {
-            let n = v[block.clone()].iter().map(|x| x * x).sum::<f32>().sqrt();
-            v[block].iter_mut().for_each(|x| *x /= n);
-        }
-        Embedding::new(v, self.dim).expect("finite")
-    }
-
-    fn class(&mut self, class: usize, n: usize) -> (Vec<Embedding>, Vec<u32>) {
-        (
-            (0..n).map(|_| self.window(class)).collect(),
-            vec![class as u32; n],
-        )
-    }
-}
-
 /// The strategy's defaults, overridden by the JSON object in `MMCL_BENCH_CONFIG` (if set).
-fn config(name: &str, dim: usize) -> LearnerConfig {
-    let mut value =
-        serde_json::to_value(LearnerConfig::for_strategy(name, dim)).expect("config serializes");
+fn config(strategy: Strategy, dim: usize) -> LearnerConfig {
+    let mut value = serde_json::to_value(LearnerConfig::for_strategy(strategy, dim))
+        .expect("config serializes");
     if let Ok(text) = std::env::var("MMCL_BENCH_CONFIG") {
         let overrides: serde_json::Value =
             serde_json::from_str(&text).expect("MMCL_BENCH_CONFIG is a JSON object");
@@ -114,19 +56,7 @@ fn timed<S, T>(mut setup: impl FnMut() -> S, mut f: impl FnMut(&mut S) -> T) -> 
 
 const REPEATS: usize = 3;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(|a, b| a.total_cmp(b));
-    xs[xs.len() / 2]
-}
-
-fn run_strategy(name: &str, dim: usize, classes: usize) {
+fn run_strategy(name: Strategy, dim: usize, classes: usize) {
     let mut synth = Synth::new(dim, classes, 7);
     let tests: Vec<(Vec<Embedding>, Vec<u32>)> =
         (0..classes).map(|c| synth.class(c, TEST_WINDOWS)).collect();
@@ -150,7 +80,7 @@ fn run_strategy(name: &str, dim: usize, classes: usize) {
     let last = times[times.len() - 1];
     println!(
         "{name:>9}  median {:8.2} ms  last {last:8.2} ms  memory {:>9} B / budget {:>20}  accuracy {:.3}",
-        median(&mut times),
+        quantile(&mut times, 0.5),
         learner.memory_bytes(),
         learner.budget_bytes(),
         right as f64 / total as f64
@@ -158,7 +88,7 @@ fn run_strategy(name: &str, dim: usize, classes: usize) {
 }
 
 fn analytic_split(dim: usize, classes: usize) {
-    let config = config("analytic", dim);
+    let config = config(Strategy::Analytic, dim);
     let mut a = Analytic::new(dim, &config).expect("analytic builds");
     let mut synth = Synth::new(dim, classes, 7);
     let (mut tp, mut ta, mut ts) = (Vec::new(), Vec::new(), Vec::new());
@@ -174,7 +104,11 @@ fn analytic_split(dim: usize, classes: usize) {
         ts.push(sol);
     }
     let cost = a.cost(WINDOWS, classes);
-    let (p, acc, sol) = (median(&mut tp), median(&mut ta), median(&mut ts));
+    let (p, acc, sol) = (
+        quantile(&mut tp, 0.5),
+        quantile(&mut ta, 0.5),
+        quantile(&mut ts, 0.5),
+    );
     println!(
         "analytic split (ms, median over {classes} steps, P = {}):",
         a.projection_size()
@@ -200,9 +134,9 @@ fn main() {
     let classes = env("MMCL_BENCH_CLASSES", 16);
     let chosen = std::env::var("MMCL_BENCH_STRATEGIES").unwrap_or_default();
     println!("learn step = one new class of {WINDOWS} windows, D = {dim}, {classes} steps, default budget");
-    for name in STRATEGIES {
-        if chosen.is_empty() || chosen.split(',').any(|c| c == *name) {
-            run_strategy(name, dim, classes);
+    for strategy in Strategy::ALL {
+        if chosen.is_empty() || chosen.split(',').any(|c| c == strategy.name()) {
+            run_strategy(strategy, dim, classes);
         }
     }
     if chosen.is_empty() || chosen.contains("analytic") {

@@ -149,8 +149,8 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
     assert!(summary["learner_bytes"].as_u64() <= summary["budget_bytes"].as_u64());
     let state = PathBuf::from(summary["state"].as_str().unwrap());
     let bytes = std::fs::read(&state).unwrap();
-    let (_, payload) = mmcl::store::decode_snapshot(&state, &bytes).unwrap();
-    let learner = mmcl::learn::load(&payload).unwrap();
+    let (_, snapshot) = mmcl::store::decode(&bytes).unwrap();
+    let learner = mmcl::learn::load(snapshot.sections.get("learner").unwrap()).unwrap();
     assert_eq!(learner.classes().len(), 4);
     // A second run reuses the dataset it wrote.
     let again = demo("--strategy=proto");

@@ -51,8 +51,10 @@ fn json_of_a_good_profile() {
     assert_eq!(v["ok"], true);
     assert_eq!(v["errors"], Value::Array(vec![]));
     assert_eq!(v["config"]["profile"], "minimal");
+    // Resolved against the built-in encoder: its window shape, the default budget.
     assert_eq!(v["config"]["window"]["imu_rate_hz"], 25);
-    assert_eq!(v["config"]["learner"]["budget_bytes"], 1 << 20);
+    assert_eq!(v["config"]["window"]["seconds"], 5.12);
+    assert_eq!(v["config"]["learner"]["budget_bytes"], 160 * 2184 * 4);
     assert_eq!(v["config"]["sources"]["replay"]["loop"], false);
     // The fixture's dataset folder does not exist: listed as a warning.
     assert_eq!(v["warnings"][0]["key"], "sources.replay.dataset");

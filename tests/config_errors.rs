@@ -4,7 +4,7 @@
 mod config_support;
 
 use config_support::{fixture, layout, layout_of};
-use mmcl::config::{Config, ConfigError, ConfigErrors};
+use mmcl::config::{Config, ConfigError, ConfigErrors, Settings, SettingsError};
 
 const HEAD: &str = "profile = \"t\"\nstate_dir = \"state\"\n[encoder]\nmodel = \"encoder.onnx\"\n";
 const REPLAY: &str = "[sources.replay]\ndataset = \"dataset\"\n";
@@ -25,7 +25,12 @@ fn messages(errors: &ConfigErrors) -> Vec<String> {
 fn minimal_fixture_loads_with_defaults() {
     let (root, path) = layout_of(&fixture("minimal.toml"));
     let config = Config::load(&path).expect("minimal profile loads");
-    assert_eq!(config.window().seconds(), 5.12);
+    assert_eq!(
+        config.window().seconds(),
+        None,
+        "the shape follows the encoder"
+    );
+    assert_eq!(config.window().stride_seconds(), 1.0);
     assert_eq!(config.channels().window_capacity(), 64);
     let dir = root.path().join("firmware-config");
     assert_eq!(config.state_dir(), dir.join("state"));
@@ -76,7 +81,7 @@ fn bad_range_names_key_and_value() {
     let errors = invalid(&format!("{HEAD}{REPLAY}[window]\nstride_seconds = 0\n"));
     assert_eq!(
         messages(&errors),
-        ["window.stride_seconds = 0: must be > 0 and <= window.seconds (5.12)"]
+        ["window.stride_seconds = 0: must be > 0 and <= 60"]
     );
     let errors = invalid(&format!(
         "{HEAD}{REPLAY}[channels]\nvideo_capacity = 5000\n"
@@ -186,12 +191,21 @@ fn device_paths_and_state_dir_are_not_checked_for_existence() {
 }
 
 #[test]
-fn slow_sensors_are_warned_about() {
-    let text = format!("{HEAD}[sources.camera]\ndevice = \"/dev/video0\"\nfps = 1\n[sources.imu]\nkind = \"iio\"\npath = \"/dev/iio:device0\"\nrate_hz = 10.0\n");
+fn slow_sensors_are_warned_about_against_the_encoders_window() {
+    // No model key: resolved against the built-in encoder (25 Hz IMU, 8 frames in 5.12 s).
+    let head = "profile = \"t\"\nstate_dir = \"state\"\n";
+    let text = format!("{head}[sources.camera]\ndevice = \"/dev/video0\"\nfps = 1\n[sources.imu]\nkind = \"iio\"\npath = \"/dev/iio:device0\"\nrate_hz = 10.0\n");
     let (_root, path) = layout("t.toml", &text);
     let config = Config::load(&path).expect("loads");
-    let keys: Vec<&str> = config.warnings().iter().map(|w| w.key.as_str()).collect();
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    let settings = Settings::resolve(config).expect("resolves");
+    let keys: Vec<&str> = settings.warnings().iter().map(|w| w.key.as_str()).collect();
     assert_eq!(keys, ["sources.imu.rate_hz", "sources.camera.fps"]);
+    assert!(
+        settings.warnings()[1].message.contains("1.56 frames/s"),
+        "{:?}",
+        settings.warnings()
+    );
 }
 
 #[test]
@@ -204,13 +218,15 @@ fn unreadable_file_is_an_io_error_naming_the_path() {
 }
 
 #[test]
-fn an_audio_rate_the_aligner_cannot_grid_is_refused_by_name() {
-    // 60 s windows at 192 kHz would be 11.5 M points per window (the aligner holds 10^7).
-    let errors = invalid(&format!(
-        "{HEAD}[window]\nseconds = 60\nstride_seconds = 1\n[sources.audio]\nrate_hz = 192000\n"
-    ));
-    assert_eq!(
-        messages(&errors),
-        ["sources.audio.rate_hz = 192000: with window.seconds = 60 gives 11520000 audio points per window; must be 2..=10000000"]
-    );
+fn an_audio_source_the_encoder_cannot_take_is_refused_by_name() {
+    // The built-in encoder (contract v1) has no audio input: refused, never dropped silently.
+    let text = "profile = \"t\"\nstate_dir = \"state\"\n[sources.audio]\nrate_hz = 16000\n";
+    let (_root, path) = layout("t.toml", text);
+    let config = Config::load(&path).expect("the profile itself is valid");
+    let err = Settings::resolve(config).unwrap_err();
+    let SettingsError::Invalid { errors, .. } = &err else {
+        panic!("expected Invalid, got {err}")
+    };
+    assert_eq!(errors.errors[0].key, "sources.audio");
+    assert!(err.to_string().contains("has no audio input"), "{err}");
 }

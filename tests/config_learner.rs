@@ -88,10 +88,10 @@ fn every_shipped_profile_learns_the_dataset_classes_within_budget() {
         let learner_config = wanted.learner_config(dim);
         let mut learner = learn::build(dim, &learner_config)
             .unwrap_or_else(|e| panic!("{name}: building {}: {e}", wanted.strategy()));
-        assert_eq!(learner.name(), wanted.strategy(), "{name}");
+        assert_eq!(learner.name(), wanted.strategy().name(), "{name}");
         assert_eq!(
             learner.budget_bytes() as u64,
-            wanted.budget_bytes(),
+            wanted.budget_for(dim),
             "{name}"
         );
         learn_all_classes(&name, learner.as_mut(), dim);

@@ -4,7 +4,7 @@
 mod config_support;
 
 use config_support::{layout_of, shipped_dir, shipped_profile_names};
-use mmcl::config::{Config, ImuKind};
+use mmcl::config::{Config, ImuKind, Settings};
 use mmcl::encode::{Backend, ExecutionProvider};
 use std::path::Path;
 
@@ -30,7 +30,8 @@ fn every_shipped_profile_loads() {
     for name in &names {
         let config = load_shipped(name);
         assert_eq!(format!("{}.toml", config.profile()), *name);
-        assert!(config.encoder().model().ends_with("models/encoder.onnx"));
+        // No model key: the encoder built into the binary.
+        assert_eq!(config.encoder().model(), None, "{name}");
     }
 }
 
@@ -86,8 +87,8 @@ fn smart_glasses_is_the_smallest() {
     );
     // The published protocol's memory: 160 f32 exemplars of the encoder's D = 2184
     // (whether it fits is tests/config_learner.rs's business).
-    assert_eq!(glasses.learner().budget_bytes(), 160 * 2184 * 4);
-    assert_eq!(glasses.learner().strategy(), "proto");
+    assert_eq!(glasses.learner().budget_bytes(), Some(160 * 2184 * 4));
+    assert_eq!(glasses.learner().strategy().name(), "proto");
     let desktop = load_shipped("desktop-replay.toml");
     for other in [&jetson, &desktop] {
         assert!(glasses.learner().budget_bytes() < other.learner().budget_bytes());
@@ -103,17 +104,18 @@ fn smart_glasses_is_the_smallest() {
 }
 
 #[test]
-fn every_profile_keeps_the_default_encoder_window() {
-    for name in [
-        "desktop-replay.toml",
-        "jetson-orin.toml",
-        "smart-glasses.toml",
-    ] {
-        let w = load_shipped(name).window().clone();
-        assert_eq!(
-            (w.imu_len(), w.frames(), w.imu_rate_hz()),
-            (128, 8, 25),
-            "{name}"
+fn every_profile_takes_the_built_in_encoders_window() {
+    for name in shipped_profile_names() {
+        let settings =
+            Settings::resolve(load_shipped(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let w = settings.window();
+        let c = settings.contract();
+        assert_eq!((w.imu_len(), w.frames()), (c.imu_len, c.frames), "{name}");
+        assert_eq!(w.len_ns(), 5_120_000_000, "{name}");
+        assert!(
+            settings.warnings().is_empty(),
+            "{name}: {:?}",
+            settings.warnings()
         );
     }
 }

@@ -8,12 +8,12 @@ mod config_support;
 use config_support::{fixture, layout, layout_of};
 use mmcl::align::WindowSpec;
 use mmcl::config::raw::{
-    RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawEncoder, RawImu, RawLearner,
-    RawReplay, RawSources, RawWindow,
+    RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawDaemon, RawEncoder, RawImu,
+    RawLearner, RawReplay, RawSources, RawWindow,
 };
-use mmcl::config::{Config, RawConfig};
+use mmcl::config::{Config, RawConfig, WindowShape};
 use mmcl::encode::ExecutionProvider;
-use mmcl::learn::STRATEGIES;
+use mmcl::learn::Strategy as Kind;
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 
@@ -85,13 +85,16 @@ fn learner() -> impl Strategy<Value = RawLearner> {
         )
             .prop_map(|(n, u)| RawBytes::Text(format!("{n}{u}"))),
     ];
-    (select(STRATEGIES.to_vec()), budget, 0i64..=i64::MAX).prop_map(|(s, budget, seed)| {
-        RawLearner {
+    (
+        select(Kind::ALL.map(Kind::name).to_vec()),
+        budget,
+        0i64..=i64::MAX,
+    )
+        .prop_map(|(s, budget, seed)| RawLearner {
             strategy: Some(s.to_string()),
             budget_bytes: Some(budget),
             seed: Some(seed),
-        }
-    })
+        })
 }
 
 fn replay() -> impl Strategy<Value = RawSources> {
@@ -100,16 +103,23 @@ fn replay() -> impl Strategy<Value = RawSources> {
         select(vec!["train", "val", "test"]),
         0.01f64..=1000.0,
         any::<bool>(),
+        select(vec!["list", "by-class"]),
+        proptest::option::of(1i64..=100_000),
     )
-        .prop_map(|(dataset, split, speed, looping)| RawSources {
-            replay: Some(RawReplay {
-                dataset: Some(dataset.into()),
-                split: Some(split.into()),
-                speed: Some(speed),
-                looping: Some(looping),
-            }),
-            ..Default::default()
-        })
+        .prop_map(
+            |(dataset, split, speed, looping, order, per_class)| RawSources {
+                replay: Some(RawReplay {
+                    dataset: Some(dataset.into()),
+                    split: Some(split.into()),
+                    speed: Some(speed),
+                    looping: Some(looping),
+                    order: Some(order.into()),
+                    classes: per_class.map(|_| vec!["walk".into(), "3_brush_teeth".into()]),
+                    clips_per_class: per_class,
+                }),
+                ..Default::default()
+            },
+        )
 }
 
 fn live() -> impl Strategy<Value = RawSources> {
@@ -162,11 +172,22 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
         "[a-z][a-z0-9._-]{0,20}",
         prop_oneof!["[a-z]{1,8}", "/var/lib/[a-z]{1,8}"],
     );
-    let channels = (1i64..=4096, 1i64..=4096, 1i64..=4096).prop_map(|(v, i, w)| RawChannels {
-        video_capacity: Some(v),
-        imu_capacity: Some(i),
-        window_capacity: Some(w),
-    });
+    let channels =
+        (1i64..=4096, 1i64..=4096, 1i64..=4096, 1i64..=4096).prop_map(|(v, i, w, a)| RawChannels {
+            video_capacity: Some(v),
+            imu_capacity: Some(i),
+            window_capacity: Some(w),
+            audio_capacity: Some(a),
+        });
+    let daemon = (1e-3f64..=1.0, 0.0f64..0.99, 1i64..=100, 1i64..=100_000).prop_map(
+        |(smoothing, margin, windows, changes)| RawDaemon {
+            smoothing: Some(smoothing),
+            switch_margin: Some(margin),
+            switch_windows: Some(windows),
+            checkpoint_changes: Some(changes),
+            ..RawDaemon::default()
+        },
+    );
     let socket = proptest::option::of(prop_oneof!["[a-z]{1,8}\\.sock", "/run/[a-z]{1,8}/c\\.sock"]);
     (
         top,
@@ -174,11 +195,19 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
         window(),
         learner(),
         prop_oneof![replay(), live()],
-        channels,
+        (channels, daemon),
         socket,
     )
         .prop_map(
-            |((profile, state_dir), encoder, window, learner, mut sources, channels, socket)| {
+            |(
+                (profile, state_dir),
+                encoder,
+                window,
+                learner,
+                mut sources,
+                (channels, daemon),
+                socket,
+            )| {
                 // Valid profiles only: the audio grid must hold at most 10^7 points per window.
                 if let (Some(a), Some(secs)) = (sources.audio.as_mut(), window.seconds) {
                     let most = (1e7 / secs).floor() as i64;
@@ -195,6 +224,7 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
                     control: RawControl {
                         socket: socket.map(Into::into),
                     },
+                    daemon,
                 }
             },
         )
@@ -224,11 +254,22 @@ proptest! {
             Err(e) => return Err(TestCaseError::fail(format!("generated profile refused: {e}\n{raw:?}"))),
         };
         let window = config.window();
-        let spec = WindowSpec::new(config.window_params())
+        // The generated profiles state the whole shape: resolve against an encoder taking it.
+        let (Some(seconds), Some(rate), Some(frames)) = (window.seconds(), window.imu_rate_hz(), window.frames()) else {
+            return Err(TestCaseError::fail(format!("shape not stated: {window:?}")));
+        };
+        let shape = WindowShape { seconds, imu_rate_hz: f64::from(rate), frames };
+        let mut params = window.params_for(&shape, "e")
+            .map_err(|e| TestCaseError::fail(format!("{e:?}\n{window:?}")))?;
+        if let Some(audio) = config.sources().audio() {
+            params.audio_rate_hz = audio.rate_hz();
+        }
+        let spec = WindowSpec::new(params)
             .map_err(|e| TestCaseError::fail(format!("{e}\n{window:?}")))?;
+        let nanos = |s: f64| (s * 1e9).round() as u64;
         prop_assert_eq!(
             (spec.imu_len(), spec.frames(), spec.len_ns(), spec.stride_ns()),
-            (window.imu_len(), window.frames(), window.span_nanos(), window.stride_nanos())
+            ((seconds * f64::from(rate)).round() as usize, frames, nanos(seconds), nanos(window.stride_seconds()))
         );
         if let Some(audio) = config.sources().audio() {
             prop_assert_eq!(spec.audio_rate_hz(), audio.rate_hz());
@@ -238,7 +279,7 @@ proptest! {
         prop_assert_eq!(&options.execution_providers, config.encoder().execution_providers());
         let learner = config.learner().learner_config(dim);
         prop_assert!(learner.validate().is_ok(), "{:?}", learner);
-        prop_assert_eq!(learner.strategy.as_str(), config.learner().strategy());
+        prop_assert_eq!(learner.strategy, config.learner().strategy());
         prop_assert_eq!(learner.seed, config.learner().seed());
     }
 }

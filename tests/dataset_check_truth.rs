@@ -7,6 +7,7 @@
 mod hostile_support;
 
 use hostile_support::{bomb_jpeg, frame_dirs, mkfifo, replace_with_link, sensor_files};
+use mmcl::config::{Config, Settings};
 use mmcl::dataset::check::{check_with, CheckOptions};
 use mmcl::dataset::Dataset;
 use mmcl::encode::cache::EmbeddingCache;
@@ -229,6 +230,16 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// The built-in profile resolved against the tiny encoder: what `embed --model`
+/// and `dataset check --model` use.
+fn tiny_settings() -> Settings {
+    let config = Config::load_with(None, |raw| {
+        raw.encoder.model = Some(hostile_support::tiny_model())
+    })
+    .unwrap();
+    Settings::resolve(config).unwrap()
+}
+
 /// Cases per run: 40 (about a third reach `embed`), or `PROPTEST_CASES`.
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -248,9 +259,9 @@ proptest! {
         for f in &faults {
             f.apply(&d);
         }
-        let model = encode::ModelFile::read(&hostile_support::tiny_model()).unwrap();
-        let contract = encode::check_contract(&model).unwrap();
-        let options = CheckOptions { workers: 2, read: Some(read_spec(&contract).unwrap()) };
+        let settings = tiny_settings();
+        let contract = settings.contract();
+        let options = CheckOptions { workers: 2, read: Some(read_spec(settings.window(), contract).unwrap()) };
         let report = check_with(&d, &options).unwrap();
         if !report.errors.is_empty() {
             return Ok(());
@@ -258,7 +269,7 @@ proptest! {
         let dataset = Dataset::open(&d).unwrap();
         let mut encoder = encode::open(&hostile_support::tiny_model(), &EncoderOptions::default()).unwrap();
         let (mut cache, _) = EmbeddingCache::load(&dir.path().join("cache"), &contract.sha256, contract.dim).unwrap();
-        let summary = embed_dataset(&dataset, encoder.as_mut(), &mut cache, 100, &mut |_, _| {}).unwrap();
+        let summary = embed_dataset(&dataset, encoder.as_mut(), settings.window(), &mut cache, 100, &mut |_, _| {}).unwrap();
         // Seen with --nocapture: how many cases got this far, and with which faults.
         eprintln!("check passed, embed ran after {faults:?}");
         prop_assert!(summary.failed.is_empty(), "check said no errors, embed failed: {:#?}", summary.failed);

@@ -1,11 +1,14 @@
 //! The embedding cache: round trip, another encoder's file, damaged files,
-//! and the pinned version-1 format (tests/data/encoder/cache_v1.embcache).
+//! and the pinned formats (tests/data/encoder/cache_v{1,2}.embcache).
 
 mod encode_support;
+mod format_support;
 
 use encode_support::data;
+use format_support::{damaged, names_the_failure};
 use mmcl::embedding::Embedding;
 use mmcl::encode::cache::{CacheEntry, CacheError, EmbeddingCache, LoadStatus, Variant};
+use mmcl::envelope::{self, EnvelopeError, Format};
 
 const ENCODER: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 const OTHER: &str = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
@@ -125,11 +128,31 @@ fn wrong_dimension_magic_and_version_are_refused() {
         ),
         "{err}"
     );
-    let mut bytes = std::fs::read(cache.path()).unwrap();
-    bytes[8] = 9;
-    std::fs::write(cache.path(), &bytes).unwrap();
+    // An intact file of a later version (not a damaged one: its checksum is right).
+    let bytes = std::fs::read(cache.path()).unwrap();
+    let format = Format {
+        name: "embedding cache",
+        magic: *b"MMCLEMBC",
+        legacy: &[1],
+    };
+    let body = &bytes[envelope::HEADER_LEN..bytes.len() - envelope::CHECKSUM_LEN];
+    std::fs::write(cache.path(), envelope::seal(&format, 9, body)).unwrap();
     let err = EmbeddingCache::load(dir.path(), ENCODER, 4).unwrap_err();
-    assert!(matches!(err, CacheError::Version { got: 9, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CacheError::Version {
+                error: EnvelopeError::Version { found: 9, .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .ends_with("embedding cache: format version 9; this build reads version 2 (and 1 in its pre-envelope layout)"),
+        "{err}"
+    );
     std::fs::write(cache.path(), b"hello").unwrap();
     assert!(matches!(
         EmbeddingCache::load(dir.path(), ENCODER, 4),
@@ -152,11 +175,11 @@ fn entries_of_another_dimension_and_bad_encoder_ids_are_refused() {
     ));
 }
 
-/// Version 1 is pinned: the committed file must keep loading, and writing the
-/// same entries must reproduce it byte for byte.
+/// The current version is pinned: writing the golden entries reproduces
+/// cache_v2.embcache byte for byte, and every committed version keeps loading.
 #[test]
-fn golden_version_1_file_loads_and_is_reproduced() {
-    let golden = data("cache_v1.embcache");
+fn golden_files_load_and_the_current_one_is_reproduced() {
+    let golden = data("cache_v2.embcache");
     let dir = tempfile::tempdir().unwrap();
     let cache = filled(dir.path());
     cache.commit().unwrap();
@@ -165,19 +188,44 @@ fn golden_version_1_file_loads_and_is_reproduced() {
         std::fs::write(&golden, &written).unwrap();
     }
     let pinned = std::fs::read(&golden)
-        .expect("tests/data/encoder/cache_v1.embcache (MMCL_BLESS=1 writes it)");
+        .expect("tests/data/encoder/cache_v2.embcache (MMCL_BLESS=1 writes it)");
     assert_eq!(
         written, pinned,
-        "the writer no longer produces format version 1"
+        "the writer no longer produces format version 2"
     );
-    let copy = tempfile::tempdir().unwrap();
-    std::fs::copy(&golden, copy.path().join("0011223344556677.embcache")).unwrap();
-    let (loaded, status) = EmbeddingCache::load(copy.path(), ENCODER, 4).unwrap();
-    assert_eq!(status, LoadStatus::Loaded { entries: 3 });
-    assert_eq!(
-        loaded.entries().cloned().collect::<Vec<_>>(),
-        golden_entries()
-    );
+    for version in ["cache_v1.embcache", "cache_v2.embcache"] {
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::copy(data(version), copy.path().join("0011223344556677.embcache")).unwrap();
+        let (loaded, status) = EmbeddingCache::load(copy.path(), ENCODER, 4).unwrap();
+        assert_eq!(status, LoadStatus::Loaded { entries: 3 }, "{version}");
+        assert_eq!(
+            loaded.entries().cloned().collect::<Vec<_>>(),
+            golden_entries(),
+            "{version}"
+        );
+    }
+}
+
+/// A flipped byte anywhere and a truncation anywhere in a golden file are refused with an
+/// error naming the file, the format and what failed.
+#[test]
+fn damaged_golden_files_are_refused_by_name() {
+    for version in ["cache_v1.embcache", "cache_v2.embcache"] {
+        let bytes = std::fs::read(data(version)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("0011223344556677.embcache");
+        let cuts = [1, 33, bytes.len() / 2, bytes.len() - 1];
+        for (what, b) in damaged(&bytes, 8, 7, &cuts) {
+            std::fs::write(&path, &b).unwrap();
+            let err = EmbeddingCache::load(dir.path(), ENCODER, 4).unwrap_err();
+            let text = err.to_string();
+            assert!(
+                text.contains("0011223344556677.embcache") && text.contains("embedding cache: "),
+                "{version} {what}: {text}"
+            );
+            assert!(names_the_failure(&text), "{version} {what}: {text}");
+        }
+    }
 }
 
 proptest::proptest! {

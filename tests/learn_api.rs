@@ -1,57 +1,17 @@
 //! The learner's contract from outside: refused calls change nothing, results are
-//! deterministic, every strategy learns class-structured data, and the golden snapshots in
-//! `tests/data/learn/` keep loading (regenerate with `MMCL_BLESS=1` only on a format change
-//! that also bumps `FORMAT_VERSION` and keeps the old files).
+//! deterministic, copies are independent, and every strategy learns class-structured data.
+//! (The pinned learner state formats: `learn_golden.rs`.)
 
+mod learn_support;
+
+use learn_support::{config, trained, windows, DIM};
 use mmcl::embedding::Embedding;
 use mmcl::learn::rng::Rng;
-use mmcl::learn::{build, load, LearnError, Learner, LearnerConfig, STRATEGIES};
-use std::path::PathBuf;
-
-const DIM: usize = 12;
-
-fn config(strategy: &str) -> LearnerConfig {
-    LearnerConfig {
-        strategy: strategy.into(),
-        budget_bytes: 6000,
-        planned_classes: 4,
-        ..LearnerConfig::default()
-    }
-}
-
-/// Well-separated classes: class `c` is strong on dimensions `3c..3c+3`.
-fn windows(rng: &mut Rng, labels: &[u32]) -> Vec<Embedding> {
-    labels
-        .iter()
-        .map(|l| {
-            let v = (0..DIM).map(|d| if d / 3 == *l as usize % 4 { 1.0 } else { 0.0 } + 0.3 * rng.gaussian() as f32).collect();
-            Embedding::new(v, DIM).expect("finite")
-        })
-        .collect()
-}
-
-fn trained(strategy: &str, seed: u64) -> Box<dyn Learner> {
-    let mut learner = build(
-        DIM,
-        &LearnerConfig {
-            seed,
-            ..config(strategy)
-        },
-    )
-    .expect("builds");
-    let mut rng = Rng::new(5);
-    for class in 0..3u32 {
-        let labels = vec![class; 20];
-        learner
-            .learn(&windows(&mut rng, &labels), &labels)
-            .expect("learns");
-    }
-    learner
-}
+use mmcl::learn::{build, load, LearnError, LearnerConfig, Strategy};
 
 #[test]
 fn refused_calls_leave_the_state_unchanged() {
-    for s in STRATEGIES {
+    for s in Strategy::ALL {
         let mut learner = trained(s, 1);
         let before = learner.save();
         let good = windows(&mut Rng::new(9), &[0, 1]);
@@ -98,7 +58,7 @@ fn refused_calls_leave_the_state_unchanged() {
 
 #[test]
 fn a_class_beyond_the_budget_is_refused_whole() {
-    for s in STRATEGIES.iter().filter(|s| **s != "joint") {
+    for s in Strategy::ALL.into_iter().filter(|s| *s != Strategy::Joint) {
         // Room for a few classes of head/prototypes/statistics, not forty.
         let mut learner = build(
             DIM,
@@ -138,7 +98,7 @@ fn bad_configs_are_refused_with_their_name() {
         DIM,
         &LearnerConfig {
             budget_bytes: 0,
-            ..config("proto")
+            ..config(Strategy::Proto)
         },
     )
     .err();
@@ -149,26 +109,25 @@ fn bad_configs_are_refused_with_their_name() {
         DIM,
         &LearnerConfig {
             budget_bytes: 10,
-            ..config("proto")
+            ..config(Strategy::Proto)
         },
     )
     .err();
     assert!(matches!(tiny, Some(LearnError::BudgetTooSmall { needed, .. }) if needed > 10));
-    let unknown = build(DIM, &config("sgd")).err();
-    assert!(matches!(unknown, Some(LearnError::UnknownStrategy { .. })));
-    let dim0 = build(0, &config("ncm")).err();
+    assert!("sgd".parse::<Strategy>().is_err());
+    let dim0 = build(0, &config(Strategy::Ncm)).err();
     assert!(matches!(dim0, Some(LearnError::BadParameter { ref name, .. }) if name == "dim"));
     let p = build(
         DIM,
         &LearnerConfig {
             projection: 1000,
-            ..config("analytic")
+            ..config(Strategy::Analytic)
         },
     )
     .err();
     assert!(matches!(p, Some(LearnError::BadParameter { ref name, .. }) if name == "projection"));
     assert_eq!(
-        build(DIM, &config("ncm"))
+        build(DIM, &config(Strategy::Ncm))
             .expect("builds")
             .predict(&windows(&mut Rng::new(1), &[0])[0]),
         Err(LearnError::NoClasses)
@@ -177,7 +136,7 @@ fn bad_configs_are_refused_with_their_name() {
 
 #[test]
 fn same_seed_same_state_and_every_strategy_learns() {
-    for s in STRATEGIES {
+    for s in Strategy::ALL {
         let (a, b) = (trained(s, 3), trained(s, 3));
         assert_eq!(a.save(), b.save(), "{s}: not deterministic");
         assert!(a.memory_bytes() <= a.budget_bytes());
@@ -190,7 +149,7 @@ fn same_seed_same_state_and_every_strategy_learns() {
             .filter(|(e, l)| a.predict(e).expect("predicts").class == **l)
             .count();
         // Memoryless strategies only have to know the last class; the others all three.
-        let floor = if ["finetune", "ewc", "lwf"].contains(s) {
+        let floor = if [Strategy::Finetune, Strategy::Ewc, Strategy::Lwf].contains(&s) {
             10
         } else {
             27
@@ -200,14 +159,16 @@ fn same_seed_same_state_and_every_strategy_learns() {
         assert!((0.0..=1.0).contains(&p.confidence) && p.scores.len() == 3);
     }
     assert_eq!(
-        build(DIM, &config("joint")).expect("builds").budget_bytes(),
+        build(DIM, &config(Strategy::Joint))
+            .expect("builds")
+            .budget_bytes(),
         usize::MAX
     );
 }
 
 #[test]
 fn damaged_snapshots_are_refused() {
-    let bytes = trained("proto", 1).save();
+    let bytes = trained(Strategy::Proto, 1).save();
     let mut flipped = bytes.clone();
     flipped[40] ^= 0x10;
     assert!(matches!(load(&flipped), Err(LearnError::Snapshot { .. })));
@@ -221,76 +182,21 @@ fn damaged_snapshots_are_refused() {
     ));
 }
 
-fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/learn")
-}
-
-/// Fixed probes and the predictions each golden learner must keep giving.
-fn golden_probes() -> Vec<Embedding> {
-    windows(&mut Rng::new(123), &[0, 1, 2, 0])
-}
-
 #[test]
-fn golden_snapshots_keep_loading() {
-    let dir = golden_dir();
-    if std::env::var("MMCL_BLESS").is_ok() {
-        for s in STRATEGIES {
-            let learner = trained(s, 11);
-            std::fs::write(dir.join(format!("{s}.snap")), learner.save()).expect("write golden");
-            let preds: Vec<_> = golden_probes()
-                .iter()
-                .map(|p| learner.predict(p).expect("predicts"))
-                .collect();
-            std::fs::write(
-                dir.join(format!("{s}.json")),
-                serde_json::to_string_pretty(&preds).expect("json") + "\n",
-            )
-            .expect("write");
-        }
-    }
-    for s in STRATEGIES {
-        let bytes = std::fs::read(dir.join(format!("{s}.snap")))
-            .unwrap_or_else(|e| panic!("{s}.snap: {e}"));
-        let learner = load(&bytes).unwrap_or_else(|e| panic!("{s}.snap: {e}"));
+fn a_clone_is_an_independent_learner_in_the_same_state() {
+    for s in Strategy::ALL {
+        let original = trained(s, 4);
+        let before = original.save();
+        let mut copy = original.clone_box();
+        assert_eq!(copy.save(), before, "{s}");
+        let labels = vec![3u32; 6];
+        copy.learn(&windows(&mut Rng::new(8), &labels), &labels)
+            .expect("learns");
         assert_eq!(
-            (learner.name(), learner.dim(), learner.classes()),
-            (*s, DIM, vec![0, 1, 2])
+            original.save(),
+            before,
+            "{s}: learning on the copy changed the original"
         );
-        assert_eq!(
-            learner.save(),
-            bytes,
-            "{s}: re-saving a loaded snapshot changed its bytes"
-        );
-        let expected: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{s}.json"))).expect("json"))
-                .expect("json");
-        let got: Vec<_> = golden_probes()
-            .iter()
-            .map(|p| learner.predict(p).expect("predicts"))
-            .collect();
-        // Scores may differ in the last bits where the CPU picks other gemm kernels.
-        assert!(
-            close(&serde_json::to_value(&got).expect("json"), &expected),
-            "{s}: predictions changed: {got:?}"
-        );
-    }
-}
-
-/// Same JSON shape, numbers equal within 1e-4 relative.
-fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
-    use serde_json::Value::{Array, Number, Object};
-    match (a, b) {
-        (Number(x), Number(y)) => {
-            let (x, y) = (
-                x.as_f64().unwrap_or(f64::NAN),
-                y.as_f64().unwrap_or(f64::NAN),
-            );
-            (x - y).abs() <= 1e-4 * x.abs().max(y.abs()).max(1.0)
-        }
-        (Array(x), Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| close(p, q)),
-        (Object(x), Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
-        }
-        _ => a == b,
+        assert_eq!(copy.classes(), vec![0, 1, 2, 3], "{s}");
     }
 }

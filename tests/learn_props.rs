@@ -4,15 +4,15 @@
 
 use mmcl::embedding::Embedding;
 use mmcl::learn::rng::Rng;
-use mmcl::learn::{
-    build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, Quant, STRATEGIES,
-};
+// `Kind`: proptest's prelude already has a `Strategy`.
+use mmcl::learn::Strategy as Kind;
+use mmcl::learn::{build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, Quant};
 use proptest::prelude::*;
 
 /// Small, quick configs: few epochs, few planned classes (analytic sizes P from them).
-fn config(strategy: &str, budget: usize, seed: u64) -> LearnerConfig {
+fn config(strategy: Kind, budget: usize, seed: u64) -> LearnerConfig {
     LearnerConfig {
-        strategy: strategy.into(),
+        strategy,
         budget_bytes: budget,
         seed,
         epochs: 2,
@@ -52,10 +52,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
-    fn budget_is_never_exceeded(s in 0..STRATEGIES.len(), dim in 2usize..10, budget in 60usize..4000,
+    fn budget_is_never_exceeded(s in 0..Kind::ALL.len(), dim in 2usize..10, budget in 60usize..4000,
                                 seed in any::<u64>(), q in 0usize..3, ops in prop::collection::vec(op(), 1..12)) {
         let quant = [Quant::Int8, Quant::F16, Quant::F32][q];
-        let Ok(mut learner) = build(dim, &LearnerConfig { quant, ..config(STRATEGIES[s], budget, seed) }) else { return Ok(()) };
+        let Ok(mut learner) = build(dim, &LearnerConfig { quant, ..config(Kind::ALL[s], budget, seed) }) else { return Ok(()) };
         let mut rng = Rng::new(seed);
         for op in ops {
             let before = learner.save();
@@ -72,7 +72,7 @@ proptest! {
                 Err(e) => prop_assert!(false, "unexpected error {e}"),
             }
             prop_assert!(learner.memory_bytes() <= learner.budget_bytes(),
-                "{}: {} > {}", STRATEGIES[s], learner.memory_bytes(), learner.budget_bytes());
+                "{}: {} > {}", Kind::ALL[s], learner.memory_bytes(), learner.budget_bytes());
         }
     }
 
@@ -104,7 +104,7 @@ proptest! {
     #[test]
     fn analytic_head_equals_batch_ridge_on_all_data(dim in 3usize..12, tasks in 1usize..4, ridge in 0.05f64..20.0,
                                                     seed in any::<u64>(), forget in any::<bool>()) {
-        let config = LearnerConfig { ridge, projection: 8.min(dim.next_power_of_two()), ..config("analytic", 1 << 20, seed) };
+        let config = LearnerConfig { ridge, projection: 8.min(dim.next_power_of_two()), ..config(Kind::Analytic, 1 << 20, seed) };
         let mut learner = Analytic::new(dim, &config).expect("builds");
         let mut rng = Rng::new(seed);
         let (mut seen, mut labels) = (Vec::new(), Vec::new());
@@ -133,8 +133,8 @@ proptest! {
     }
 
     #[test]
-    fn save_load_keeps_predictions_and_bytes(s in 0..STRATEGIES.len(), dim in 2usize..10, seed in any::<u64>()) {
-        let mut learner = build(dim, &config(STRATEGIES[s], 1 << 16, seed)).expect("builds");
+    fn save_load_keeps_predictions_and_bytes(s in 0..Kind::ALL.len(), dim in 2usize..10, seed in any::<u64>()) {
+        let mut learner = build(dim, &config(Kind::ALL[s], 1 << 16, seed)).expect("builds");
         let mut rng = Rng::new(seed);
         for labels in [vec![0, 1, 0, 1, 0], vec![2, 2, 2, 1]] {
             learner.learn(&batch(&mut rng, dim, &labels), &labels).expect("learn");
@@ -149,8 +149,8 @@ proptest! {
     }
 
     #[test]
-    fn forget_removes_the_class_and_frees_memory(s in 0..STRATEGIES.len(), dim in 2usize..10, seed in any::<u64>()) {
-        let mut learner = build(dim, &config(STRATEGIES[s], 1 << 16, seed)).expect("builds");
+    fn forget_removes_the_class_and_frees_memory(s in 0..Kind::ALL.len(), dim in 2usize..10, seed in any::<u64>()) {
+        let mut learner = build(dim, &config(Kind::ALL[s], 1 << 16, seed)).expect("builds");
         let mut rng = Rng::new(seed);
         let labels = [0, 1, 2, 0, 1, 2, 0, 1, 2];
         learner.learn(&batch(&mut rng, dim, &labels), &labels).expect("learn");

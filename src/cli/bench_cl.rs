@@ -1,10 +1,15 @@
 //! `mmcl bench cl --dataset DIR --out REPORT_DIR`: the continual-learning protocol
 //! (UESTC-MMEA-CL style: seeded class order, tasks of `increment` classes) for every
 //! strategy on the same cached embeddings, at one byte budget; writes report.json,
-//! report.md and SVG plots, and prints the table.
+//! report.md and SVG plots, and prints the table. The encoder, window rules and
+//! budget come from `--config` (or the built-in profile) with flags applied.
 
-use super::encoder_args::EncoderArgs;
+use super::profile_args::{
+    encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
+};
 use super::{print_json, print_line, print_out, CliError};
+use crate::align::WindowSpec;
+use crate::config::raw::RawBytes;
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::{embed_dataset, EmbedSummary};
@@ -13,7 +18,7 @@ use crate::eval::{
     default_seeds, run_seeds, write_report, BenchReport, FeatureSet, Labelled, ProgressEvent,
     Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
 };
-use crate::learn::{self, LearnerConfig};
+use crate::learn::{self, LearnerConfig, Strategy};
 use crate::time::MonotonicClock;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -39,7 +44,8 @@ pub struct Args {
     /// Classes in the first task (default: the increment).
     #[arg(long)]
     pub initial: Option<usize>,
-    /// Learner byte budget, e.g. 1398016 or 1.5MiB (default: 160 f32 exemplars of the embedding).
+    /// Learner byte budget, e.g. 1398016 or 1.5MiB [default: the profile's, else 160 f32
+    /// exemplars of the encoder's embedding].
     #[arg(long, value_parser = parse_budget)]
     pub budget: Option<u64>,
     /// class-il, task-il or domain-il.
@@ -48,6 +54,8 @@ pub struct Args {
     /// Embedding cache directory (default: DATASET/.mmcl-cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     #[command(flatten)]
     pub encoder: EncoderArgs,
     /// Print report.json on stdout instead of the table.
@@ -64,13 +72,30 @@ fn parse_budget(text: &str) -> Result<u64, String> {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let strategies = parse_strategies(&args.strategies)?;
+    let settings = args.profile.offline_settings(|raw| {
+        offline_dataset(raw, &args.dataset);
+        args.encoder.apply(&mut raw.encoder);
+        if let Some(budget) = args.budget {
+            raw.learner.budget_bytes =
+                Some(RawBytes::Count(i64::try_from(budget).unwrap_or(i64::MAX)));
+        }
+    })?;
+    if args.profile.print_config {
+        return print_settings(&settings);
+    }
     let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
     let cache_dir = args
         .cache
         .clone()
         .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
-    let mut encoder = args.encoder.open(&cache_dir)?;
-    let features = cached_features(&dataset, encoder.as_mut(), &cache_dir, args.json)?;
+    let mut encoder = settings.open_encoder().map_err(encoder_error)?;
+    let features = cached_features(
+        &dataset,
+        encoder.as_mut(),
+        settings.window(),
+        &cache_dir,
+        args.json,
+    )?;
     let classes = features
         .train
         .iter()
@@ -87,20 +112,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     .map_err(|e| CliError::Input(e.into()))?;
     let seeds = default_seeds(args.seeds.max(1));
     let mut runs = Vec::new();
-    for name in &strategies {
+    // The budget every bounded learner runs with: the flag, else the profile's, else the default.
+    let budget = settings.learner().budget_bytes as u64;
+    for strategy in strategies {
         runs.push(run_strategy(
-            name,
-            &features,
-            &protocol,
-            &seeds,
-            args.budget,
-            args.json,
+            strategy, &features, &protocol, &seeds, budget, args.json,
         )?);
     }
-    // The budget every bounded learner ran with: the flag, else the learners' default.
-    let budget = args
-        .budget
-        .unwrap_or(learn::default_budget(features.dim) as u64);
     let report = BenchReport::new(
         args.dataset.display().to_string(),
         &protocol,
@@ -122,27 +140,21 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
-fn parse_strategies(list: &str) -> Result<Vec<String>, CliError> {
+fn parse_strategies(list: &str) -> Result<Vec<Strategy>, CliError> {
     if list == "all" {
-        return Ok(learn::STRATEGIES.iter().map(|s| s.to_string()).collect());
+        return Ok(Strategy::ALL.to_vec());
     }
-    let names: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
-    match names
-        .iter()
-        .find(|n| !learn::STRATEGIES.contains(&n.as_str()))
-    {
-        Some(bad) => Err(CliError::Input(anyhow!(
-            "--strategies: unknown strategy {bad:?} (known: {}, or all)",
-            learn::STRATEGIES.join(", ")
-        ))),
-        None => Ok(names),
-    }
+    list.split(',')
+        .map(|s| s.trim().parse::<Strategy>())
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::Input(anyhow!("--strategies: {e}, or all")))
 }
 
 /// Encodes what the cache lacks, then reads the train/test features from it.
 fn cached_features(
     dataset: &Dataset,
     encoder: &mut dyn Encoder,
+    window: &WindowSpec,
     cache_dir: &Path,
     quiet: bool,
 ) -> Result<FeatureSet, CliError> {
@@ -154,7 +166,7 @@ fn cached_features(
         eprintln!("{reason}");
     }
     let bar = progress_bar(dataset.clips().len() as u64, "encoding clips", quiet);
-    let summary = embed_dataset(dataset, encoder, &mut cache, 200, &mut |done, _| {
+    let summary = embed_dataset(dataset, encoder, window, &mut cache, 200, &mut |done, _| {
         bar.set_position(done as u64)
     })
     .map_err(|e| CliError::Runtime(e.into()))?;
@@ -217,24 +229,25 @@ fn features_from_cache(
 }
 
 fn run_strategy(
-    name: &str,
+    strategy: Strategy,
     features: &FeatureSet,
     protocol: &Protocol,
     seeds: &[u32],
-    budget: Option<u64>,
+    budget: u64,
     quiet: bool,
 ) -> Result<StrategyRun, CliError> {
     let dim = features.dim;
     let factory = |seed: u64| {
-        let mut config = LearnerConfig::for_strategy(name, dim);
-        if let Some(b) = budget.filter(|_| name != "joint") {
-            config.budget_bytes = b as usize;
+        let mut config = LearnerConfig::for_strategy(strategy, dim);
+        // joint is the unbounded upper bound: it keeps everything whatever the budget.
+        if strategy != Strategy::Joint {
+            config.budget_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
         }
         config.seed = seed;
         learn::build(dim, &config)
     };
     let steps = (seeds.len() * protocol.tasks().len()) as u64;
-    let bar = progress_bar(steps, name, quiet);
+    let bar = progress_bar(steps, strategy.name(), quiet);
     let clock = MonotonicClock::new();
     let seed_cell = std::cell::Cell::new(0u64);
     let make = || factory(seed_cell.get());
@@ -251,7 +264,7 @@ fn run_strategy(
             ProgressEvent::SeedStarted { seed, .. } => seed_cell.set(u64::from(seed)),
             ProgressEvent::TaskEvaluated { seen_accuracy, .. } => {
                 bar.inc(1);
-                bar.set_message(format!("{name}: acc {:.3}", seen_accuracy));
+                bar.set_message(format!("{strategy}: acc {:.3}", seen_accuracy));
             }
             _ => {}
         },

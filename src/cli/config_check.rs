@@ -1,11 +1,12 @@
-//! `mmcl config check FILE [--json]`: checks a profile and prints the effective
-//! configuration (every default filled in, every path resolved) as TOML, or
-//! every error and warning. With `--json`: `{"path", "ok", "config" | null,
+//! `mmcl config check FILE [--json]`: checks a profile, resolves it against the
+//! encoder it names (`config::Settings`: window shape, budget, audio) and prints
+//! the effective configuration (every default filled in, every path resolved) as
+//! TOML, or every error and warning. With `--json`: `{"path", "ok", "config" | null,
 //! "errors": [{"key", "value", "message"}], "warnings": [...]}`; parse errors
 //! add `line` and `column` and have `key`/`value` null. Exit 2 on any error.
 
 use super::{print_line, print_out, CliError};
-use crate::config::{Config, ConfigError, Issue, RawConfig};
+use crate::config::{Config, ConfigError, Issue, RawConfig, Settings, SettingsError};
 use anyhow::anyhow;
 use std::path::PathBuf;
 
@@ -79,9 +80,8 @@ fn check(args: &Args) -> Report {
     };
     match Config::load(&args.file) {
         Ok(config) => {
-            report.ok = true;
             report.warnings = config.warnings().to_vec();
-            report.config = Some(config.to_raw());
+            resolve(config, &mut report);
         }
         Err(ConfigError::Invalid { errors, .. }) => {
             report.errors = errors.errors.into_iter().map(ReportError::from).collect();
@@ -112,6 +112,27 @@ fn check(args: &Args) -> Report {
         }
     }
     report
+}
+
+/// Resolves a loaded profile against its encoder, recording what that refuses.
+fn resolve(config: Config, report: &mut Report) {
+    match Settings::resolve(config) {
+        Ok(settings) => {
+            report.ok = true;
+            report.warnings.extend(settings.warnings().iter().cloned());
+            report.config = Some(settings.to_raw());
+        }
+        Err(SettingsError::Invalid { errors, .. }) => {
+            report.errors = errors.errors.into_iter().map(ReportError::from).collect();
+        }
+        Err(e @ SettingsError::Model(_)) => report.errors.push(ReportError {
+            key: Some("encoder.model".into()),
+            value: None,
+            message: e.to_string(),
+            line: None,
+            column: None,
+        }),
+    }
 }
 
 /// Text form: the effective TOML on stdout and warnings on stderr when the

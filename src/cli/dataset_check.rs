@@ -3,10 +3,13 @@
 //! are checked against the windows of the encoder `embed` would use (`--model`, or
 //! the embedded default), so exit 0 means `embed` reads every clip.
 
+use super::profile_args::{absolute, offline_dataset, settings_error};
 use super::{print_json, print_out, CliError};
+use crate::config::{Config, Settings};
 use crate::dataset::check::{check_with, CheckOptions, CheckReport};
+use crate::dataset::windows::ReadSpec;
 use crate::dataset::{DatasetError, Split};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How many problems the table prints before pointing to `--json`.
 const SHOWN_ERRORS: usize = 20;
@@ -25,9 +28,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let contract = super::encoder_args::model_contract(args.model.as_deref())?;
-    let read =
-        crate::encode::dataset::read_spec(&contract).map_err(|e| CliError::Input(e.into()))?;
+    let read = read_spec(&args.dir, args.model.as_deref())?;
     let options = CheckOptions {
         workers: 0,
         read: Some(read),
@@ -48,6 +49,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
             report.root
         ))),
     }
+}
+
+/// What `embed --model` (without `--config`) reads clips with: the built-in
+/// profile resolved against the model, as `embed` resolves it, so the windows
+/// and frame size checked are the ones `embed` will read.
+fn read_spec(dir: &Path, model: Option<&Path>) -> Result<ReadSpec, CliError> {
+    let config = Config::load_with(None, |raw| {
+        offline_dataset(raw, dir);
+        if let Some(model) = model {
+            raw.encoder.model = Some(absolute(model));
+        }
+    })
+    .map_err(|e| CliError::Input(e.into()))?;
+    let settings = Settings::resolve(config).map_err(settings_error)?;
+    crate::encode::dataset::read_spec(settings.window(), settings.contract())
+        .map_err(|e| CliError::Input(e.into()))
 }
 
 /// The human-readable report: splits table, class summary, first problems.

@@ -1,9 +1,12 @@
 //! `mmcl embed --dataset DIR [--out CACHE]`: encodes every clip once (the mean of its
 //! fixed windows, see `encode::dataset`; test clips also with video absent and with
-//! IMU absent) into the embedding cache the benchmark reads. Clips already cached for this encoder are reused; a
-//! changed encoder starts a new cache.
+//! IMU absent) into the embedding cache the benchmark reads. Clips already cached for
+//! this encoder are reused; a changed encoder starts a new cache. The encoder and
+//! window rules come from `--config` (or the built-in profile) with flags applied.
 
-use super::encoder_args::EncoderArgs;
+use super::profile_args::{
+    encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
+};
 use super::{print_json, print_line, CliError};
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus};
@@ -20,6 +23,8 @@ pub struct Args {
     /// Cache directory (default: DATASET/.mmcl-cache).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     #[command(flatten)]
     pub encoder: EncoderArgs,
     /// Print the summary as JSON.
@@ -39,6 +44,13 @@ struct Report {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
+    let settings = args.profile.offline_settings(|raw| {
+        offline_dataset(raw, &args.dataset);
+        args.encoder.apply(&mut raw.encoder);
+    })?;
+    if args.profile.print_config {
+        return print_settings(&settings);
+    }
     let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
     for e in dataset.list_errors() {
         eprintln!("skipping a bad list line: {e}");
@@ -47,7 +59,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .out
         .clone()
         .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
-    let mut encoder = args.encoder.open(&dir)?;
+    let mut encoder = settings.open_encoder().map_err(encoder_error)?;
     let (sha, dim) = (encoder.contract().sha256.clone(), encoder.contract().dim);
     let (mut cache, status) =
         EmbeddingCache::load(&dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
@@ -59,6 +71,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let summary = embed_dataset(
         &dataset,
         encoder.as_mut(),
+        settings.window(),
         &mut cache,
         200,
         &mut |done, _| bar.set_position(done as u64),

@@ -2,7 +2,7 @@
 //! metadata and contract problems, and whether the chosen backend runs it.
 //! Exit 2 when the model breaks the contract (the report is printed first).
 
-use super::encoder_args::BackendArgs;
+use super::profile_args::BackendArgs;
 use super::{print_json, print_out, CliError};
 use crate::encode::inspect::inspect;
 use crate::encode::EncodeError;
@@ -21,8 +21,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let options = args.backend.options(1);
-    options.validate().map_err(|e| CliError::Input(e.into()))?;
+    let options = args.backend.options(1)?;
     let report = inspect(&args.file, &options).map_err(|e| match e {
         EncodeError::Io { .. } | EncodeError::ModelFormat { .. } => CliError::Input(e.into()),
         other => CliError::Runtime(other.into()),

@@ -4,7 +4,7 @@
 //! section can keep checking its other keys and report all of them; a section is
 //! built only when every one of its checks returned `Some`.
 
-use super::choice::{one_of, Choice};
+use super::choice::Choice;
 use super::error::{ConfigErrors, Issue};
 use std::path::{Component, Path, PathBuf};
 
@@ -105,24 +105,6 @@ impl Checker {
         }
     }
 
-    /// One of `names`, a closed list another module owns as plain names (the
-    /// learner strategies); the `&'static str` returned is the list's own.
-    pub(crate) fn name_in(
-        &mut self,
-        key: &str,
-        name: &str,
-        names: &'static [&'static str],
-    ) -> Option<&'static str> {
-        match names.iter().copied().find(|n| *n == name) {
-            Some(n) => Some(n),
-            None => self.error(
-                key,
-                format!("{name:?}"),
-                format!("must be one of {}", one_of(names.iter().copied())),
-            ),
-        }
-    }
-
     /// `path` made absolute against the config file's directory (no file-system
     /// access: devices may be hot-plugged and state directories made later).
     pub(crate) fn resolve(&self, path: &Path) -> PathBuf {
@@ -212,7 +194,6 @@ mod tests {
             None
         );
         assert_eq!(c.choice::<Backend>("a.backend", "onnx"), None);
-        assert_eq!(c.name_in("a.strategy", "gem", &["ncm", "proto"]), None);
         let text: Vec<String> = c.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(
             text,
@@ -221,7 +202,6 @@ mod tests {
                 "a.seconds = 0: must be > 0 and <= 60",
                 "a.stride = 6: must be > 0 and <= a.seconds (5.12)",
                 "a.backend = \"onnx\": must be one of \"tract\" or \"ort\"",
-                "a.strategy = \"gem\": must be one of \"ncm\" or \"proto\"",
             ]
         );
     }

@@ -1,11 +1,12 @@
 //! The closed sets of names a profile may choose from, spelled in TOML as the
 //! lower-case names their owners give them. The sets belong to the domain
 //! modules (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
-//! `learn::STRATEGIES`); this file only teaches the checker to read them. The
+//! `learn::Strategy`); this file only teaches the checker to read them. The
 //! IMU kind is config's own: only a profile names how an IMU is read.
 
 use crate::dataset::Split;
 use crate::encode::{Backend, ExecutionProvider};
+use crate::learn::Strategy;
 use std::fmt;
 
 /// An enum whose values are written in a profile by name.
@@ -47,6 +48,13 @@ impl Choice for ExecutionProvider {
     const ALL: &'static [ExecutionProvider] = &ExecutionProvider::ALL;
     fn name(self) -> &'static str {
         ExecutionProvider::name(self)
+    }
+}
+
+impl Choice for Strategy {
+    const ALL: &'static [Strategy] = &Strategy::ALL;
+    fn name(self) -> &'static str {
+        Strategy::name(self)
     }
 }
 

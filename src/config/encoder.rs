@@ -1,22 +1,26 @@
-//! `[encoder]`: which ONNX file runs, on which backend, with how many threads and
-//! (for ONNX Runtime) which execution providers in order of preference. The
-//! backend and provider names are `encode`'s own; `options` hands the section
-//! to `encode::open` as `EncoderOptions`.
+//! `[encoder]`: which ONNX file runs (none named: the encoder built into the
+//! binary), on which backend, with how many threads and (for ONNX Runtime) which
+//! execution providers in order of preference. The backend and provider names are
+//! `encode`'s own; `options` hands the section to `encode::open_model` as
+//! `EncoderOptions`, and `model_file` reads the model it names.
 
 use super::check::{path_text, Checker};
+use super::error::ConfigErrors;
 use super::raw::RawEncoder;
-use crate::encode::{Backend, EncoderOptions, ExecutionProvider};
+use crate::encode::{self, Backend, EncodeError, EncoderOptions, ExecutionProvider, ModelFile};
 use std::path::{Path, PathBuf};
 
-pub const DEFAULT_BACKEND: Backend = Backend::Tract;
+/// The encoder's own defaults (tract, one thread, the CPU): one definition.
+pub const DEFAULT_BACKEND: Backend = EncoderOptions::DEFAULT_BACKEND;
 /// One thread: the safe choice on the smallest device; profiles raise it.
-pub const DEFAULT_THREADS: u32 = 1;
+pub const DEFAULT_THREADS: u32 = EncoderOptions::DEFAULT_THREADS as u32;
 pub const MAX_THREADS: i64 = 64;
 
 /// The validated `[encoder]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncoderConfig {
-    model: PathBuf,
+    /// `None`: the default encoder built into the binary (`encode::builtin`).
+    model: Option<PathBuf>,
     backend: Backend,
     threads: u32,
     execution_providers: Vec<ExecutionProvider>,
@@ -24,9 +28,27 @@ pub struct EncoderConfig {
 }
 
 impl EncoderConfig {
-    /// The ONNX file, resolved; it existed when the config was checked.
-    pub fn model(&self) -> &Path {
-        &self.model
+    /// Checks an `[encoder]` table on its own (for `model inspect`, which runs a
+    /// model without a profile); relative paths resolve against the working directory.
+    pub fn new(raw: &RawEncoder) -> Result<EncoderConfig, ConfigErrors> {
+        let cwd = std::path::absolute(".").unwrap_or_default();
+        let mut c = Checker::new(&cwd);
+        let built = EncoderConfig::from_raw(raw, &mut c);
+        c.finish(built).map(|(checked, _warnings)| checked)
+    }
+
+    /// The ONNX file, resolved (it existed when the config was checked); `None`
+    /// runs the default encoder built into the binary.
+    pub fn model(&self) -> Option<&Path> {
+        self.model.as_deref()
+    }
+
+    /// Reads and parses the model this section names (the built-in one when none).
+    pub fn model_file(&self) -> Result<ModelFile, EncodeError> {
+        match &self.model {
+            Some(path) => ModelFile::read(path),
+            None => encode::builtin::default_model(),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -63,8 +85,10 @@ impl EncoderConfig {
     }
 
     pub(crate) fn from_raw(raw: &RawEncoder, c: &mut Checker) -> Option<EncoderConfig> {
-        let model = c.required("encoder.model", raw.model.as_deref());
-        let model = model.and_then(|m| c.existing_file("encoder.model", m));
+        let model = match raw.model.as_deref() {
+            Some(m) => c.existing_file("encoder.model", m).map(Some),
+            None => Some(None),
+        };
         let backend = match &raw.backend {
             Some(name) => c.choice("encoder.backend", name),
             None => Some(DEFAULT_BACKEND),
@@ -107,7 +131,7 @@ impl EncoderConfig {
 
     pub(crate) fn to_raw(&self) -> RawEncoder {
         RawEncoder {
-            model: Some(self.model.clone()),
+            model: self.model.clone(),
             backend: Some(self.backend.name().to_string()),
             threads: Some(self.threads.into()),
             execution_providers: Some(
@@ -184,7 +208,7 @@ mod tests {
         assert!(c.errors.is_empty());
         assert_eq!((enc.backend(), enc.threads()), (Backend::Tract, 1));
         assert_eq!(enc.execution_providers(), [ExecutionProvider::Cpu]);
-        assert!(enc.model().is_absolute());
+        assert!(enc.model().is_some_and(Path::is_absolute));
         // The profile's defaults are the encoder's own.
         assert_eq!(enc.options(), EncoderOptions::default());
     }
@@ -262,5 +286,21 @@ mod tests {
         assert!(c.errors[0]
             .to_string()
             .starts_with("encoder.execution_providers = \"rocm\": must be one of"));
+    }
+}
+
+#[cfg(test)]
+mod builtin_tests {
+    use super::*;
+
+    #[test]
+    fn no_model_means_the_built_in_encoder() {
+        let mut c = Checker::new(Path::new("/nowhere"));
+        let enc = EncoderConfig::from_raw(&RawEncoder::default(), &mut c).unwrap();
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        assert_eq!(enc.model(), None);
+        let model = enc.model_file().unwrap();
+        assert_eq!(model.bytes, encode::builtin::DEFAULT_MODEL);
+        assert_eq!(enc.to_raw().model, None);
     }
 }

@@ -1,8 +1,10 @@
 //! `[learner]`: the continual-learning strategy, the memory budget it must stay
 //! within, and the seed that makes its random choices repeatable. Strategy
-//! names are `learn::STRATEGIES`; `learner_config` hands the section to
+//! names are `learn::Strategy`'s; `learner_config` hands the section to
 //! `learn::build` with every hyper-parameter a profile does not set at the
-//! strategy's defaults.
+//! strategy's defaults. The defaults are the learner's own (one definition):
+//! its default strategy and seed, and the benchmark budget for the encoder's
+//! embedding dimension (`learn::default_budget`) when no budget is set.
 
 use super::bytes::parse_bytes;
 use super::check::Checker;
@@ -11,27 +13,26 @@ use super::raw::{RawBytes, RawLearner};
 use crate::learn;
 use std::path::Path;
 
-/// Nearest class mean: no training step and one mean per class (8 748 B at the
-/// default encoder's D = 2184), so the default budget holds 119 classes.
-pub const DEFAULT_STRATEGY: &str = "ncm";
-pub const DEFAULT_BUDGET_BYTES: u64 = 1 << 20;
-pub const DEFAULT_SEED: u64 = 0;
+/// The product default: the learner's own default strategy.
+pub fn default_strategy() -> learn::Strategy {
+    learn::LearnerConfig::default().strategy
+}
 
 /// The validated `[learner]` section.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LearnerConfig {
-    /// One of `learn::STRATEGIES` (the list's own string).
-    strategy: &'static str,
-    budget_bytes: u64,
+    strategy: learn::Strategy,
+    /// `None`: the benchmark budget for the encoder's dimension (`learn::default_budget`).
+    budget_bytes: Option<u64>,
     seed: u64,
 }
 
 impl Default for LearnerConfig {
     fn default() -> LearnerConfig {
         LearnerConfig {
-            strategy: DEFAULT_STRATEGY,
-            budget_bytes: DEFAULT_BUDGET_BYTES,
-            seed: DEFAULT_SEED,
+            strategy: default_strategy(),
+            budget_bytes: None,
+            seed: learn::LearnerConfig::default().seed,
         }
     }
 }
@@ -44,14 +45,20 @@ impl LearnerConfig {
         c.finish(built).map(|(checked, _warnings)| checked)
     }
 
-    /// One of `learn::STRATEGIES`.
-    pub fn strategy(&self) -> &'static str {
+    pub fn strategy(&self) -> learn::Strategy {
         self.strategy
     }
 
-    /// The most bytes the learner's state (head + memory) may hold; > 0.
-    pub fn budget_bytes(&self) -> u64 {
+    /// The most bytes the learner's state (head + memory) may hold, > 0, as the
+    /// profile sets it; `None` = `learn::default_budget` of the encoder's dimension.
+    pub fn budget_bytes(&self) -> Option<u64> {
         self.budget_bytes
+    }
+
+    /// The budget for embeddings of dimension `dim`: the profile's, else the default.
+    pub fn budget_for(&self, dim: usize) -> u64 {
+        self.budget_bytes
+            .unwrap_or(learn::default_budget(dim) as u64)
     }
 
     pub fn seed(&self) -> u64 {
@@ -63,7 +70,7 @@ impl LearnerConfig {
     pub fn learner_config(&self, dim: usize) -> learn::LearnerConfig {
         learn::LearnerConfig {
             // A budget beyond the address space cannot be reached anyway.
-            budget_bytes: usize::try_from(self.budget_bytes).unwrap_or(usize::MAX),
+            budget_bytes: usize::try_from(self.budget_for(dim)).unwrap_or(usize::MAX),
             seed: self.seed,
             ..learn::LearnerConfig::for_strategy(self.strategy, dim)
         }
@@ -71,17 +78,18 @@ impl LearnerConfig {
 
     pub(crate) fn from_raw(raw: &RawLearner, c: &mut Checker) -> Option<LearnerConfig> {
         let strategy = match &raw.strategy {
-            Some(name) => c.name_in("learner.strategy", name, learn::STRATEGIES),
-            None => Some(DEFAULT_STRATEGY),
+            Some(name) => c.choice("learner.strategy", name),
+            None => Some(default_strategy()),
         };
         let budget = match &raw.budget_bytes {
-            Some(b) => budget_bytes(b, c),
-            None => Some(DEFAULT_BUDGET_BYTES),
+            Some(b) => budget_bytes(b, c).map(Some),
+            None => Some(None),
         };
         // TOML integers are i64, so a seed above i64::MAX could not be written back.
         let seed = c.int_in(
             "learner.seed",
-            raw.seed.unwrap_or(DEFAULT_SEED as i64),
+            raw.seed
+                .unwrap_or(learn::LearnerConfig::default().seed as i64),
             0,
             i64::MAX,
         );
@@ -94,11 +102,11 @@ impl LearnerConfig {
 
     pub(crate) fn to_raw(&self) -> RawLearner {
         RawLearner {
-            strategy: Some(self.strategy.to_string()),
+            strategy: Some(self.strategy.name().to_string()),
             // Lossless: validation keeps the budget within i64.
-            budget_bytes: Some(RawBytes::Count(
-                i64::try_from(self.budget_bytes).unwrap_or(i64::MAX),
-            )),
+            budget_bytes: self
+                .budget_bytes
+                .map(|b| RawBytes::Count(i64::try_from(b).unwrap_or(i64::MAX))),
             seed: Some(i64::try_from(self.seed).unwrap_or(i64::MAX)),
         }
     }
@@ -132,12 +140,15 @@ mod tests {
             budget_bytes: Some(RawBytes::Text("256KiB".into())),
             ..Default::default()
         };
-        assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 256 * 1024);
+        assert_eq!(
+            LearnerConfig::new(&raw).unwrap().budget_bytes(),
+            Some(256 * 1024)
+        );
         let raw = RawLearner {
             budget_bytes: Some(RawBytes::Count(4096)),
             ..Default::default()
         };
-        assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), 4096);
+        assert_eq!(LearnerConfig::new(&raw).unwrap().budget_bytes(), Some(4096));
     }
 
     #[test]
@@ -172,7 +183,7 @@ mod tests {
 
     #[test]
     fn every_strategy_is_accepted_and_handed_to_the_learner() {
-        for name in learn::STRATEGIES {
+        for name in learn::Strategy::ALL {
             let raw = RawLearner {
                 strategy: Some(name.to_string()),
                 budget_bytes: Some(RawBytes::Text("3MiB".into())),
@@ -180,8 +191,8 @@ mod tests {
             };
             let config = LearnerConfig::new(&raw).unwrap().learner_config(2184);
             assert_eq!(
-                (config.strategy.as_str(), config.budget_bytes, config.seed),
-                (*name, 3 << 20, 7)
+                (config.strategy, config.budget_bytes, config.seed),
+                (name, 3 << 20, 7)
             );
             // Every hyper-parameter a profile cannot set is the strategy's default.
             let defaults = learn::LearnerConfig::for_strategy(name, 2184);
@@ -193,7 +204,6 @@ mod tests {
             assert_eq!(rest, defaults);
             assert!(config.validate().is_ok(), "{name}");
         }
-        assert!(learn::STRATEGIES.contains(&DEFAULT_STRATEGY));
     }
 
     #[test]
@@ -205,5 +215,21 @@ mod tests {
         assert!(LearnerConfig::new(&raw)
             .unwrap_err()
             .has_key("learner.budget_bytes"));
+    }
+}
+
+#[cfg(test)]
+mod default_tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_learners_own() {
+        let c = LearnerConfig::new(&RawLearner::default()).unwrap();
+        let learner = learn::LearnerConfig::default();
+        assert_eq!((c.strategy(), c.seed()), (learner.strategy, learner.seed));
+        assert_eq!(c.budget_bytes(), None);
+        assert_eq!(c.budget_for(2184), learn::default_budget(2184) as u64);
+        assert_eq!(c.learner_config(2184).budget_bytes, 160 * 2184 * 4);
+        assert_eq!(c.to_raw().budget_bytes, None);
     }
 }

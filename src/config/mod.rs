@@ -11,35 +11,43 @@
 //!
 //! The names a profile chooses from belong to the domain modules
 //! (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
-//! `learn::STRATEGIES`); each section converts into what its module takes
-//! (`EncoderConfig::options`, `Config::window_params`,
-//! `LearnerConfig::learner_config`).
+//! `learn::Strategy`); each section converts into what its module takes
+//! (`EncoderConfig::options`, `WindowConfig::params_for`,
+//! `LearnerConfig::learner_config`). What depends on the encoder (the window's
+//! shape, the default budget, whether audio can be used) is resolved by
+//! `Settings`, which every command builds its settings through; `load_with`
+//! applies command-line overrides to the raw profile before the one check.
 
+mod builtin;
 mod bytes;
 mod channels;
 mod check;
 mod choice;
 mod control;
+mod daemon;
 mod encoder;
 mod error;
 mod learner;
 mod location;
 pub mod raw;
+mod settings;
 mod sources;
 mod window;
 
+pub use builtin::{builtin_raw, BUILTIN_PROFILE};
 pub use bytes::parse_bytes;
 pub use channels::ChannelsConfig;
 pub use choice::{Choice, ImuKind};
 pub use control::ControlConfig;
+pub use daemon::DaemonConfig;
 pub use encoder::EncoderConfig;
 pub use error::{ConfigError, ConfigErrors, Issue};
 pub use learner::LearnerConfig;
 pub use raw::RawConfig;
-pub use sources::{AudioSource, CameraSource, ImuSource, ReplaySource, SourcesConfig};
-pub use window::WindowConfig;
+pub use settings::{Settings, SettingsError};
+pub use sources::{AudioSource, CameraSource, ImuSource, ReplayOrder, ReplaySource, SourcesConfig};
+pub use window::{WindowConfig, WindowShape};
 
-use crate::align::WindowParams;
 use check::Checker;
 use std::path::{Path, PathBuf};
 
@@ -55,19 +63,40 @@ pub struct Config {
     sources: SourcesConfig,
     channels: ChannelsConfig,
     control: ControlConfig,
+    daemon: DaemonConfig,
     warnings: Vec<Issue>,
 }
 
 impl Config {
     /// Reads, parses and checks the profile at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = crate::fsread::read_text(path, crate::fsread::CONFIG).map_err(|source| {
-            ConfigError::Io {
-                path: path.to_path_buf(),
-                source,
+        Config::parse(&read_profile(path)?, path)
+    }
+
+    /// Reads the profile at `path`, or takes the built-in one (`builtin_raw`) when
+    /// `None`, lets `edit` change the raw profile (command-line overrides; paths
+    /// it sets should be absolute, since relative ones resolve against the
+    /// profile's directory), then checks it once.
+    pub fn load_with(
+        path: Option<&Path>,
+        edit: impl FnOnce(&mut RawConfig),
+    ) -> Result<Config, ConfigError> {
+        let (mut raw, base, shown) = match path {
+            Some(path) => {
+                let text = read_profile(path)?;
+                let raw = RawConfig::parse(&text).map_err(|e| parse_error(&text, path, &e))?;
+                (raw, base_dir(path), path.to_path_buf())
             }
-        })?;
-        Config::parse(&text, path)
+            None => {
+                let cwd = std::path::absolute(".").unwrap_or_default();
+                (builtin_raw(), cwd, PathBuf::from("(built-in profile)"))
+            }
+        };
+        edit(&mut raw);
+        Config::from_raw(raw, &base).map_err(|errors| ConfigError::Invalid {
+            path: shown,
+            errors,
+        })
     }
 
     /// Parses and checks `text` as if read from `path` (relative paths in it
@@ -94,9 +123,7 @@ impl Config {
         let sources = SourcesConfig::from_raw(&raw.sources, &mut c);
         let channels = ChannelsConfig::from_raw(&raw.channels, &mut c);
         let control = ControlConfig::from_raw(&raw.control, state_dir.as_deref(), &mut c);
-        if let (Some(s), Some(w)) = (&sources, &window) {
-            sources::check_against_window(s, w, &mut c);
-        }
+        let daemon = DaemonConfig::from_raw(&raw.daemon, &mut c);
         let built = (|| {
             Some(Config {
                 profile: profile?,
@@ -107,6 +134,7 @@ impl Config {
                 sources: sources?,
                 channels: channels?,
                 control: control?,
+                daemon: daemon?,
                 warnings: Vec::new(),
             })
         })();
@@ -126,6 +154,7 @@ impl Config {
             sources: self.sources.to_raw(),
             channels: self.channels.to_raw(),
             control: self.control.to_raw(),
+            daemon: self.daemon.to_raw(),
         }
     }
 
@@ -153,16 +182,6 @@ impl Config {
         &self.window
     }
 
-    /// The aligner's parameters: `[window]` (`WindowConfig::params`) with the
-    /// audio rate of `[sources.audio]` when the profile reads a microphone.
-    pub fn window_params(&self) -> WindowParams {
-        let mut params = self.window.params();
-        if let Some(audio) = self.sources.audio() {
-            params.audio_rate_hz = audio.rate_hz();
-        }
-        params
-    }
-
     pub fn learner(&self) -> &LearnerConfig {
         &self.learner
     }
@@ -177,6 +196,11 @@ impl Config {
 
     pub fn control(&self) -> &ControlConfig {
         &self.control
+    }
+
+    /// How the running service smooths, checkpoints and bounds enrollments.
+    pub fn daemon(&self) -> &DaemonConfig {
+        &self.daemon
     }
 
     /// What looked doubtful when the profile was checked (a replay dataset not
@@ -199,6 +223,7 @@ impl PartialEq for Config {
             sources,
             channels,
             control,
+            daemon,
             warnings: _,
         } = self;
         (profile, state_dir, encoder, window)
@@ -208,12 +233,13 @@ impl PartialEq for Config {
                 &other.encoder,
                 &other.window,
             )
-            && (learner, sources, channels, control)
+            && (learner, sources, channels, control, daemon)
                 == (
                     &other.learner,
                     &other.sources,
                     &other.channels,
                     &other.control,
+                    &other.daemon,
                 )
     }
 }
@@ -234,6 +260,13 @@ fn profile_name(name: &str, c: &mut Checker) -> Option<String> {
             "must be 1 to 64 characters of letters, digits, '-', '_' or '.'",
         )
     }
+}
+
+fn read_profile(path: &Path) -> Result<String, ConfigError> {
+    crate::fsread::read_text(path, crate::fsread::CONFIG).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// The directory relative paths resolve against: the config file's directory,
@@ -300,7 +333,7 @@ mod tests {
     #[test]
     fn missing_required_keys_are_listed_together() {
         let errors = Config::from_raw(RawConfig::default(), Path::new("/")).unwrap_err();
-        for key in ["profile", "state_dir", "encoder.model", "sources"] {
+        for key in ["profile", "state_dir", "sources"] {
             assert!(errors.has_key(key), "{key} missing from {errors}");
         }
     }

@@ -8,6 +8,7 @@
 
 use super::check::{float_text, path_text, Checker};
 use super::choice::{Choice, ImuKind};
+use super::error::Issue;
 use super::raw::{RawAudio, RawCamera, RawImu, RawReplay, RawSources};
 use crate::dataset::Split;
 use std::path::{Path, PathBuf};
@@ -97,13 +98,38 @@ fn lift<T>(section: Option<Option<T>>) -> Option<Option<T>> {
     }
 }
 
-/// `[sources.replay]`: one split of a dataset in the UESTC-MMEA-CL layout, played on a clock.
+/// In which order replay plays a split's clips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOrder {
+    /// The list file's order.
+    List,
+    /// Grouped by class: the classes of `classes` in that order (else by label), each
+    /// class's clips in list order, at most `clips_per_class` of each.
+    ByClass,
+}
+
+impl Choice for ReplayOrder {
+    const ALL: &'static [ReplayOrder] = &[ReplayOrder::List, ReplayOrder::ByClass];
+    fn name(self) -> &'static str {
+        match self {
+            ReplayOrder::List => "list",
+            ReplayOrder::ByClass => "by-class",
+        }
+    }
+}
+
+/// `[sources.replay]`: one split of a dataset in the UESTC-MMEA-CL layout, played on a
+/// clock from a playlist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplaySource {
     dataset: PathBuf,
     split: Split,
     speed: f64,
     looping: bool,
+    order: ReplayOrder,
+    /// Only these classes (class folder names, with or without the `<n>_` prefix).
+    classes: Option<Vec<String>>,
+    clips_per_class: Option<u32>,
 }
 
 impl ReplaySource {
@@ -124,6 +150,20 @@ impl ReplaySource {
     /// Start the split again after its last clip (`loop` in TOML).
     pub fn looping(&self) -> bool {
         self.looping
+    }
+
+    pub fn order(&self) -> ReplayOrder {
+        self.order
+    }
+
+    /// The classes to play (names as the dataset's class folders give them); `None`: all.
+    pub fn classes(&self) -> Option<&[String]> {
+        self.classes.as_deref()
+    }
+
+    /// At most this many clips of each class (in `by-class` order), 1..=100000.
+    pub fn clips_per_class(&self) -> Option<u32> {
+        self.clips_per_class
     }
 
     fn from_raw(raw: &RawReplay, c: &mut Checker) -> Option<ReplaySource> {
@@ -147,11 +187,28 @@ impl ReplaySource {
             raw.speed.unwrap_or(DEFAULT_SPEED),
             Some(super::check::Bound::fixed(MAX_SPEED)),
         );
+        let order = match &raw.order {
+            Some(name) => c.choice("sources.replay.order", name),
+            None => Some(ReplayOrder::List),
+        };
+        let classes = match &raw.classes {
+            Some(list) => replay_classes(list, c).map(Some),
+            None => Some(None),
+        };
+        let clips_per_class = match raw.clips_per_class {
+            Some(n) => c
+                .int_in("sources.replay.clips_per_class", n, 1, 100_000)
+                .map(Some),
+            None => Some(None),
+        };
         Some(ReplaySource {
             dataset: dataset?,
             split: split?,
             speed: speed?,
             looping: raw.looping.unwrap_or(false),
+            order: order?,
+            classes: classes?,
+            clips_per_class: clips_per_class?,
         })
     }
 
@@ -161,8 +218,35 @@ impl ReplaySource {
             split: Some(self.split.name().to_string()),
             speed: Some(self.speed),
             looping: Some(self.looping),
+            order: Some(self.order.name().to_string()),
+            classes: self.classes.clone(),
+            clips_per_class: self.clips_per_class.map(i64::from),
         }
     }
+}
+
+/// A non-empty list of non-empty, distinct class names.
+fn replay_classes(list: &[String], c: &mut Checker) -> Option<Vec<String>> {
+    const KEY: &str = "sources.replay.classes";
+    let shown = format!("{list:?}");
+    if list.is_empty() {
+        return c.error(
+            KEY,
+            shown,
+            "must name at least one class (leave it out to play all)",
+        );
+    }
+    if let Some(bad) = list.iter().find(|n| n.trim().is_empty()) {
+        return c.error(KEY, shown, format!("{bad:?} is not a class name"));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for name in list {
+        if seen.contains(&name.as_str()) {
+            return c.error(KEY, shown, format!("{name:?} is listed twice"));
+        }
+        seen.push(name);
+    }
+    Some(list.to_vec())
 }
 
 /// `[sources.camera]`: a V4L2 device and the mode asked of it.
@@ -368,38 +452,88 @@ impl AudioSource {
     }
 }
 
-/// Rules that need the window shape too: an audio grid the aligner can hold (an
-/// error), sensors slower than what a window asks (warnings).
-pub(crate) fn check_against_window(
+/// Rules that need the encoder's window shape (checked by `Settings::resolve`):
+/// an audio grid the aligner can hold (an error), sensors slower than what a
+/// window asks (warnings). Returns (errors, warnings).
+pub(crate) fn check_against_shape(
     sources: &SourcesConfig,
-    window: &super::WindowConfig,
-    c: &mut Checker,
-) {
+    shape: &super::WindowShape,
+) -> (Vec<Issue>, Vec<Issue>) {
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     if let Some(audio) = &sources.audio {
         // The aligner resamples audio to seconds * rate points per window (2..=10^7).
-        let points = (window.seconds() * f64::from(audio.rate_hz)).round();
+        let points = (shape.seconds * f64::from(audio.rate_hz)).round();
         if !(2.0..=1e7).contains(&points) {
             let rule = format!(
-                "with window.seconds = {} gives {points} audio points per window; must be 2..=10000000",
-                window.seconds()
+                "with the encoder's {} s windows gives {points} audio points per window; must be 2..=10000000",
+                float_text(shape.seconds)
             );
-            c.error::<()>("sources.audio.rate_hz", audio.rate_hz.to_string(), rule);
+            errors.push(Issue::new(
+                "sources.audio.rate_hz",
+                audio.rate_hz.to_string(),
+                rule,
+            ));
         }
     }
     if let Some(imu) = &sources.imu {
-        if imu.rate_hz < f64::from(window.imu_rate_hz()) {
+        if imu.rate_hz < shape.imu_rate_hz {
             let note = format!(
-                "below window.imu_rate_hz ({}): IMU windows will be upsampled",
-                window.imu_rate_hz()
+                "below the encoder's IMU rate ({} Hz): IMU windows will be upsampled",
+                float_text(shape.imu_rate_hz)
             );
-            c.warn("sources.imu.rate_hz", float_text(imu.rate_hz), note);
+            warnings.push(Issue::new(
+                "sources.imu.rate_hz",
+                float_text(imu.rate_hz),
+                note,
+            ));
         }
     }
     if let Some(camera) = &sources.camera {
-        let needed = window.frames() as f64 / window.seconds();
+        let needed = shape.frames as f64 / shape.seconds;
         if f64::from(camera.fps) < needed {
-            let note = format!("below the {needed:.2} frames/s that window.frames / window.seconds needs: frames will repeat");
-            c.warn("sources.camera.fps", camera.fps.to_string(), note);
+            let note = format!("below the {needed:.2} frames/s the encoder's window needs ({} frames in {} s): frames will repeat", shape.frames, float_text(shape.seconds));
+            warnings.push(Issue::new(
+                "sources.camera.fps",
+                camera.fps.to_string(),
+                note,
+            ));
         }
+    }
+    (errors, warnings)
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+    use crate::config::raw::RawAudio;
+    use crate::config::WindowShape;
+
+    #[test]
+    fn an_audio_grid_the_aligner_cannot_hold_is_an_error() {
+        let raw = RawSources {
+            audio: Some(RawAudio {
+                rate_hz: Some(192_000),
+                ..RawAudio::default()
+            }),
+            ..RawSources::default()
+        };
+        let mut c = Checker::new(Path::new("/"));
+        let sources = SourcesConfig::from_raw(&raw, &mut c).expect("valid sources");
+        // 60 s windows at 192 kHz would be 11.5 M points per window (the aligner holds 10^7).
+        let long = WindowShape {
+            seconds: 60.0,
+            imu_rate_hz: 25.0,
+            frames: 8,
+        };
+        let (errors, _) = check_against_shape(&sources, &long);
+        assert_eq!(
+            errors[0].to_string(),
+            "sources.audio.rate_hz = 192000: with the encoder's 60 s windows gives 11520000 audio points per window; must be 2..=10000000"
+        );
+        let short = WindowShape {
+            seconds: 5.12,
+            ..long
+        };
+        assert!(check_against_shape(&sources, &short).0.is_empty());
     }
 }

@@ -1,10 +1,11 @@
 //! `VideoSource`: a clip's frames, from a frame folder or an `.mp4`, with the
 //! clip's frame timing. Callers see one API; which storage backs it is decided
-//! once, in `Clip::video`.
+//! once, in `Clip::video`. `FrameStream` plays every frame in order, decoding one
+//! at a time, so a replayed clip never holds more than one decoded frame.
 
 use super::error::DatasetError;
 use super::frames::FrameFolder;
-use super::mp4::Mp4Video;
+use super::mp4::{Mp4Stream, Mp4Video};
 use crate::sample::Frame;
 use crate::time::Timestamp;
 use std::path::Path;
@@ -104,6 +105,59 @@ impl VideoSource {
                 let decoded = m.decode_frames(&timed)?;
                 Ok(in_request_order(indices, &wanted, decoded))
             }
+        }
+    }
+
+    /// Every frame in order, decoded as the stream is read (one frame in memory).
+    pub fn stream(&self) -> Result<FrameStream, DatasetError> {
+        let decoder = match &self.storage {
+            VideoStorage::Frames(_) => None,
+            VideoStorage::Mp4(m) => Some(m.stream()?),
+        };
+        Ok(FrameStream {
+            video: self.clone(),
+            next: 0,
+            decoder,
+        })
+    }
+}
+
+/// A clip's frames in order, each decoded when it is taken.
+pub struct FrameStream {
+    video: VideoSource,
+    /// Index of the next frame to hand out.
+    next: usize,
+    /// The sequential H.264 decoder of an `.mp4`; `None` for a frame folder.
+    decoder: Option<Mp4Stream>,
+}
+
+impl FrameStream {
+    /// The timestamp of the next frame (no decoding), `None` after the last.
+    pub fn next_time(&self) -> Option<Timestamp> {
+        (self.next < self.video.len()).then(|| self.video.frame_time(self.next))
+    }
+
+    /// Decodes and returns the next frame, stamped `frame_time(index)`; `None` after
+    /// the last. An `.mp4` that outputs fewer pictures than it has samples is an error.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, DatasetError> {
+        let Some(t) = self.next_time() else {
+            return Ok(None);
+        };
+        let index = self.next;
+        self.next += 1;
+        let VideoStorage::Frames(folder) = &self.video.storage else {
+            return self.next_decoded(index, t);
+        };
+        folder.decode(index, t).map(Some)
+    }
+
+    fn next_decoded(&mut self, index: usize, t: Timestamp) -> Result<Option<Frame>, DatasetError> {
+        let Some(decoder) = self.decoder.as_mut() else {
+            return Ok(None);
+        };
+        match decoder.next_output(&|_| Some(t))? {
+            Some(Some(frame)) => Ok(Some(frame)),
+            _ => Err(decoder.missing_frame(index)),
         }
     }
 }

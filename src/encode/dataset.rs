@@ -79,39 +79,22 @@ pub struct FailedClip {
     pub error: String,
 }
 
-/// The window an encoder's contract asks for (length, IMU rate, frames), other
-/// aligner settings at their defaults. The metadata's f32 values are rounded to
-/// microseconds / micro-hertz so 5.12 s stays 5.12 s (not 5.1199998...).
-pub fn window_params(c: &ModelContract) -> WindowParams {
-    let exact = |v: f32| (f64::from(v) * 1e6).round() / 1e6;
-    WindowParams {
-        seconds: exact(c.window_seconds),
-        imu_rate_hz: exact(c.imu_rate_hz),
-        frames: c.frames,
-        ..WindowParams::default()
-    }
-}
-
-/// The windows a clip is cut into offline: the encoder's window, half a window apart.
-pub fn clip_spec(encoder: &dyn Encoder) -> Result<WindowSpec, EmbedError> {
-    contract_spec(encoder.contract())
-}
-
-/// `clip_spec` from a contract alone (no backend loaded).
-pub fn contract_spec(c: &ModelContract) -> Result<WindowSpec, EmbedError> {
-    let params = window_params(c);
+/// The windows a clip is cut into offline: the live window's shape and rules
+/// (`config::Settings::window`), half a window apart.
+pub fn clip_spec(window: &WindowSpec) -> Result<WindowSpec, EmbedError> {
+    let params = window.params();
     WindowSpec::new(WindowParams {
         stride_seconds: params.seconds / 2.0,
-        ..params
+        ..params.clone()
     })
     .map_err(|e| EmbedError::Spec(e.to_string()))
 }
 
-/// How the encoder of contract `c` reads a clip: `contract_spec`'s windows and
-/// frames at the model's H x W. `dataset check --model` checks with the same.
-pub fn read_spec(c: &ModelContract) -> Result<ReadSpec, EmbedError> {
+/// How the encoder of contract `c` reads a clip offline: `clip_spec(window)`'s
+/// windows and frames at the model's H x W. `dataset check` checks with the same.
+pub fn read_spec(window: &WindowSpec, c: &ModelContract) -> Result<ReadSpec, EmbedError> {
     Ok(ReadSpec {
-        windows: contract_spec(c)?,
+        windows: clip_spec(window)?,
         frame_size: Size {
             width: c.width,
             height: c.height,
@@ -302,16 +285,18 @@ fn is_cached(cache: &EmbeddingCache, key: &str) -> bool {
     cache.get(key, Variant::All).is_some()
 }
 
-/// Encodes every clip of `dataset` not yet in `cache`, committing every
+/// Encodes every clip of `dataset` not yet in `cache` (cut with `clip_spec(window)`),
+/// committing every
 /// `commit_every` clips so an interrupted run keeps its work. `progress(done, total)`.
 pub fn embed_dataset(
     dataset: &Dataset,
     encoder: &mut dyn Encoder,
+    window: &WindowSpec,
     cache: &mut EmbeddingCache,
     commit_every: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<EmbedSummary, EmbedError> {
-    let spec = read_spec(encoder.contract())?;
+    let spec = read_spec(window, encoder.contract())?;
     let clips = dataset.clips();
     let mut summary = EmbedSummary {
         clips: clips.len(),

@@ -9,6 +9,7 @@
 //! `cache` keeps embeddings of dataset clips on disk keyed by the encoder's
 //! sha256, and `inspect` reports a model for `mmcl model inspect`.
 
+pub mod builtin;
 pub mod cache;
 pub mod contract;
 pub mod dataset;
@@ -114,11 +115,20 @@ pub trait Encoder: Send {
 /// contract; a model that breaks it is refused with every problem listed.
 pub fn open(path: &Path, options: &EncoderOptions) -> Result<Box<dyn Encoder>, EncodeError> {
     options.validate()?;
-    let model = ModelFile::read(path)?;
-    let contract = check_contract(&model)?;
+    open_model(&ModelFile::read(path)?, options)
+}
+
+/// Opens a model already read (e.g. `builtin::default_model()`), checking the
+/// contract first as `open` does.
+pub fn open_model(
+    model: &ModelFile,
+    options: &EncoderOptions,
+) -> Result<Box<dyn Encoder>, EncodeError> {
+    options.validate()?;
+    let contract = check_contract(model)?;
     match options.backend {
-        Backend::Tract => tract::open(&model, contract, options),
-        Backend::Ort => ort::open(&model, contract, options),
+        Backend::Tract => tract::open(model, contract, options),
+        Backend::Ort => ort::open(model, contract, options),
     }
 }
 

@@ -4,7 +4,7 @@
 //! `mmcl model inspect /dev/zero` is refused at once instead of reading forever.
 
 use super::onnx_proto::{parse_model, OnnxSummary};
-use super::{EncodeError, ModelContract};
+use super::EncodeError;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -27,32 +27,18 @@ impl ModelFile {
                 action: "read the model",
                 source,
             })?;
-        ModelFile::from_bytes(path, bytes)
+        ModelFile::from_bytes(path.to_path_buf(), bytes)
     }
 
-    /// The checked contract of a model already in memory (the default encoder is
-    /// embedded in the binary), without copying it; `path` names it in errors.
-    pub fn contract_of(path: &Path, bytes: &[u8]) -> Result<ModelContract, EncodeError> {
-        let summary = parse_model(bytes).map_err(|e| EncodeError::ModelFormat {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        ModelContract::check(&summary, &sha256_hex(bytes)).map_err(|problems| {
-            EncodeError::Contract {
-                path: path.to_path_buf(),
-                problems,
-            }
-        })
-    }
-
-    /// Parses a model already in memory; `path` names it in errors.
-    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<ModelFile, EncodeError> {
+    /// Parses a model already in memory (the encoder embedded in the binary);
+    /// `path` only names it in errors and reports.
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<ModelFile, EncodeError> {
         let summary = parse_model(&bytes).map_err(|e| EncodeError::ModelFormat {
-            path: path.to_path_buf(),
+            path: path.clone(),
             reason: e.to_string(),
         })?;
         Ok(ModelFile {
-            path: path.to_path_buf(),
+            path,
             sha256: sha256_hex(&bytes),
             bytes,
             summary,

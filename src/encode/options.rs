@@ -126,11 +126,18 @@ pub struct EncoderOptions {
     pub batch_size: usize,
 }
 
+impl EncoderOptions {
+    /// tract: no system library needed, so it runs wherever mmcl builds.
+    pub const DEFAULT_BACKEND: Backend = Backend::Tract;
+    /// One intra-op thread: the safe choice on the smallest device.
+    pub const DEFAULT_THREADS: usize = 1;
+}
+
 impl Default for EncoderOptions {
     fn default() -> EncoderOptions {
         EncoderOptions {
-            backend: Backend::Tract,
-            threads: 1,
+            backend: EncoderOptions::DEFAULT_BACKEND,
+            threads: EncoderOptions::DEFAULT_THREADS,
             execution_providers: vec![ExecutionProvider::Cpu],
             ort_library: None,
             batch_size: 8,

@@ -90,6 +90,7 @@ mod tests {
     use crate::learn::{LearnReport, Prediction};
 
     /// Predicts the class written in the embedding's first value.
+    #[derive(Clone)]
     struct Echo;
 
     impl Learner for Echo {
@@ -127,6 +128,9 @@ mod tests {
         }
         fn save(&self) -> Vec<u8> {
             Vec::new()
+        }
+        fn clone_box(&self) -> Box<dyn Learner> {
+            Box::new(self.clone())
         }
     }
 

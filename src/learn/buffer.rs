@@ -231,11 +231,13 @@ impl ReplayBuffer {
             let (class, seen) = (r.u32("buffer class")?, r.u64("buffer seen")?);
             let codes = r.bytes("buffer exemplars")?.to_vec();
             if codes.len() % quant.bytes(dim) != 0 {
-                return Err(r.error(format!(
-                    "class {class}: {} exemplar bytes, not a multiple of {}",
-                    codes.len(),
-                    quant.bytes(dim)
-                )));
+                return Err(r
+                    .error(format!(
+                        "class {class}: {} exemplar bytes, not a multiple of {}",
+                        codes.len(),
+                        quant.bytes(dim)
+                    ))
+                    .into());
             }
             slots.push(Slot { class, seen, codes });
         }

@@ -1,11 +1,100 @@
-//! `LearnerConfig`: the strategy name, the byte budget, the seed and every strategy's
-//! hyper-parameters, validated once (`LearnerConfig::validate`) before a learner is built.
+//! `Strategy`, the closed set of continual-learning strategies, and `LearnerConfig`: the
+//! strategy, the byte budget, the seed and every strategy's hyper-parameters, validated once
+//! (`LearnerConfig::validate`) before a learner is built.
 //!
-//! Defaults are the values the benchmark uses; each field says which strategies read it.
+//! Defaults are the values the benchmark uses; each field says which strategies read it. A
+//! learner snapshot stores the config field by field under its own config version
+//! (`snapshot::config`), so renaming or removing a field here needs a new config version there.
 
 use super::quant::Quant;
-use super::{LearnError, STRATEGIES};
+use super::LearnError;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A continual-learning strategy (`strategies/` holds one file per strategy). Its `name` is
+/// the spelling profiles, the command line, reports and snapshots use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Plain SGD on each task: the lower bound.
+    Finetune,
+    /// Elastic weight consolidation.
+    Ewc,
+    /// Learning without forgetting (distillation).
+    Lwf,
+    /// Experience replay.
+    Er,
+    /// iCaRL: herding exemplars, nearest-mean-of-exemplars classifier.
+    Icarl,
+    /// SGD head + replay + prototypes: the product default.
+    Proto,
+    /// Nearest class mean.
+    Ncm,
+    /// Closed-form ridge head on random features.
+    Analytic,
+    /// Retrains on everything seen: the upper bound.
+    Joint,
+}
+
+impl Strategy {
+    /// Every strategy: lower bound first, upper bound last (the order reports list them in).
+    pub const ALL: [Strategy; 9] = [
+        Strategy::Finetune,
+        Strategy::Ewc,
+        Strategy::Lwf,
+        Strategy::Er,
+        Strategy::Icarl,
+        Strategy::Proto,
+        Strategy::Ncm,
+        Strategy::Analytic,
+        Strategy::Joint,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Finetune => "finetune",
+            Strategy::Ewc => "ewc",
+            Strategy::Lwf => "lwf",
+            Strategy::Er => "er",
+            Strategy::Icarl => "icarl",
+            Strategy::Proto => "proto",
+            Strategy::Ncm => "ncm",
+            Strategy::Analytic => "analytic",
+            Strategy::Joint => "joint",
+        }
+    }
+
+    /// `finetune, ewc, ...` for messages.
+    pub fn names() -> String {
+        Strategy::ALL.map(Strategy::name).join(", ")
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// A strategy name that is none of `Strategy::ALL`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown strategy {name:?} (known: {})", Strategy::names())]
+pub struct UnknownStrategy {
+    pub name: String,
+}
+
+impl FromStr for Strategy {
+    type Err = UnknownStrategy;
+
+    /// The exact spelling of `name()`.
+    fn from_str(name: &str) -> Result<Strategy, UnknownStrategy> {
+        Strategy::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| UnknownStrategy { name: name.into() })
+    }
+}
 
 /// The SGD head's form (`head.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -22,8 +111,7 @@ pub enum HeadKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LearnerConfig {
-    /// One of `STRATEGIES`.
-    pub strategy: String,
+    pub strategy: Strategy,
     /// Upper bound on `memory_bytes()` (all strategies but `joint`, whose budget is `usize::MAX`).
     pub budget_bytes: usize,
     /// Seeds every random choice (initialization, shuffles, pseudo-features, projection).
@@ -79,7 +167,7 @@ pub fn default_budget(dim: usize) -> usize {
 impl Default for LearnerConfig {
     fn default() -> Self {
         LearnerConfig {
-            strategy: "proto".into(),
+            strategy: Strategy::Proto,
             budget_bytes: default_budget(2304),
             seed: 1993,
             head: HeadKind::Cosine,
@@ -105,22 +193,16 @@ impl Default for LearnerConfig {
 
 impl LearnerConfig {
     /// The defaults for `strategy` with the benchmark budget for `dim`.
-    pub fn for_strategy(strategy: &str, dim: usize) -> LearnerConfig {
+    pub fn for_strategy(strategy: Strategy, dim: usize) -> LearnerConfig {
         LearnerConfig {
-            strategy: strategy.into(),
+            strategy,
             budget_bytes: default_budget(dim),
             ..LearnerConfig::default()
         }
     }
 
-    /// Refuses an unknown strategy or any out-of-range parameter, naming it.
+    /// Refuses any out-of-range parameter, naming it.
     pub fn validate(&self) -> Result<(), LearnError> {
-        if !STRATEGIES.contains(&self.strategy.as_str()) {
-            return Err(LearnError::UnknownStrategy {
-                name: self.strategy.clone(),
-                known: STRATEGIES.join(", "),
-            });
-        }
         positive_int("budget_bytes", self.budget_bytes)?;
         positive_int("epochs", self.epochs)?;
         positive_int("batch_size", self.batch_size)?;
@@ -176,7 +258,7 @@ mod tests {
 
     #[test]
     fn defaults_validate_and_bad_values_are_named() {
-        for s in STRATEGIES {
+        for s in Strategy::ALL {
             LearnerConfig::for_strategy(s, 16)
                 .validate()
                 .expect("defaults are valid");
@@ -193,21 +275,28 @@ mod tests {
             ..LearnerConfig::default()
         };
         assert!(nan.validate().unwrap_err().to_string().contains("lr"));
-        let unknown = LearnerConfig {
-            strategy: "magic".into(),
-            ..LearnerConfig::default()
-        };
-        assert!(matches!(
-            unknown.validate(),
-            Err(LearnError::UnknownStrategy { .. })
-        ));
+    }
+
+    #[test]
+    fn strategy_names_round_trip_and_an_unknown_one_lists_the_known() {
+        for s in Strategy::ALL {
+            assert_eq!(s.name().parse::<Strategy>(), Ok(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("{:?}", s.name())
+            );
+        }
+        assert_eq!(
+            "Proto".parse::<Strategy>().unwrap_err().to_string(),
+            "unknown strategy \"Proto\" (known: finetune, ewc, lwf, er, icarl, proto, ncm, analytic, joint)"
+        );
     }
 
     #[test]
     fn json_round_trip_fills_missing_fields_with_defaults() {
         let c: LearnerConfig =
             serde_json::from_str(r#"{"strategy":"ncm","budget_bytes":10}"#).unwrap();
-        assert_eq!(c.strategy, "ncm");
+        assert_eq!(c.strategy, Strategy::Ncm);
         assert_eq!(c.epochs, LearnerConfig::default().epochs);
         let back: LearnerConfig =
             serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();

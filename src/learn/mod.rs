@@ -1,9 +1,11 @@
 //! The continual learner: a head plus bounded memory, behind one trait used
 //! identically by the daemon and the benchmark.
 //!
-//! `build(dim, &config)` makes an empty learner of one of `STRATEGIES`; `load(bytes)` reads back
-//! what `Learner::save` wrote. Every strategy works on the same frozen embeddings (normalized to
-//! unit length inside the learner) and keeps `memory_bytes() <= budget_bytes()` after every call.
+//! `build(dim, &config)` makes an empty learner of one of `Strategy::ALL`; `load(bytes)` reads
+//! back what `Learner::save` wrote (every learner state version this build knows);
+//! `SharedLearner` lets threads predict while one of them learns. Every strategy works on the
+//! same frozen embeddings (normalized to unit length inside the learner) and keeps
+//! `memory_bytes() <= budget_bytes()` after every call.
 //!
 //! `memory_bytes` is exact in this sense: the sum, over every buffer of learned state the
 //! strategy keeps (head rows, class ids, exemplar codes, prototypes, Fisher/anchor, ridge
@@ -16,11 +18,12 @@
 //! 295 424 B, 510 int8 exemplars; proto: head 295 168 B + prototypes and bookkeeping 590 592 B,
 //! 255 int8 exemplars; ncm: means 295 296 B; analytic (P = 512): 1 249 696 B; joint: unbounded.
 //!
-//! Submodules: `config` (validated parameters), `strategies` (one file per strategy and the
-//! shared checks), `head` (softmax/cosine head), `sgd` (its training), `buffer` (`ReplayBuffer`), `quant`
-//! (f32/f16/int8 exemplar codes), `prototypes` (incremental per-class statistics),
-//! `projection` (the analytic head's SRHT), `linalg` and `cholesky` (kernels), `bisect` (size
-//! search), `rng`, `snapshot` (format).
+//! Submodules: `config` (`Strategy` and validated parameters), `strategies` (one file per
+//! strategy and the shared checks), `shared` (`SharedLearner`), `head` (softmax/cosine head),
+//! `sgd` (its training), `buffer` (`ReplayBuffer`), `quant` (f32/f16/int8 exemplar codes),
+//! `prototypes` (incremental per-class statistics), `projection` (the analytic head's SRHT),
+//! `linalg` and `cholesky` (kernels), `bisect` (size search), `rng`, `snapshot` (the learner
+//! state format and its versions).
 
 pub mod bisect;
 pub mod buffer;
@@ -33,16 +36,19 @@ pub mod prototypes;
 pub mod quant;
 pub mod rng;
 pub mod sgd;
+pub mod shared;
 pub mod snapshot;
 pub mod strategies;
 
 pub use buffer::ReplayBuffer;
-pub use config::{default_budget, HeadKind, LearnerConfig};
+pub use config::{default_budget, HeadKind, LearnerConfig, Strategy, UnknownStrategy};
 pub use prototypes::Prototypes;
 pub use quant::Quant;
+pub use shared::{Duplicate, Published, SharedLearner};
 pub use strategies::analytic::Analytic;
 
 use crate::embedding::Embedding;
+use crate::envelope::EnvelopeError;
 
 /// A class (= activity) id: the dataset label (folder number - 1) or a user-enrolled id.
 pub type ClassId = u32;
@@ -97,10 +103,13 @@ pub enum LearnError {
         needed: usize,
         what: String,
     },
-    #[error("unknown strategy {name:?} (known: {known})")]
-    UnknownStrategy { name: String, known: String },
-    #[error("snapshot of strategy {strategy}: {message}")]
-    Snapshot { strategy: String, message: String },
+    /// Learner state bytes that are damaged, of an unknown version, or inconsistent;
+    /// `strategy` once the state has named it.
+    #[error("{error}{}", strategy.as_ref().map(|s| format!(" (strategy {s})")).unwrap_or_default())]
+    Snapshot {
+        strategy: Option<Strategy>,
+        error: EnvelopeError,
+    },
     #[error("bad learner parameter {name} = {value}: {why}")]
     BadParameter {
         name: String,
@@ -116,7 +125,18 @@ pub enum LearnError {
 /// of head, exemplars, prototypes and any statistics the strategy keeps) and never
 /// exceeds `budget_bytes` after any call returns (strategies that cannot bound
 /// their state, i.e. `joint`, report `usize::MAX` as their budget).
-pub trait Learner: Send {
+///
+/// Threads: a learner is `Send + Sync`. The `&self` methods (`predict`, `save`, the
+/// accessors, `clone_box`) may run on any number of threads at once; `learn` and `forget`
+/// take `&mut self`, so they exclude everything else. `SharedLearner` lifts that exclusion for
+/// predictions: it learns on a `clone_box` copy and publishes the copy when done.
+///
+/// Determinism: the state after a call depends only on the state before it and the call's
+/// arguments (no clock, thread, address or global RNG enters it), and `save` writes all of it,
+/// the RNG state included. So `load(&a.save())` followed by the calls `a` received afterwards
+/// ends in a learner whose `save()` equals `a`'s byte for byte: the journal replays
+/// enrollments on a snapshot this way.
+pub trait Learner: Send + Sync {
     /// The strategy's name (`finetune`, `proto`, `analytic`, ...).
     fn name(&self) -> &str;
     /// The embedding dimension this learner accepts.
@@ -138,23 +158,20 @@ pub trait Learner: Send {
     fn memory_bytes(&self) -> usize;
     /// The byte budget the learner keeps to.
     fn budget_bytes(&self) -> usize;
-    /// Serializes the whole state for a snapshot (format owned by the strategy,
-    /// versioned; `learn::load` reads it back).
+    /// Serializes the whole state for a snapshot (the learner state format, `snapshot`;
+    /// `learn::load` reads it back).
     fn save(&self) -> Vec<u8>;
+    /// An independent copy in the same state (its `save()` is the same bytes).
+    fn clone_box(&self) -> Box<dyn Learner>;
 }
-
-/// Every strategy `build` knows, lower bound first, upper bound last but one.
-pub const STRATEGIES: &[&str] = &[
-    "finetune", "ewc", "lwf", "er", "icarl", "proto", "ncm", "analytic", "joint",
-];
 
 /// The largest embedding dimension accepted (encoders emit ~2304; this bounds what a damaged
 /// or hostile snapshot header can make the loader allocate).
 pub const MAX_DIM: usize = 1 << 20;
 
 /// Builds an empty learner for embeddings of dimension `dim`. Refuses an invalid config
-/// (`UnknownStrategy`, `BadParameter` naming the field), `dim == 0`, and a budget that cannot
-/// hold even one class (`BudgetTooSmall`).
+/// (`BadParameter` naming the field), `dim == 0`, and a budget that cannot hold even one
+/// class (`BudgetTooSmall`).
 pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
     config.validate()?;
     if dim == 0 || dim > MAX_DIM {
@@ -168,26 +185,27 @@ pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, Lea
     strategies::build(dim, config)
 }
 
-/// Reads a learner back from `Learner::save`'s bytes (any format version this build knows).
+/// Reads a learner back from `Learner::save`'s bytes (any learner state version this build
+/// knows). Refuses damaged, truncated or inconsistent bytes with `LearnError::Snapshot`.
 pub fn load(bytes: &[u8]) -> Result<Box<dyn Learner>, LearnError> {
-    let body = snapshot::open(bytes)?;
-    let mut r = snapshot::Reader::new(body);
-    let name = r.str("strategy")?;
-    r.set_strategy(&name);
-    let dim = r.usize("dimension")?;
-    let json = r.str("config")?;
-    let config: LearnerConfig =
-        serde_json::from_str(&json).map_err(|e| r.error(format!("config: {e}")))?;
-    config
-        .validate()
-        .map_err(|e| r.error(format!("config: {e}")))?;
-    if config.strategy != name || dim == 0 || dim > MAX_DIM {
-        return Err(r.error(format!(
-            "header names {name:?} (dim {dim}) but the config names {:?}",
-            config.strategy
-        )));
-    }
-    let learner = strategies::read_body(&name, dim, &config, &mut r)?;
-    r.finish()?;
+    let (header, mut r) = snapshot::open(bytes)?;
+    let named = |e: LearnError| match e {
+        LearnError::Snapshot { error, .. } => LearnError::Snapshot {
+            strategy: Some(header.config.strategy),
+            error,
+        },
+        other => other,
+    };
+    let learner = strategies::read_body(header.dim, &header.config, &mut r).map_err(named)?;
+    r.finish().map_err(|e| named(e.into()))?;
     Ok(learner)
+}
+
+impl From<EnvelopeError> for LearnError {
+    fn from(error: EnvelopeError) -> LearnError {
+        LearnError::Snapshot {
+            strategy: None,
+            error,
+        }
+    }
 }

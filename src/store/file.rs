@@ -1,133 +1,194 @@
-//! The snapshot file format (version 1) and the atomic write.
+//! The snapshot file format: what one `snapshot-<seq>.mmcl` holds.
 //!
-//! Layout, little-endian: `MAGIC` (8 bytes) | format version u32 | encoder sha256 as
-//! 64 ASCII hex bytes | payload length u64 | payload | sha256 of all preceding bytes (32).
+//! Version 2 (written) is a frame of the envelope (`crate::envelope`), magic `MMCLSNAP`:
+//! ```text
+//! body: encoder sha256 (str, 64 hex digits) | journal seq u64 | section count u64 |
+//!       (name str | bytes) x count
+//! ```
+//! The sections are named byte strings (the learner state, the class book, counters): the
+//! store neither reads nor depends on what they hold. The journal seq is the last journal
+//! record the sections include.
+//!
+//! Version 1 (read only) predates the envelope:
+//! ```text
+//! "MMCLSNAP" | version u32 = 1 | encoder sha256 as 64 ASCII bytes | payload length u64 |
+//! payload | sha256 of all before
+//! ```
+//! Its payload was always a learner state; it reads as the one section `learner` with journal
+//! seq 0. `tests/data/store/` pins both versions.
 
-use super::StoreError;
-use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::path::Path;
+use crate::envelope::{self, EnvelopeError, Format, Reader, Writer};
 
-pub const MAGIC: &[u8; 8] = b"MMCLSNAP";
-pub const FORMAT_VERSION: u32 = 1;
-const SHA_HEX: usize = 64;
-const HEADER: usize = 8 + 4 + SHA_HEX + 8;
-const CHECKSUM: usize = 32;
+pub const FORMAT: Format = Format {
+    name: "snapshot file",
+    magic: *b"MMCLSNAP",
+    legacy: &[1],
+};
+/// The snapshot file version this build writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The section a version-1 file's payload reads as.
+pub const LEARNER_SECTION: &str = "learner";
 
-/// The fields before the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotHeader {
-    pub version: u32,
-    pub encoder_sha256: String,
+/// Named byte sections, in insertion order, names unique.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sections {
+    list: Vec<(String, Vec<u8>)>,
 }
 
-/// Encodes one snapshot file. `encoder_sha256` is the encoder file's hex digest.
-pub fn encode_snapshot(encoder_sha256: &str, payload: &[u8]) -> Vec<u8> {
-    let mut sha = [b'0'; SHA_HEX];
-    for (d, s) in sha.iter_mut().zip(encoder_sha256.bytes()) {
-        *d = s;
+impl Sections {
+    pub fn new() -> Sections {
+        Sections::default()
     }
-    let mut out = Vec::with_capacity(HEADER + payload.len() + CHECKSUM);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&sha);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(payload);
-    let digest = Sha256::digest(&out);
-    out.extend_from_slice(&digest);
-    out
-}
 
-/// Decodes and verifies one snapshot file; `path` only names it in errors.
-pub fn decode_snapshot(path: &Path, bytes: &[u8]) -> Result<(SnapshotHeader, Vec<u8>), StoreError> {
-    let corrupt = |message: String| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        message,
-    };
-    if bytes.len() < HEADER + CHECKSUM {
-        return Err(corrupt(format!(
-            "{} bytes, shorter than the {}-byte header and checksum",
-            bytes.len(),
-            HEADER + CHECKSUM
-        )));
-    }
-    if &bytes[..8] != MAGIC {
-        return Err(corrupt("not an mmcl snapshot (bad magic)".into()));
-    }
-    let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap_or([0; 4]));
-    if version == 0 || version > FORMAT_VERSION {
-        return Err(StoreError::Version {
-            path: path.to_path_buf(),
-            found: version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    let len = u64::from_le_bytes(bytes[12 + SHA_HEX..HEADER].try_into().unwrap_or([0; 8]));
-    let expected_total = (HEADER as u64)
-        .checked_add(len)
-        .and_then(|n| n.checked_add(CHECKSUM as u64));
-    if expected_total != Some(bytes.len() as u64) {
-        return Err(corrupt(format!(
-            "payload length {len} does not match the file size {} (torn write?)",
-            bytes.len()
-        )));
-    }
-    let body = bytes.len() - CHECKSUM;
-    if Sha256::digest(&bytes[..body]).as_slice() != &bytes[body..] {
-        return Err(corrupt("checksum mismatch".into()));
-    }
-    let encoder_sha256 = String::from_utf8_lossy(&bytes[12..12 + SHA_HEX]).into_owned();
-    Ok((
-        SnapshotHeader {
-            version,
-            encoder_sha256,
-        },
-        bytes[HEADER..body].to_vec(),
-    ))
-}
-
-/// temp file -> fsync -> rename -> fsync dir: a crash leaves the old file or the new one.
-pub fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let io = |action: &'static str, p: &Path| {
-        let path = p.to_path_buf();
-        move |source| StoreError::Io {
-            path,
-            action,
-            source,
+    /// Adds a section, or replaces the one of the same name (returning its bytes).
+    pub fn insert(&mut self, name: impl Into<String>, bytes: Vec<u8>) -> Option<Vec<u8>> {
+        let name = name.into();
+        match self.list.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, old)) => Some(std::mem::replace(old, bytes)),
+            None => {
+                self.list.push((name, bytes));
+                None
+            }
         }
+    }
+
+    /// `insert` for building: `Sections::new().with("learner", bytes)`.
+    pub fn with(mut self, name: impl Into<String>, bytes: Vec<u8>) -> Sections {
+        self.insert(name, bytes);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.list
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| b.as_slice())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.list.iter().map(|(n, b)| (n.as_str(), b.as_slice()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// What a snapshot file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The encoder (hex sha256) whose embeddings the sections were learned from: a snapshot of
+    /// another encoder means nothing to the current one.
+    pub encoder_sha256: String,
+    /// The last journal record the sections include (0: none); recovery replays the later ones.
+    pub journal_seq: u64,
+    pub sections: Sections,
+}
+
+/// Encodes `snapshot` in the current version.
+pub fn encode(snapshot: &Snapshot) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.str(&snapshot.encoder_sha256);
+    w.u64(snapshot.journal_seq);
+    w.usize(snapshot.sections.len());
+    for (name, bytes) in snapshot.sections.iter() {
+        w.str(name);
+        w.bytes(bytes);
+    }
+    envelope::seal(&FORMAT, FORMAT_VERSION, &w.buf)
+}
+
+/// Decodes a snapshot file of any version this build reads; returns its version too.
+pub fn decode(bytes: &[u8]) -> Result<(u32, Snapshot), EnvelopeError> {
+    if envelope::version(&FORMAT, bytes)? == 1 {
+        return decode_v1(bytes).map(|s| (1, s));
+    }
+    let opened = envelope::open(&FORMAT, &[FORMAT_VERSION], bytes)?;
+    let mut r = Reader::new(FORMAT.name, opened.body);
+    let encoder_sha256 = r.str("encoder sha256")?;
+    let journal_seq = r.u64("journal seq")?;
+    let count = r.usize("section count")?;
+    let mut sections = Sections::new();
+    for _ in 0..count {
+        let name = r.str("section name")?;
+        let bytes = r.bytes("section bytes")?.to_vec();
+        if sections.get(&name).is_some() {
+            return Err(r.error(format!("section {name:?} appears twice")));
+        }
+        sections.insert(name, bytes);
+    }
+    r.finish()?;
+    let snapshot = Snapshot {
+        encoder_sha256,
+        journal_seq,
+        sections,
     };
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
-    f.write_all(bytes).map_err(io("write", &tmp))?;
-    f.sync_all().map_err(io("fsync", &tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io("rename into place", path))?;
-    let d = std::fs::File::open(dir).map_err(io("open directory", dir))?;
-    d.sync_all().map_err(io("fsync directory", dir))?;
-    Ok(())
+    Ok((opened.version, snapshot))
+}
+
+fn decode_v1(bytes: &[u8]) -> Result<Snapshot, EnvelopeError> {
+    let covered = envelope::verify_trailing_checksum(&FORMAT, bytes)?;
+    let mut r = Reader::new(FORMAT.name, covered.get(12..).unwrap_or_default());
+    // Version 1 copied the digest's text byte for byte (padded with '0').
+    let encoder_sha256 = String::from_utf8_lossy(r.raw(64, "encoder sha256")?).into_owned();
+    let len = r.usize("payload length")?;
+    let payload = r.raw(len, "payload")?.to_vec();
+    r.finish()?;
+    Ok(Snapshot {
+        encoder_sha256,
+        journal_seq: 0,
+        sections: Sections::new().with(LEARNER_SECTION, payload),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip_and_every_truncation_is_detected() {
-        let sha = "0123456789abcdef".repeat(4);
-        let bytes = encode_snapshot(&sha, b"payload bytes");
-        let (h, p) = decode_snapshot(Path::new("s"), &bytes).unwrap();
-        assert_eq!(
-            (h.version, h.encoder_sha256.as_str(), p.as_slice()),
-            (1, sha.as_str(), &b"payload bytes"[..])
-        );
-        for cut in 0..bytes.len() {
-            assert!(
-                decode_snapshot(Path::new("s"), &bytes[..cut]).is_err(),
-                "cut at {cut}"
-            );
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            encoder_sha256: "0123456789abcdef".repeat(4),
+            journal_seq: 42,
+            sections: Sections::new()
+                .with("learner", b"learner bytes".to_vec())
+                .with("counters", vec![]),
         }
-        let mut flipped = bytes.clone();
-        flipped[HEADER + 2] ^= 1;
-        assert!(decode_snapshot(Path::new("s"), &flipped).is_err());
+    }
+
+    #[test]
+    fn round_trip_and_every_truncation_and_flip_is_refused() {
+        let bytes = encode(&snapshot());
+        assert_eq!(decode(&bytes).unwrap(), (2, snapshot()));
+        for cut in 0..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        for byte in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[byte] ^= 0x20;
+            let err = decode(&flipped).unwrap_err();
+            assert!(err.to_string().starts_with("snapshot file: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn sections_replace_by_name_and_duplicates_are_refused_on_read() {
+        let mut s = Sections::new().with("a", vec![1]);
+        assert_eq!(s.insert("a", vec![2]), Some(vec![1]));
+        assert_eq!((s.len(), s.get("a")), (1, Some(&[2u8][..])));
+        let mut w = Writer::default();
+        w.str("sha");
+        w.u64(0);
+        w.usize(2);
+        for _ in 0..2 {
+            w.str("a");
+            w.bytes(b"x");
+        }
+        let bytes = envelope::seal(&FORMAT, FORMAT_VERSION, &w.buf);
+        let err = decode(&bytes).unwrap_err().to_string();
+        assert!(err.contains("section \"a\" appears twice"), "{err}");
     }
 }

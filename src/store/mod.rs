@@ -1,202 +1,90 @@
-//! Persisted learner state: versioned snapshot files in a state directory.
+//! Persisted state: the snapshot store and the journal of one state directory.
 //!
-//! A snapshot file `snapshot-<seq>.mmcl` is `magic | format version | encoder sha256 |
-//! payload length | payload | sha256 of everything before it`. It is written to a temp
-//! file, fsynced, renamed into place and the directory fsynced, so a crash leaves either
-//! the old or the new snapshot, never a torn one. Loading takes the newest snapshot that
-//! verifies; one from another encoder is refused, since its embeddings mean nothing to
-//! the current encoder. (The journal of enrollments arrives with the daemon.)
+//! ```text
+//! <state dir>/snapshot-00000041.mmcl   snapshots (`file`: encoder sha256, journal seq,
+//! <state dir>/snapshot-00000042.mmcl    named sections), the newest `keep` valid ones
+//! <state dir>/journal.log              enrollment records after the newest snapshot
+//! ```
+//! Every file is framed by `crate::envelope` and replaced only through
+//! `envelope::write_atomic`, so a crash leaves each file old or new, never torn; the journal
+//! is appended in place and its torn tail cut on open. Names are parsed strictly (`names`);
+//! any other file is a stray, reported and left alone. `SnapshotStore` handles snapshots,
+//! `Journal` the journal, and `StateDir` both as recovery needs them: the newest valid
+//! snapshot (a damaged newer one skipped with a warning, one of another encoder refused)
+//! plus the journal records after the journal seq it includes.
 
 mod file;
+pub mod journal;
+mod names;
+mod snapshots;
+mod state;
 
-pub use file::{decode_snapshot, encode_snapshot, SnapshotHeader, FORMAT_VERSION, MAGIC};
+pub use file::{decode, encode, Sections, Snapshot, FORMAT, FORMAT_VERSION, LEARNER_SECTION};
+pub use journal::{Journal, JournalRecord, Replay};
+pub use names::{parse_snapshot_name, snapshot_name, JOURNAL_NAME};
+pub use snapshots::{Commit, Latest, Listing, SkippedSnapshot, SnapshotStore, StoredSnapshot};
+pub use state::{Recovery, StateDir, Warning};
 
+use crate::envelope::{EnvelopeError, WriteError};
 use std::path::{Path, PathBuf};
 
-/// Why a snapshot could not be written or read.
+/// Why the state directory could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {}: {error}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("snapshot {path}: {message}")]
-    Corrupt { path: PathBuf, message: String },
-    #[error("snapshot {path} was made with encoder {found}, the current encoder is {expected}: refusing to load it (re-enroll, or run with the encoder it was made with)")]
+    #[error("{error}")]
+    Write { error: WriteError },
+    /// An intact file of a version this build cannot read, or a file just written that does
+    /// not read back.
+    #[error("{}: {error}", path.display())]
+    Unreadable { path: PathBuf, error: EnvelopeError },
+    #[error("snapshot {} was made with encoder {found}, the current encoder is {expected}: refusing to load it (re-enroll, or run with the encoder it was made with)", path.display())]
     OtherEncoder {
         path: PathBuf,
         expected: String,
         found: String,
     },
-    #[error(
-        "snapshot {path} has format version {found}; this mmcl reads versions 1..={supported}"
-    )]
-    Version {
+    #[error("{}: sequence number {seq} is the last there is, nothing can follow it (move the state directory aside to start over)", path.display())]
+    SequenceExhausted { path: PathBuf, seq: u64 },
+    #[error("encoder id {0:?} is not a 64-digit hex sha256")]
+    EncoderId(String),
+    #[error("snapshot {} vanished right after it was written", path.display())]
+    Vanished { path: PathBuf },
+    #[error("journal {}: a checkpoint through record {through}, but the last record is {last}", path.display())]
+    NotJournaled {
         path: PathBuf,
-        found: u32,
-        supported: u32,
+        through: u64,
+        last: u64,
     },
+    #[error("journal {}: {found} bytes on disk, {expected} written by this process: another writer?", path.display())]
+    JournalChanged {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
+    #[error("journal {}: a failed append could not be undone; reopen the state directory", path.display())]
+    JournalBroken { path: PathBuf },
 }
 
-/// A loaded snapshot: its sequence number, where it was, and the learner payload.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    pub seq: u64,
-    pub path: PathBuf,
-    pub payload: Vec<u8>,
+/// 64 hex digits: what `encode::sha256_hex` writes.
+fn is_encoder_id(sha256: &str) -> bool {
+    sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The snapshot files of one state directory.
-#[derive(Debug, Clone)]
-pub struct SnapshotStore {
-    dir: PathBuf,
-    /// Snapshots kept after each commit (older ones are removed).
-    keep: usize,
-}
-
-impl SnapshotStore {
-    /// Opens (creating) `dir`; `keep` >= 1 snapshots survive each commit.
-    pub fn open(dir: &Path, keep: usize) -> Result<SnapshotStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_path_buf(),
-            action: "create state directory",
-            source,
-        })?;
-        Ok(SnapshotStore {
-            dir: dir.to_path_buf(),
-            keep: keep.max(1),
-        })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Sequence numbers of the snapshot files present, ascending.
-    pub fn sequences(&self) -> Result<Vec<u64>, StoreError> {
-        let entries = std::fs::read_dir(&self.dir).map_err(|source| self.io("list", source))?;
-        let mut seqs: Vec<u64> = entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| parse_seq(&e.file_name().to_string_lossy()))
-            .collect();
-        seqs.sort_unstable();
-        Ok(seqs)
-    }
-
-    pub fn path_of(&self, seq: u64) -> PathBuf {
-        self.dir.join(format!("snapshot-{seq:08}.mmcl"))
-    }
-
-    /// Writes `payload` as the next snapshot atomically; returns its sequence number.
-    pub fn commit(&self, encoder_sha256: &str, payload: &[u8]) -> Result<u64, StoreError> {
-        let seq = self.sequences()?.last().map_or(1, |s| s + 1);
-        let bytes = encode_snapshot(encoder_sha256, payload);
-        let path = self.path_of(seq);
-        file::write_atomic(&self.dir, &path, &bytes)?;
-        self.prune()?;
-        Ok(seq)
-    }
-
-    /// The newest snapshot that verifies, or `None` when there is none. A corrupt newer
-    /// file is skipped (it can only be a torn write from a crash); one from another
-    /// encoder is an error, never skipped silently.
-    pub fn load_latest(&self, encoder_sha256: &str) -> Result<Option<Snapshot>, StoreError> {
-        for seq in self.sequences()?.into_iter().rev() {
-            let path = self.path_of(seq);
-            let bytes = std::fs::read(&path).map_err(|source| StoreError::Io {
-                path: path.clone(),
-                action: "read snapshot",
-                source,
-            })?;
-            match decode_snapshot(&path, &bytes) {
-                Ok((header, payload)) if header.encoder_sha256 == encoder_sha256 => {
-                    return Ok(Some(Snapshot { seq, path, payload }))
-                }
-                Ok((header, _)) => {
-                    return Err(StoreError::OtherEncoder {
-                        path,
-                        expected: encoder_sha256.to_string(),
-                        found: header.encoder_sha256,
-                    })
-                }
-                Err(StoreError::Corrupt { .. }) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(None)
-    }
-
-    fn prune(&self) -> Result<(), StoreError> {
-        let seqs = self.sequences()?;
-        let excess = seqs.len().saturating_sub(self.keep);
-        for seq in &seqs[..excess] {
-            let path = self.path_of(*seq);
-            std::fs::remove_file(&path).map_err(|source| StoreError::Io {
-                path,
-                action: "remove old snapshot",
-                source,
-            })?;
-        }
-        Ok(())
-    }
-
-    fn io(&self, action: &'static str, source: std::io::Error) -> StoreError {
-        StoreError::Io {
-            path: self.dir.clone(),
+/// Removes `path`; `false` when it was already gone (nothing to undo, not an error).
+fn remove_if_present(path: &Path, action: &'static str) -> Result<bool, StoreError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(StoreError::Io {
+            path: path.to_path_buf(),
             action,
-            source,
-        }
-    }
-}
-
-fn parse_seq(name: &str) -> Option<u64> {
-    name.strip_prefix("snapshot-")?
-        .strip_suffix(".mmcl")?
-        .parse()
-        .ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sha() -> String {
-        "ab".repeat(32)
-    }
-
-    #[test]
-    fn commit_then_load_latest_keeps_the_last_few() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SnapshotStore::open(dir.path(), 2).unwrap();
-        for i in 0..4u8 {
-            store.commit(&sha(), &[i; 10]).unwrap();
-        }
-        assert_eq!(store.sequences().unwrap(), vec![3, 4]);
-        let snap = store.load_latest(&sha()).unwrap().unwrap();
-        assert_eq!((snap.seq, snap.payload), (4, vec![3u8; 10]));
-    }
-
-    #[test]
-    fn a_torn_newest_snapshot_falls_back_to_the_previous_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SnapshotStore::open(dir.path(), 3).unwrap();
-        store.commit(&sha(), b"old").unwrap();
-        store.commit(&sha(), b"new").unwrap();
-        let newest = store.path_of(2);
-        let bytes = std::fs::read(&newest).unwrap();
-        std::fs::write(&newest, &bytes[..bytes.len() - 5]).unwrap();
-        let snap = store.load_latest(&sha()).unwrap().unwrap();
-        assert_eq!((snap.seq, snap.payload.as_slice()), (1, &b"old"[..]));
-    }
-
-    #[test]
-    fn another_encoders_snapshot_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SnapshotStore::open(dir.path(), 3).unwrap();
-        store.commit(&sha(), b"x").unwrap();
-        let err = store.load_latest(&"cd".repeat(32)).unwrap_err();
-        assert!(matches!(err, StoreError::OtherEncoder { .. }), "{err}");
+            error,
+        }),
     }
 }

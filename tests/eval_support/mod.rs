@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Nearest class mean; `forgetful` starts afresh whenever a `learn` call holds
 /// only unknown classes, so with disjoint tasks it knows just the last task
 /// whatever the batch size.
+#[derive(Clone)]
 pub struct NearestMean {
     dim: usize,
     forgetful: bool,
@@ -160,9 +161,14 @@ impl Learner for NearestMean {
     fn save(&self) -> Vec<u8> {
         Vec::new()
     }
+
+    fn clone_box(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
+    }
 }
 
 /// A learner whose `learn` always fails once it has seen `fail_after` calls.
+#[derive(Clone)]
 pub struct Failing {
     pub inner: NearestMean,
     pub fail_after: usize,
@@ -210,6 +216,10 @@ impl Learner for Failing {
     }
     fn save(&self) -> Vec<u8> {
         Vec::new()
+    }
+
+    fn clone_box(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
     }
 }
 

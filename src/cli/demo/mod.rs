@@ -5,17 +5,20 @@
 //! channel -> aligner -> encoder -> learner), enrolling activities task by task. After
 //! each task it prints live predictions and the accuracy on every class so far; at the
 //! end the accuracy matrix and forgetting, and where the state and report were written.
+//! Its settings come from the built-in profile (with the demo's stride) or `--config`,
+//! with flags applied, like every other command's.
 
 mod session;
 mod summary;
 
-use super::encoder_args::EncoderArgs;
+use super::profile_args::{
+    absolute, encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
+};
 use super::CliError;
-use crate::align::{WindowParams, WindowSpec};
+use crate::config::raw::RawConfig;
+use crate::config::Settings;
 use crate::dataset::synth::{generate, Knobs, RawParams, SynthParams};
 use crate::dataset::Dataset;
-use crate::encode::dataset::window_params;
-use crate::encode::Encoder;
 use crate::learn;
 use anyhow::anyhow;
 use session::Session;
@@ -35,15 +38,17 @@ pub struct Args {
     /// Activities enrolled per task.
     #[arg(long, default_value_t = 4)]
     pub increment: usize,
-    /// Learner strategy.
-    #[arg(long, default_value = "proto")]
-    pub strategy: String,
+    /// Learner strategy [default: the profile's, else the learner's default].
+    #[arg(long)]
+    pub strategy: Option<learn::Strategy>,
     /// Seed of the synthetic dataset.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Seconds between window starts.
-    #[arg(long, default_value_t = 2.5)]
-    pub stride_seconds: f64,
+    /// Seconds between window starts [default: the profile's; 2.5 with the built-in profile].
+    #[arg(long)]
+    pub stride_seconds: Option<f64>,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     #[command(flatten)]
     pub encoder: EncoderArgs,
     /// Print the final summary as JSON.
@@ -51,8 +56,15 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The demo's stride on the built-in profile: 2.5 s keeps the run under a minute
+/// while each enrolled clip still gives several windows.
+const DEMO_STRIDE_SECONDS: f64 = 2.5;
+
 pub fn run(args: Args) -> Result<(), CliError> {
-    check_args(&args)?;
+    let settings = settings(&args)?;
+    if args.profile.print_config {
+        return print_settings(&settings);
+    }
     let say = |line: String| {
         // A closed stdout silences the narration; the demo still finishes its work.
         if !args.json {
@@ -60,30 +72,31 @@ pub fn run(args: Args) -> Result<(), CliError> {
         }
     };
     let dataset = prepare_dataset(&args, &say)?;
-    let encoder = args.encoder.open(&args.out)?;
-    let spec = window_spec(encoder.as_ref(), args.stride_seconds)?;
-    let mut session = Session::start(&args, dataset, encoder, spec, &say)?;
+    let encoder = settings.open_encoder().map_err(encoder_error)?;
+    let mut session = Session::start(&args, &settings, dataset, encoder, &say)?;
     for task in 0..session.tasks() {
         session.run_task(task)?;
     }
-    summary::finish(&args, session)
+    summary::finish(&args, &settings, session)
 }
 
-fn check_args(args: &Args) -> Result<(), CliError> {
-    if !learn::STRATEGIES.contains(&args.strategy.as_str()) {
-        return Err(CliError::Input(anyhow!(
-            "--strategy {:?}: unknown (known: {})",
-            args.strategy,
-            learn::STRATEGIES.join(", ")
-        )));
-    }
-    if !(args.stride_seconds > 0.0 && args.stride_seconds <= 60.0) {
-        return Err(CliError::Input(anyhow!(
-            "--stride-seconds {}: must be in (0, 60]",
-            args.stride_seconds
-        )));
-    }
-    Ok(())
+/// The profile (built-in unless `--config`) with the demo's dataset, state
+/// directory and flags applied.
+fn settings(args: &Args) -> Result<Settings, CliError> {
+    args.profile.offline_settings(|raw: &mut RawConfig| {
+        offline_dataset(raw, &args.out.join("dataset"));
+        raw.state_dir = Some(absolute(&args.out.join("state")));
+        if args.profile.config.is_none() && raw.window.stride_seconds.is_none() {
+            raw.window.stride_seconds = Some(DEMO_STRIDE_SECONDS);
+        }
+        if let Some(stride) = args.stride_seconds {
+            raw.window.stride_seconds = Some(stride);
+        }
+        if let Some(strategy) = args.strategy {
+            raw.learner.strategy = Some(strategy.name().to_string());
+        }
+        args.encoder.apply(&mut raw.encoder);
+    })
 }
 
 /// Generates the demo dataset unless the same parameters already produced it.
@@ -128,14 +141,4 @@ fn prepare_dataset(args: &Args, say: &dyn Fn(String)) -> Result<Dataset, CliErro
         ));
     }
     Dataset::open(&dir).map_err(|e| CliError::Runtime(e.into()))
-}
-
-fn window_spec(encoder: &dyn Encoder, stride_seconds: f64) -> Result<WindowSpec, CliError> {
-    let c = encoder.contract();
-    let params = window_params(c);
-    WindowSpec::new(WindowParams {
-        stride_seconds: stride_seconds.min(params.seconds),
-        ..params
-    })
-    .map_err(|e| CliError::Input(anyhow!("window for encoder {}: {e}", c.name)))
 }

@@ -3,12 +3,13 @@
 use super::Args;
 use crate::align::WindowSpec;
 use crate::cli::CliError;
+use crate::config::Settings;
 use crate::dataset::{Clip, Dataset, Split};
 use crate::embedding::Embedding;
 use crate::encode::Encoder;
 use crate::eval::{Protocol, ProtocolConfig};
-use crate::learn::{self, ClassId, Learner, LearnerConfig};
-use crate::pipeline::replay_windows;
+use crate::learn::{self, ClassId, Learner};
+use crate::pipeline::replay_encoded;
 
 /// The encoded windows of one evaluation clip, with its true class.
 pub struct ClipWindows {
@@ -35,11 +36,12 @@ impl<'a> Session<'a> {
     /// Builds the protocol and the learner and encodes the evaluation clips.
     pub fn start(
         args: &Args,
+        settings: &Settings,
         dataset: Dataset,
         mut encoder: Box<dyn Encoder>,
-        spec: WindowSpec,
         say: &'a dyn Fn(String),
     ) -> Result<Session<'a>, CliError> {
+        let spec = settings.window().clone();
         let c = encoder.contract();
         let backend = encoder.backend();
         say(format!(
@@ -59,9 +61,8 @@ impl<'a> Session<'a> {
             ..ProtocolConfig::default()
         })
         .map_err(|e| CliError::Input(e.into()))?;
-        let dim = c.dim;
-        let learner = learn::build(dim, &LearnerConfig::for_strategy(&args.strategy, dim))
-            .map_err(|e| CliError::Input(e.into()))?;
+        let learner =
+            learn::build(c.dim, settings.learner()).map_err(|e| CliError::Input(e.into()))?;
         let eval_clips = encode_eval_clips(&dataset, encoder.as_mut(), &spec)?;
         Ok(Session {
             dataset,
@@ -193,11 +194,8 @@ fn stream_embeddings(
     encoder: &mut dyn Encoder,
     spec: &WindowSpec,
 ) -> Result<Vec<Embedding>, CliError> {
-    let windows = replay_windows(clips, spec).map_err(|e| CliError::Runtime(e.into()))?;
-    let encoded = encoder
-        .encode(&windows)
-        .map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(encoded.into_iter().map(|e| e.embedding).collect())
+    let encoded = replay_encoded(clips, spec, encoder).map_err(|e| CliError::Runtime(e.into()))?;
+    Ok(encoded.into_iter().map(|e| e.encoded.embedding).collect())
 }
 
 /// The val and test clips, each played and encoded on its own.

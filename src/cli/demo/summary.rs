@@ -3,10 +3,11 @@
 use super::session::Session;
 use super::Args;
 use crate::cli::{print_json, CliError};
+use crate::config::Settings;
 use crate::encode::Encoder;
 use crate::eval::metrics::{backward_transfer, final_average_accuracy, forgetting, AccuracyMatrix};
 use crate::learn::Learner;
-use crate::store::SnapshotStore;
+use crate::store::{Sections, Snapshot, SnapshotStore, LEARNER_SECTION};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -29,12 +30,12 @@ pub struct Summary {
 }
 
 /// Saves the learner as a snapshot, writes demo-report.json and prints the summary.
-pub fn finish(args: &Args, s: Session<'_>) -> Result<(), CliError> {
+pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), CliError> {
     let matrix = AccuracyMatrix::new(s.rows.clone()).map_err(|e| CliError::Runtime(e.into()))?;
     let (learner, encoder) = (s.learner.as_ref(), s.encoder.as_ref());
-    let state = save_state(&args.out.join("state"), encoder, learner)?;
+    let state = save_state(settings.config().state_dir(), encoder, learner)?;
     let summary = Summary {
-        strategy: args.strategy.clone(),
+        strategy: learner.name().to_string(),
         classes: args.classes,
         tasks: s.tasks(),
         accuracy_matrix: s.rows.clone(),
@@ -80,10 +81,15 @@ fn save_state(
     learner: &dyn Learner,
 ) -> Result<PathBuf, CliError> {
     let store = SnapshotStore::open(dir, 3).map_err(|e| CliError::Runtime(e.into()))?;
-    let seq = store
-        .commit(&encoder.contract().sha256, &learner.save())
+    let snapshot = Snapshot {
+        encoder_sha256: encoder.contract().sha256.clone(),
+        journal_seq: 0,
+        sections: Sections::new().with(LEARNER_SECTION, learner.save()),
+    };
+    let commit = store
+        .commit(&snapshot)
         .map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(store.path_of(seq))
+    Ok(commit.path)
 }
 
 fn matrix_text(rows: &[Vec<f64>]) -> String {

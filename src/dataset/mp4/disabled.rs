@@ -31,10 +31,34 @@ impl Mp4Video {
         match *self {}
     }
 
+    pub fn stream(&self) -> Result<Mp4Stream, DatasetError> {
+        match *self {}
+    }
+
     pub fn decode_frames(
         &self,
         _wanted: &[(usize, Timestamp)],
     ) -> Result<Vec<Frame>, DatasetError> {
+        match *self {}
+    }
+}
+
+/// A sequential decoder; without the feature there is no clip to decode, so no values.
+pub enum Mp4Stream {}
+
+impl Mp4Stream {
+    pub fn produced(&self) -> usize {
+        match *self {}
+    }
+
+    pub fn next_output(
+        &mut self,
+        _stamp: &dyn Fn(usize) -> Option<Timestamp>,
+    ) -> Result<Option<Option<Frame>>, DatasetError> {
+        match *self {}
+    }
+
+    pub fn missing_frame(&self, _index: usize) -> DatasetError {
         match *self {}
     }
 }

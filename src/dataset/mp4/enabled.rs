@@ -1,5 +1,10 @@
 //! `Mp4Video` with the `mp4` feature: demux with the `mp4` crate, AVCC ->
 //! Annex-B (`annexb`), decode with openh264 (built from source), I420 -> RGB8.
+//!
+//! `Mp4Stream` is the one decoder loop: it feeds samples in order and hands out
+//! each output picture as it comes, converted to RGB only when the caller wants
+//! that index. Replay reads it frame by frame (memory: one frame plus the
+//! decoder's reorder queue); `decode_frames` reads it up to the last wanted index.
 
 use super::annexb::{avcc_to_annexb, push_nal};
 use crate::dataset::error::DatasetError;
@@ -7,6 +12,7 @@ use crate::sample::Frame;
 use crate::time::Timestamp;
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -50,6 +56,11 @@ impl Mp4Video {
         self.len == 0
     }
 
+    /// A sequential decoder over the whole track, positioned before frame 0.
+    pub fn stream(&self) -> Result<Mp4Stream, DatasetError> {
+        Mp4Stream::open(self)
+    }
+
     /// Decodes the frames at `wanted` (0-based indices, strictly increasing, each with
     /// its timestamp) in one sequential pass from the first sample.
     pub fn decode_frames(&self, wanted: &[(usize, Timestamp)]) -> Result<Vec<Frame>, DatasetError> {
@@ -63,30 +74,46 @@ impl Mp4Video {
         let Some(&(last, _)) = wanted.last() else {
             return Ok(Vec::new());
         };
-        let mut pass = Pass::new(self, wanted)?;
-        pass.run(last)?;
-        pass.finish(last)
+        let stamp = |index: usize| {
+            let pos = wanted.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+            wanted.get(pos).map(|(_, t)| *t)
+        };
+        let mut stream = self.stream()?;
+        let mut kept = Vec::with_capacity(wanted.len());
+        while stream.produced() <= last {
+            match stream.next_output(&stamp)? {
+                Some(frame) => kept.extend(frame),
+                None => break,
+            }
+        }
+        match wanted.get(kept.len()) {
+            Some(&(missing, _)) => Err(stream.missing_frame(missing)),
+            None => Ok(kept),
+        }
     }
 }
 
-/// One sequential decode over a clip, keeping only the wanted frames.
-struct Pass<'a> {
-    video: &'a Mp4Video,
+/// One sequential decode of a clip's track, output picture by output picture.
+pub struct Mp4Stream {
+    path: PathBuf,
+    track_id: u32,
+    len: usize,
     reader: Reader,
     decoder: Decoder,
     length_size: usize,
     parameter_sets: Vec<u8>,
-    wanted: &'a [(usize, Timestamp)],
-    /// Frames output so far, in presentation order; the next output gets this index.
+    /// The 1-based id of the next sample to feed.
+    next_sample: u32,
+    /// Pictures output so far, in presentation order; the next gets this index.
     produced: usize,
-    kept: Vec<Frame>,
+    /// Pictures drained from the decoder after the last sample (converted if wanted).
+    drained: VecDeque<Option<Frame>>,
+    /// Whether the decoder has been drained (the track is exhausted).
+    flushed: bool,
 }
 
-impl<'a> Pass<'a> {
-    fn new(
-        video: &'a Mp4Video,
-        wanted: &'a [(usize, Timestamp)],
-    ) -> Result<Pass<'a>, DatasetError> {
+impl Mp4Stream {
+    fn open(video: &Mp4Video) -> Result<Mp4Stream, DatasetError> {
         let path = &video.path;
         let reader = read_header(path)?;
         let (length_size, parameter_sets) = avc_config(&reader, video.track_id)
@@ -95,92 +122,119 @@ impl<'a> Pass<'a> {
         let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
         let decoder = Decoder::with_api_config(openh264::OpenH264API::from_source(), config)
             .map_err(|e| mp4_error(path, format!("cannot start the H.264 decoder: {e}")))?;
-        Ok(Pass {
-            video,
+        Ok(Mp4Stream {
+            path: path.clone(),
+            track_id: video.track_id,
+            len: video.len,
             reader,
             decoder,
             length_size,
             parameter_sets,
-            wanted,
+            next_sample: 1,
             produced: 0,
-            kept: Vec::new(),
+            drained: VecDeque::new(),
+            flushed: false,
         })
     }
 
-    /// Feeds samples in order until frame `last` has been output (or the track ends).
-    fn run(&mut self, last: usize) -> Result<(), DatasetError> {
-        let path = self.video.path.clone();
-        let mut packet = Vec::new();
-        for sample_id in 1..=self.video.len as u32 {
-            if self.produced > last {
-                break;
+    /// Pictures output so far (the index the next one will have).
+    pub fn produced(&self) -> usize {
+        self.produced
+    }
+
+    /// The next output picture: `Some(Some(frame))` when `stamp` gives its index a
+    /// timestamp (only then is it converted to RGB), `Some(None)` for a picture not
+    /// wanted, `None` once the track is exhausted.
+    pub fn next_output(
+        &mut self,
+        stamp: &dyn Fn(usize) -> Option<Timestamp>,
+    ) -> Result<Option<Option<Frame>>, DatasetError> {
+        loop {
+            if let Some(frame) = self.drained.pop_front() {
+                self.produced += 1;
+                return Ok(Some(frame));
             }
-            let sample = self
-                .reader
-                .read_sample(self.video.track_id, sample_id)
-                .map_err(|e| mp4_error(&path, format!("cannot read sample {sample_id}: {e}")))?;
-            let Some(sample) = sample else { continue };
-            packet.clear();
-            if sample.is_sync {
-                // Parameter sets live in the avcC box, not in the stream; repeat them at
-                // each key frame so the decoder always has the ones in force.
-                packet.extend_from_slice(&self.parameter_sets);
+            if self.flushed {
+                return Ok(None);
             }
-            avcc_to_annexb(&sample.bytes, self.length_size, &mut packet)
-                .map_err(|e| mp4_error(&path, format!("sample {sample_id}: {e}")))?;
-            let decoded = self.decoder.decode(&packet);
-            let picture = decoded
-                .map_err(|e| mp4_error(&path, format!("cannot decode sample {sample_id}: {e}")))?;
-            if let Some(picture) = picture {
-                let frame = to_frame(&picture, &path, self.produced, self.wanted)?;
-                self.keep(frame);
+            if self.next_sample as usize > self.len {
+                self.drain(stamp)?;
+                continue;
             }
+            if let Some(frame) = self.feed_one(stamp)? {
+                self.produced += 1;
+                return Ok(Some(frame));
+            }
+        }
+    }
+
+    /// Feeds the next sample; the picture it completed, if any (converted if wanted).
+    fn feed_one(
+        &mut self,
+        stamp: &dyn Fn(usize) -> Option<Timestamp>,
+    ) -> Result<Option<Option<Frame>>, DatasetError> {
+        let sample_id = self.next_sample;
+        self.next_sample += 1;
+        let path = &self.path;
+        let sample = self
+            .reader
+            .read_sample(self.track_id, sample_id)
+            .map_err(|e| mp4_error(path, format!("cannot read sample {sample_id}: {e}")))?;
+        let Some(sample) = sample else {
+            return Ok(None);
+        };
+        let mut packet = Vec::with_capacity(sample.bytes.len() + self.parameter_sets.len());
+        if sample.is_sync {
+            // Parameter sets live in the avcC box, not in the stream; repeat them at
+            // each key frame so the decoder always has the ones in force.
+            packet.extend_from_slice(&self.parameter_sets);
+        }
+        avcc_to_annexb(&sample.bytes, self.length_size, &mut packet)
+            .map_err(|e| mp4_error(path, format!("sample {sample_id}: {e}")))?;
+        let picture = self
+            .decoder
+            .decode(&packet)
+            .map_err(|e| mp4_error(path, format!("cannot decode sample {sample_id}: {e}")))?;
+        match picture {
+            Some(picture) => to_frame(&picture, path, stamp(self.produced)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Takes the pictures the decoder still holds after the last sample.
+    fn drain(&mut self, stamp: &dyn Fn(usize) -> Option<Timestamp>) -> Result<(), DatasetError> {
+        self.flushed = true;
+        let path = &self.path;
+        let rest = self
+            .decoder
+            .flush_remaining()
+            .map_err(|e| mp4_error(path, format!("cannot flush decoder: {e}")))?;
+        for (k, picture) in rest.iter().enumerate() {
+            let frame = to_frame(picture, path, stamp(self.produced + k))?;
+            self.drained.push_back(frame);
         }
         Ok(())
     }
 
-    /// Drains frames the decoder still holds, then checks every wanted frame came out.
-    fn finish(mut self, last: usize) -> Result<Vec<Frame>, DatasetError> {
-        let path = self.video.path.clone();
-        if self.produced <= last {
-            let rest = self
-                .decoder
-                .flush_remaining()
-                .map_err(|e| mp4_error(&path, format!("cannot flush decoder: {e}")))?;
-            let mut frames = Vec::new();
-            for (k, picture) in rest.iter().enumerate() {
-                frames.push(to_frame(picture, &path, self.produced + k, self.wanted)?);
-            }
-            frames.into_iter().for_each(|f| self.keep(f));
-        }
-        if let Some(&(missing, _)) = self.wanted.get(self.kept.len()) {
-            let message = format!(
-                "frame {missing} was not decoded: the decoder produced {} frames for the {} samples of the track",
-                self.produced, self.video.len
-            );
-            return Err(mp4_error(&path, message));
-        }
-        Ok(self.kept)
-    }
-
-    /// Counts one output frame and keeps it if wanted (`to_frame` returned `Some`).
-    fn keep(&mut self, frame: Option<Frame>) {
-        self.produced += 1;
-        self.kept.extend(frame);
+    /// The error for a frame index the track never output.
+    pub fn missing_frame(&self, index: usize) -> DatasetError {
+        let message = format!(
+            "frame {index} was not decoded: the decoder produced {} frames for the {} samples of the track",
+            self.produced, self.len
+        );
+        mp4_error(&self.path, message)
     }
 }
 
-/// Converts output frame `index` to RGB if it is wanted; `None` otherwise (no conversion cost).
+/// Converts a picture to an RGB frame stamped `t`; `None` (no conversion cost) without a `t`.
 fn to_frame(
     picture: &DecodedYUV<'_>,
     path: &Path,
-    index: usize,
-    wanted: &[(usize, Timestamp)],
+    t: Option<Timestamp>,
 ) -> Result<Option<Frame>, DatasetError> {
-    let Ok(pos) = wanted.binary_search_by_key(&index, |(i, _)| *i) else {
+    let Some(t) = t else {
         return Ok(None);
     };
-    let t = wanted.get(pos).map_or(Timestamp::ZERO, |(_, t)| *t);
     let (w, h) = picture.dimensions();
     let mut rgb = vec![0u8; w * h * 3];
     picture.write_rgb8(&mut rgb);

@@ -1,181 +1,105 @@
-//! The `.embcache` file format, version 1 (little-endian throughout):
+//! The `.embcache` file format. Version 2 (written) is a frame of the envelope
+//! (`crate::envelope`), magic `MMCLEMBC`; version 1 (read only) predates it. Both carry the
+//! same fields, little-endian throughout:
 //!
 //! ```text
-//! magic      8 bytes   "MMCLEMBC"
-//! version    u32       1
-//! encoder    32 bytes  sha256 of the encoder file that produced the embeddings
-//! dim        u32       embedding dimension D
-//! count      u64       number of records
-//! record x count:
-//!   clip     u16 length + UTF-8      clip id (the list path's `<k_name>/<clip>`)
-//!   label    u32
-//!   split    u8 length + UTF-8       "train" | "val" | "test" | ...
-//!   variant  u8                      0 all, 1 video absent, 2 IMU absent
-//!   values   D x f32
-//! checksum   32 bytes  sha256 of every byte before it
+//! version 2: "MMCLEMBC" | version u32 = 2 | body length u64 | FIELDS | sha256 of all before
+//! version 1: "MMCLEMBC" | version u32 = 1 |                   FIELDS | sha256 of all before
+//! FIELDS:
+//!   encoder    32 bytes  sha256 of the encoder file that produced the embeddings
+//!   dim        u32       embedding dimension D
+//!   count      u64       number of records
+//!   record x count:
+//!     clip     u16 length + UTF-8      clip id (the list path's `<k_name>/<clip>`)
+//!     label    u32
+//!     split    u8 length + UTF-8       "train" | "val" | "test" | ...
+//!     variant  u8                      0 all, 1 video absent, 2 IMU absent
+//!     values   D x f32
 //! ```
-//! The checksum covers the whole file, so a truncated or altered file is
-//! always detected; the header is read before it so that a file of another
-//! encoder is recognised (and replaced) even when it is also damaged.
-//! Version 1 is pinned by `tests/data/encoder/cache_v1.embcache`.
+//! The checksum covers the whole file, so a truncated or altered file is always detected
+//! before any field is trusted. `tests/data/encoder/cache_v{1,2}.embcache` pin both versions.
 
 use super::{CacheEntry, Variant};
 use crate::embedding::Embedding;
-use sha2::{Digest, Sha256};
+use crate::envelope::{self, EnvelopeError, Format, Reader, Writer};
 
-pub const MAGIC: &[u8; 8] = b"MMCLEMBC";
-pub const VERSION: u32 = 1;
-const HEADER_LEN: usize = 8 + 4 + 32 + 4 + 8;
-const CHECKSUM_LEN: usize = 32;
+pub const FORMAT: Format = Format {
+    name: "embedding cache",
+    magic: *b"MMCLEMBC",
+    legacy: &[1],
+};
+/// The version this build writes.
+pub const VERSION: u32 = 2;
 
-/// The header fields, read before anything else.
+/// The fields before the records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub version: u32,
     pub encoder: [u8; 32],
     pub dim: usize,
     pub count: u64,
 }
 
-/// Why bytes are not a version-1 cache; the caller adds the path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FormatError {
-    NotACache,
-    Version(u32),
-    Corrupt(String),
-}
-
 pub fn encode(encoder: &[u8; 32], dim: usize, entries: &[&CacheEntry]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + entries.len() * (dim * 4 + 32) + CHECKSUM_LEN);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(encoder);
-    out.extend_from_slice(&(dim as u32).to_le_bytes());
-    out.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+    let mut w = Writer::default();
+    w.buf.reserve(entries.len() * (dim * 4 + 32) + 44);
+    w.raw(encoder);
+    w.u32(dim as u32);
+    w.usize(entries.len());
     for e in entries {
-        out.extend_from_slice(&(e.clip.len() as u16).to_le_bytes());
-        out.extend_from_slice(e.clip.as_bytes());
-        out.extend_from_slice(&e.label.to_le_bytes());
-        out.push(e.split.len() as u8);
-        out.extend_from_slice(e.split.as_bytes());
-        out.push(e.variant.code());
-        for v in e.embedding.as_slice() {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+        w.u16(e.clip.len() as u16);
+        w.raw(e.clip.as_bytes());
+        w.u32(e.label);
+        w.u8(e.split.len() as u8);
+        w.raw(e.split.as_bytes());
+        w.u8(e.variant.code());
+        w.f32_values(e.embedding.as_slice());
     }
-    let checksum = Sha256::digest(&out);
-    out.extend_from_slice(&checksum);
-    out
+    envelope::seal(&FORMAT, VERSION, &w.buf)
 }
 
-/// A cursor that turns running out of bytes into `Corrupt`.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], FormatError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len());
-        let end = end.ok_or_else(|| {
-            FormatError::Corrupt(format!(
-                "truncated: needs {n} more bytes at offset {}",
-                self.pos
-            ))
-        })?;
-        let slice = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(slice)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], FormatError> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-
-    fn string(&mut self, len: usize, what: &str) -> Result<String, FormatError> {
-        let at = self.pos;
-        String::from_utf8(self.take(len)?.to_vec())
-            .map_err(|_| FormatError::Corrupt(format!("{what} at offset {at} is not UTF-8")))
-    }
-}
-
-pub fn header(bytes: &[u8]) -> Result<Header, FormatError> {
-    if bytes.len() < 8 || &bytes[..8] != MAGIC {
-        return Err(FormatError::NotACache);
-    }
-    let mut r = Reader { bytes, pos: 8 };
-    let version = u32::from_le_bytes(r.array()?);
-    if version != VERSION {
-        return Err(FormatError::Version(version));
-    }
-    let encoder = r.array()?;
-    let dim = u32::from_le_bytes(r.array()?) as usize;
-    let count = u64::from_le_bytes(r.array()?);
-    Ok(Header {
-        version,
-        encoder,
-        dim,
-        count,
-    })
-}
-
-/// Decodes the records of a file whose header was already read.
-pub fn records(bytes: &[u8], header: &Header) -> Result<Vec<CacheEntry>, FormatError> {
-    let body_len = bytes
-        .len()
-        .checked_sub(CHECKSUM_LEN)
-        .filter(|n| *n >= HEADER_LEN);
-    let body_len = body_len
-        .ok_or_else(|| FormatError::Corrupt(format!("truncated: {} bytes", bytes.len())))?;
-    if Sha256::digest(&bytes[..body_len]).as_slice() != &bytes[body_len..] {
-        return Err(FormatError::Corrupt(
-            "checksum mismatch (truncated or altered)".into(),
-        ));
-    }
-    let mut r = Reader {
-        bytes: &bytes[..body_len],
-        pos: HEADER_LEN,
+/// Checks the whole file (frame and checksum) and reads its header; the reader is left at
+/// the first record.
+pub fn open(bytes: &[u8]) -> Result<(Header, Reader<'_>), EnvelopeError> {
+    let fields = match envelope::version(&FORMAT, bytes)? {
+        // Version 1: magic and version, then the fields; the checksum covers all before it.
+        1 => envelope::verify_trailing_checksum(&FORMAT, bytes)?
+            .get(12..)
+            .unwrap_or_default(),
+        _ => envelope::open(&FORMAT, &[VERSION], bytes)?.body,
     };
+    let mut r = Reader::new(FORMAT.name, fields);
+    let mut encoder = [0u8; 32];
+    encoder.copy_from_slice(r.raw(32, "encoder")?);
+    let header = Header {
+        encoder,
+        dim: r.u32("dimension")? as usize,
+        count: r.u64("record count")?,
+    };
+    Ok((header, r))
+}
+
+/// Decodes the records that follow the header.
+pub fn records(r: &mut Reader<'_>, header: &Header) -> Result<Vec<CacheEntry>, EnvelopeError> {
     let mut entries = Vec::new();
     for i in 0..header.count {
-        entries.push(record(&mut r, header.dim).map_err(|e| match e {
-            FormatError::Corrupt(m) => FormatError::Corrupt(format!("record {i}: {m}")),
-            other => other,
-        })?);
+        entries.push(record(r, header.dim, i)?);
     }
-    if r.pos != body_len {
-        return Err(FormatError::Corrupt(format!(
-            "{} bytes after the last record",
-            body_len - r.pos
-        )));
-    }
+    r.finish()?;
     Ok(entries)
 }
 
-fn record(r: &mut Reader<'_>, dim: usize) -> Result<CacheEntry, FormatError> {
-    let clip_len = u16::from_le_bytes(r.array()?) as usize;
-    let clip = r.string(clip_len, "clip id")?;
-    let label = u32::from_le_bytes(r.array()?);
-    let split_len = r.array::<1>()?[0] as usize;
-    let split = r.string(split_len, "split")?;
-    let code = r.array::<1>()?[0];
+fn record(r: &mut Reader<'_>, dim: usize, i: u64) -> Result<CacheEntry, EnvelopeError> {
+    let clip_len = r.u16("clip id length")? as usize;
+    let clip = r.utf8(clip_len, &format!("record {i} clip id"))?;
+    let label = r.u32("label")?;
+    let split_len = r.u8("split length")? as usize;
+    let split = r.utf8(split_len, &format!("record {i} split"))?;
+    let code = r.u8("variant")?;
     let variant = Variant::from_code(code)
-        .ok_or_else(|| FormatError::Corrupt(format!("unknown variant code {code}")))?;
-    let raw = r.take(
-        dim.checked_mul(4)
-            .ok_or_else(|| FormatError::Corrupt("dimension overflows".into()))?,
-    )?;
-    let values = raw
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    let embedding = Embedding::new(values, dim)
-        .map_err(|e| FormatError::Corrupt(format!("clip {clip}: {e}")))?;
+        .ok_or_else(|| r.error(format!("record {i}: unknown variant code {code}")))?;
+    let values = r.f32_values(dim, &format!("record {i} values"))?;
+    let embedding =
+        Embedding::new(values, dim).map_err(|e| r.error(format!("clip {clip}: {e}")))?;
     Ok(CacheEntry {
         clip,
         label,

@@ -9,15 +9,15 @@
 //! truncated file is an error naming it, never silently rebuilt, since it
 //! means the disk or a writer misbehaved; delete it to re-encode.
 //!
-//! `insert` changes memory only; `commit` rewrites the whole file atomically
-//! (temp file, fsync, rename, fsync of the directory), so a crash leaves
-//! either the old or the new file, each complete.
+//! `insert` changes memory only; `commit` rewrites the whole file with
+//! `envelope::write_atomic`, so a crash leaves either the old or the new
+//! file, each complete.
 
 mod format;
 
 use crate::embedding::Embedding;
+use crate::envelope::{self, EnvelopeError};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Which modality was removed from a clip's window before encoding.
@@ -73,22 +73,21 @@ pub enum LoadStatus {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("cannot {action} embedding cache {}: {source}", path.display())]
+    #[error("cannot {action} embedding cache {}: {error}", path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("embedding cache {} is corrupt: {reason}; delete it to re-encode", path.display())]
-    Corrupt { path: PathBuf, reason: String },
-    #[error("{} is not an embedding cache (bad magic)", path.display())]
-    NotACache { path: PathBuf },
-    #[error("embedding cache {} has format version {got}; this build reads version {expected}", path.display())]
-    Version {
-        path: PathBuf,
-        expected: u32,
-        got: u32,
-    },
+    /// The write error names the path (the cache file or its temp file).
+    #[error("embedding cache: {error}")]
+    Write { error: envelope::WriteError },
+    #[error("{} is corrupt: {error}; delete it to re-encode", path.display())]
+    Corrupt { path: PathBuf, error: EnvelopeError },
+    #[error("{} is not an embedding cache: {error}", path.display())]
+    NotACache { path: PathBuf, error: EnvelopeError },
+    #[error("{}: {error}", path.display())]
+    Version { path: PathBuf, error: EnvelopeError },
     #[error("embedding cache {} holds {got}-d embeddings for this encoder, expected {expected}", path.display())]
     Dim {
         path: PathBuf,
@@ -99,6 +98,18 @@ pub enum CacheError {
     EncoderId(String),
     #[error("cache entry for clip \"{clip}\": {reason}")]
     Entry { clip: String, reason: String },
+}
+
+impl CacheError {
+    /// The error of a file whose bytes the format refused.
+    fn format(path: &Path, error: EnvelopeError) -> CacheError {
+        let path = path.to_path_buf();
+        match error {
+            EnvelopeError::Magic { .. } => CacheError::NotACache { path, error },
+            EnvelopeError::Version { .. } => CacheError::Version { path, error },
+            _ => CacheError::Corrupt { path, error },
+        }
+    }
 }
 
 /// The embeddings of one dataset under one encoder.
@@ -153,27 +164,15 @@ impl EmbeddingCache {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok((cache, LoadStatus::New))
             }
-            Err(source) => {
+            Err(error) => {
                 return Err(CacheError::Io {
                     path,
                     action: "read",
-                    source,
+                    error,
                 })
             }
         };
-        let corrupt = |reason| CacheError::Corrupt {
-            path: path.clone(),
-            reason,
-        };
-        let header = format::header(&bytes).map_err(|e| match e {
-            format::FormatError::NotACache => CacheError::NotACache { path: path.clone() },
-            format::FormatError::Version(got) => CacheError::Version {
-                path: path.clone(),
-                expected: format::VERSION,
-                got,
-            },
-            format::FormatError::Corrupt(reason) => corrupt(reason),
-        })?;
+        let (header, mut r) = format::open(&bytes).map_err(|e| CacheError::format(&path, e))?;
         if header.encoder != encoder {
             let reason = format!(
                 "cache built by encoder {}, current encoder {}: re-encoding",
@@ -189,10 +188,7 @@ impl EmbeddingCache {
                 got: header.dim,
             });
         }
-        let records = format::records(&bytes, &header).map_err(|e| match e {
-            format::FormatError::Corrupt(reason) => corrupt(reason),
-            other => corrupt(format!("{other:?}")),
-        })?;
+        let records = format::records(&mut r, &header).map_err(|e| CacheError::format(&path, e))?;
         for entry in records {
             cache
                 .entries
@@ -254,35 +250,16 @@ impl EmbeddingCache {
         Ok(())
     }
 
-    /// Writes every entry to the cache file atomically.
+    /// Writes every entry to the cache file atomically (creating its directory).
     pub fn commit(&self) -> Result<(), CacheError> {
         let entries: Vec<&CacheEntry> = self.entries.values().collect();
         let bytes = format::encode(&self.encoder, self.dim, &entries);
-        write_atomically(&self.path, &bytes)
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|error| CacheError::Io {
+            path: self.path.clone(),
+            action: "create the directory of",
+            error,
+        })?;
+        envelope::write_atomic(&self.path, &bytes).map_err(|error| CacheError::Write { error })
     }
-}
-
-/// temp file -> fsync -> rename -> fsync of the directory.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
-    fn io<'a>(
-        action: &'static str,
-        path: &'a Path,
-    ) -> impl FnOnce(std::io::Error) -> CacheError + 'a {
-        move |source| CacheError::Io {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io("create the directory of", path))?;
-    let tmp = path.with_extension("embcache.tmp");
-    let mut file = std::fs::File::create(&tmp).map_err(io("create", &tmp))?;
-    file.write_all(bytes).map_err(io("write", &tmp))?;
-    file.sync_all().map_err(io("fsync", &tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io("rename into place", path))?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("fsync the directory of", path))
 }

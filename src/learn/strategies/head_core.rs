@@ -125,7 +125,7 @@ impl HeadCore {
 /// others describe what the strategy keeps besides the head and default to nothing. The
 /// blanket `Strategy` impl then counts the head plus `class_bytes` per class, scores with the
 /// head, forgets the head row before `forget_extra`, and writes the core before `write_extra`.
-pub trait HeadStrategy: Send {
+pub trait HeadStrategy: Send + Sync {
     fn core(&self) -> &HeadCore;
     fn core_mut(&mut self) -> &mut HeadCore;
     /// Learns a checked batch whose new classes fit the budget; returns exemplars evicted.

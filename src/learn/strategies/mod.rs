@@ -1,5 +1,6 @@
 //! The strategies and what they share: the `Strategy` trait every one implements (the
-//! `Learner` contract minus the checks, which the blanket impl below does once for all), the
+//! `Learner` contract minus the checks, which the blanket impl below does once for all; not
+//! to be confused with `learn::Strategy`, the enum naming which one, here `Which`), the
 //! validated `Batch`, and (in `head_core`) `HeadCore`, the SGD head + RNG of the gradient
 //! strategies, with `HeadStrategy`, which derives their `Strategy` accessors from it.
 //!
@@ -22,9 +23,10 @@ pub mod proto;
 pub use head_core::{HeadCore, HeadStrategy};
 
 use super::config::LearnerConfig;
+use super::config::Strategy as Which;
 use super::head::softmax;
 use super::linalg::normalize_into;
-use super::snapshot::{seal, Reader, Writer};
+use super::snapshot::{self, Reader, Writer};
 use super::{ClassId, LearnError, LearnReport, Learner, Prediction};
 use crate::embedding::Embedding;
 
@@ -60,7 +62,7 @@ impl Batch<'_> {
 }
 
 /// A strategy: the `Learner` contract on inputs already checked by the blanket impl.
-pub trait Strategy: Send {
+pub trait Strategy: Send + Sync {
     fn config(&self) -> &LearnerConfig;
     fn dim(&self) -> usize;
     fn budget(&self) -> usize {
@@ -119,9 +121,9 @@ fn check_batch<'a>(
     })
 }
 
-impl<S: Strategy> Learner for S {
+impl<S: Strategy + Clone + 'static> Learner for S {
     fn name(&self) -> &str {
-        &self.config().strategy
+        self.config().strategy.name()
     }
 
     fn dim(&self) -> usize {
@@ -142,7 +144,7 @@ impl<S: Strategy> Learner for S {
         let needed = self.fixed_bytes(known.len() + batch.new_classes.len());
         if needed > self.budget() {
             return Err(LearnError::BudgetTooSmall {
-                strategy: self.config().strategy.clone(),
+                strategy: self.config().strategy.to_string(),
                 budget: self.budget(),
                 needed,
                 what: format!(
@@ -202,12 +204,13 @@ impl<S: Strategy> Learner for S {
     }
 
     fn save(&self) -> Vec<u8> {
-        let mut w = Writer::default();
-        w.str(&self.config().strategy);
-        w.usize(Strategy::dim(self));
-        w.str(&serde_json::to_string(self.config()).unwrap_or_default());
+        let mut w = snapshot::start(self.config(), Strategy::dim(self));
         self.write_body(&mut w);
-        seal(w.buf)
+        snapshot::seal(w)
+    }
+
+    fn clone_box(&self) -> Box<dyn Learner> {
+        Box::new(self.clone())
     }
 }
 
@@ -233,52 +236,46 @@ pub fn normalize_rows(x: &mut [f32], dim: usize) {
     }
 }
 
-/// Reads the strategy body named in a snapshot header.
+/// Reads the strategy's fields of a learner state whose header gave `dim` and `config`.
 pub fn read_body(
-    name: &str,
     dim: usize,
     config: &LearnerConfig,
     r: &mut Reader,
 ) -> Result<Box<dyn Learner>, LearnError> {
-    Ok(match name {
-        "finetune" => Box::new(finetune::Finetune::read(r, dim, config)?),
-        "joint" => Box::new(joint::Joint::read(r, dim, config)?),
-        "ewc" => Box::new(ewc::Ewc::read(r, dim, config)?),
-        "lwf" => Box::new(lwf::Lwf::read(r, dim, config)?),
-        "er" => Box::new(er::Er::read(r, dim, config)?),
-        "icarl" => Box::new(icarl::Icarl::read(r, dim, config)?),
-        "proto" => Box::new(proto::Proto::read(r, dim, config)?),
-        "ncm" => Box::new(ncm::Ncm::read(r, dim, config)?),
-        "analytic" => Box::new(analytic::Analytic::read(r, dim, config)?),
-        other => return Err(r.error(format!("unknown strategy {other:?}"))),
+    Ok(match config.strategy {
+        Which::Finetune => Box::new(finetune::Finetune::read(r, dim, config)?),
+        Which::Joint => Box::new(joint::Joint::read(r, dim, config)?),
+        Which::Ewc => Box::new(ewc::Ewc::read(r, dim, config)?),
+        Which::Lwf => Box::new(lwf::Lwf::read(r, dim, config)?),
+        Which::Er => Box::new(er::Er::read(r, dim, config)?),
+        Which::Icarl => Box::new(icarl::Icarl::read(r, dim, config)?),
+        Which::Proto => Box::new(proto::Proto::read(r, dim, config)?),
+        Which::Ncm => Box::new(ncm::Ncm::read(r, dim, config)?),
+        Which::Analytic => Box::new(analytic::Analytic::read(r, dim, config)?),
     })
 }
 
 /// Builds an empty learner (config already validated); refuses a budget that cannot hold
 /// even one class.
 pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
-    match config.strategy.as_str() {
-        "finetune" => checked(finetune::Finetune::new(dim, config)),
-        "joint" => checked(joint::Joint::new(dim, config)),
-        "ewc" => checked(ewc::Ewc::new(dim, config)),
-        "lwf" => checked(lwf::Lwf::new(dim, config)),
-        "er" => checked(er::Er::new(dim, config)),
-        "icarl" => checked(icarl::Icarl::new(dim, config)),
-        "proto" => checked(proto::Proto::new(dim, config)),
-        "ncm" => checked(ncm::Ncm::new(dim, config)),
-        "analytic" => checked(analytic::Analytic::new(dim, config)?),
-        other => Err(LearnError::UnknownStrategy {
-            name: other.into(),
-            known: super::STRATEGIES.join(", "),
-        }),
+    match config.strategy {
+        Which::Finetune => checked(finetune::Finetune::new(dim, config)),
+        Which::Joint => checked(joint::Joint::new(dim, config)),
+        Which::Ewc => checked(ewc::Ewc::new(dim, config)),
+        Which::Lwf => checked(lwf::Lwf::new(dim, config)),
+        Which::Er => checked(er::Er::new(dim, config)),
+        Which::Icarl => checked(icarl::Icarl::new(dim, config)),
+        Which::Proto => checked(proto::Proto::new(dim, config)),
+        Which::Ncm => checked(ncm::Ncm::new(dim, config)),
+        Which::Analytic => checked(analytic::Analytic::new(dim, config)?),
     }
 }
 
-fn checked<S: Strategy + 'static>(s: S) -> Result<Box<dyn Learner>, LearnError> {
+fn checked<S: Strategy + Clone + 'static>(s: S) -> Result<Box<dyn Learner>, LearnError> {
     let needed = s.fixed_bytes(1);
     if needed > s.budget() {
         return Err(LearnError::BudgetTooSmall {
-            strategy: s.config().strategy.clone(),
+            strategy: s.config().strategy.to_string(),
             budget: s.budget(),
             needed,
             what: format!("{} for 1 class", s.fixed_what()),
