@@ -2,6 +2,7 @@
 //!
 //! Modules in data-path order (DESIGN.md draws the whole path):
 //! - `time`, `sample`: monotonic timestamps, injected clocks, and one reading of one sensor.
+//! - `fsread`: reading untrusted files: regular files only, size caps, never blocking.
 //! - `shutdown`: the stop signal the caller hands to every pipeline stage.
 //! - `config`: TOML device profiles, `RawConfig` validated once into `Config`.
 //! - `dataset`: the UESTC-MMEA-CL layout (lists, frames, mp4, sensor CSV) and the
@@ -30,6 +31,7 @@ pub mod embedding;
 pub mod encode;
 pub mod envelope;
 pub mod eval;
+pub mod fsread;
 pub mod learn;
 pub mod pipeline;
 pub mod sample;

@@ -1,6 +1,8 @@
 //! A tiny UESTC-MMEA-CL root in a temp dir (real JPEGs, hand-written CSVs):
 //! the `Clip` API's units and timing, `mmcl dataset check` counts, and each
-//! malformed input reported with its file and line, exit 2, no panic.
+//! malformed input reported with its file and line, exit 2, no panic. Every clip
+//! lasts over 5.12 s, the default encoder's window, so the good root is one that
+//! `embed` can read whole (which `dataset check` also verifies).
 
 use mmcl::dataset::{Dataset, Split};
 use mmcl::time::Timestamp;
@@ -8,29 +10,27 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// train: A (img_ frames 3, rows 3), B (bare frames 2, rows 4), C (IMU-only, rows 5),
-/// D (video-only, frames 4); test: E (frames 2, rows 2); no val.txt.
+/// train: A (img_ frames 3, rows 150), B (bare frames 2, rows 160), C (IMU-only,
+/// rows 130), D (video-only, frames 130); test: E (frames 2, rows 140); no val.txt.
 fn good_root() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
-    write(r, "train.txt", "yourdataset_path/data/1_upstairs/A 3 3 0\n/elsewhere/3_drinking/B 2 4 2\n\nC:\\d\\20_walking\\C 0 5 19  \nd/1_upstairs/D 4 0 0");
-    write(r, "test.txt", "x/5_reading/E 2 2 4\n");
+    write(r, "train.txt", "yourdataset_path/data/1_upstairs/A 3 150 0\n/elsewhere/3_drinking/B 2 160 2\n\nC:\\d\\20_walking\\C 0 130 19  \nd/1_upstairs/D 130 0 0");
+    write(r, "test.txt", "x/5_reading/E 2 140 4\n");
     frames(r, "1_upstairs/A", "img_", 3, (32, 24));
     frames(r, "3_drinking/B", "", 2, (20, 16));
-    frames(r, "1_upstairs/D", "img_", 4, (8, 8));
+    frames(r, "1_upstairs/D", "img_", 130, (8, 8));
     frames(r, "5_reading/E", "", 2, (8, 8));
-    write(
-        r,
-        "sensor/1_upstairs/A.csv",
-        "8192,0,-8192,16.4,0,-164\n8192,0,-8192,16.4,0,-164\n8192, 0, -8192, 16.4, 0, -164\n",
-    );
+    let a = "8192,0,-8192,16.4,0,-164\n".repeat(149) + "8192, 0, -8192, 16.4, 0, -164\n";
+    write(r, "sensor/1_upstairs/A.csv", &a);
     write(
         r,
         "sensor/3_drinking/B.csv",
-        "0,0,8192,0,0,0\n0,0,8192,0,0,0\n0,0,8192,0,0,0\n0,0,8192,0,0,0\n",
+        &"0,0,8192,0,0,0\n".repeat(160),
     );
-    write(r, "sensor/20_walking/C.csv", &"1,2,3,4,5,6\n".repeat(5));
-    write(r, "sensor/5_reading/E.csv", "1.5,2,3,4,5,6\n1,2,3,4,5,6\n");
+    write(r, "sensor/20_walking/C.csv", &"1,2,3,4,5,6\n".repeat(130));
+    let e = "1.5,2,3,4,5,6\n".to_string() + &"1,2,3,4,5,6\n".repeat(139);
+    write(r, "sensor/5_reading/E.csv", &e);
     root
 }
 
@@ -89,8 +89,9 @@ fn clip_api_reads_units_and_applies_the_timing_rule() {
     };
 
     let imu = a.load_imu().unwrap().unwrap();
+    assert_eq!(imu.len(), 150);
     assert_eq!(
-        imu.iter().map(|s| s.t).collect::<Vec<_>>(),
+        imu.iter().take(3).map(|s| s.t).collect::<Vec<_>>(),
         [Timestamp(0), Timestamp(40_000_000), Timestamp(80_000_000)]
     );
     assert_eq!(
@@ -98,18 +99,21 @@ fn clip_api_reads_units_and_applies_the_timing_rule() {
         ([1.0, 0.0, -1.0], [1.0, 0.0, -10.0])
     );
 
-    // B: 4 sensor rows -> 0.16 s; its 2 frames are spread over it: 0 and 80 ms.
+    // B: 160 sensor rows -> 6.4 s; its 2 frames are spread over it: 0 and 3.2 s.
     let video = b.video().unwrap().unwrap();
-    assert_eq!(video.frame_times(), [Timestamp(0), Timestamp(80_000_000)]);
+    assert_eq!(
+        video.frame_times(),
+        [Timestamp(0), Timestamp(3_200_000_000)]
+    );
     let frame = video.decode(1).unwrap();
     assert_eq!(
         (frame.width, frame.height, frame.t),
-        (20, 16, Timestamp(80_000_000))
+        (20, 16, Timestamp(3_200_000_000))
     );
 
     assert!(c.video().unwrap().is_none(), "C is IMU-only");
     assert!(d.load_imu().unwrap().is_none(), "D is video-only");
-    // D lists 0 sensor rows (and has no file): 4 frames / 25 Hz = 0.16 s, frames 40 ms apart.
+    // D lists 0 sensor rows (and has no file): 130 frames / 25 Hz = 5.2 s, frames 40 ms apart.
     assert_eq!(
         d.video().unwrap().unwrap().frame_times()[3],
         Timestamp(120_000_000)
@@ -124,7 +128,7 @@ fn good_root_counts_and_exit_zero() {
     assert_eq!(code, 0);
     assert_eq!(report["root"], root.path().display().to_string());
     let train = &report["splits"]["train"];
-    let expected = serde_json::json!({"list_found": true, "clips": 4, "missing_video": 1, "missing_sensor": 1, "frames": 9, "sensor_rows": 12});
+    let expected = serde_json::json!({"list_found": true, "clips": 4, "missing_video": 1, "missing_sensor": 1, "frames": 135, "sensor_rows": 440});
     assert_eq!(train, &expected);
     assert_eq!(report["splits"]["val"]["list_found"], false);
     assert_eq!(report["splits"]["test"]["clips"], 1);
@@ -154,7 +158,7 @@ fn human_report_is_a_table() {
         .unwrap()
         .split_whitespace()
         .collect();
-    assert_eq!(train, ["train", "4", "1", "1", "9", "12"]);
+    assert_eq!(train, ["train", "4", "1", "1", "135", "440"]);
     assert!(text.contains("val    (no val.txt)"), "{text}");
     assert!(text.contains("classes: 4 of 32 have clips"), "{text}");
     assert!(text.contains("errors: none"), "{text}");
@@ -240,13 +244,19 @@ fn csv_empty_file() {
 
 #[test]
 fn list_line_with_a_missing_field() {
-    let edit = |r: &Path| write(r, "test.txt", "x/5_reading/E 2 2 4\nx/5_reading/F 2 4\n");
+    let edit = |r: &Path| write(r, "test.txt", "x/5_reading/E 2 140 4\nx/5_reading/F 2 4\n");
     assert_reported(edit, "test.txt", Some(2), "expected 4 fields");
 }
 
 #[test]
 fn list_label_out_of_range() {
-    let edit = |r: &Path| write(r, "test.txt", "x/5_reading/E 2 2 4\nx/5_reading/F 2 2 40\n");
+    let edit = |r: &Path| {
+        write(
+            r,
+            "test.txt",
+            "x/5_reading/E 2 140 4\nx/5_reading/F 2 2 40\n",
+        )
+    };
     assert_reported(edit, "test.txt", Some(2), "label 40 is out of range 0..32");
 }
 
@@ -256,7 +266,7 @@ fn list_path_outside_the_root() {
         write(
             r,
             "test.txt",
-            "x/5_reading/E 2 2 4\n\n5_reading/../../../etc 2 2 4\n",
+            "x/5_reading/E 2 140 4\n\n5_reading/../../../etc 2 2 4\n",
         )
     };
     assert_reported(edit, "test.txt", Some(3), "`..` component");
@@ -277,8 +287,8 @@ fn frame_gap() {
 #[test]
 fn frame_count_differs_from_the_list() {
     let edit =
-        |r: &Path| std::fs::remove_file(r.join("video/1_upstairs/D/img_000004.jpg")).unwrap();
-    assert_reported(edit, "video/1_upstairs/D", None, "has 3 frames, but");
+        |r: &Path| std::fs::remove_file(r.join("video/1_upstairs/D/img_000130.jpg")).unwrap();
+    assert_reported(edit, "video/1_upstairs/D", None, "has 129 frames, but");
 }
 
 #[test]
@@ -288,7 +298,7 @@ fn sensor_rows_differ_from_the_list() {
         edit,
         "sensor/5_reading/E.csv",
         None,
-        "lists num_sensor_rows = 2",
+        "lists num_sensor_rows = 140",
     );
 }
 
@@ -297,9 +307,9 @@ fn unreadable_jpeg_header() {
     let edit = |r: &Path| write(r, "video/3_drinking/B/000002.jpg", "not a jpeg");
     assert_reported(
         edit,
-        "video/3_drinking/B",
+        "video/3_drinking/B/000002.jpg",
         None,
-        "frame 000002.jpg: unreadable JPEG header",
+        "unreadable JPEG header: not a JPEG (no SOI marker)",
     );
 }
 

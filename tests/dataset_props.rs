@@ -102,3 +102,79 @@ proptest! {
         }
     }
 }
+
+/// The one problem of a one-line list.
+fn list_problem(bytes: &[u8]) -> String {
+    let mut parsed = ParsedLists::new();
+    parsed.add_bytes(Path::new("l.txt"), Split::Train, bytes);
+    assert!(parsed.entries.is_empty(), "{:?}", parsed.entries);
+    match &parsed.errors[..] {
+        [e] => e.to_string(),
+        other => panic!("expected one error, got {other:?}"),
+    }
+}
+
+#[test]
+fn list_lines_that_are_not_utf8_are_errors_at_their_line() {
+    let mut parsed = ParsedLists::new();
+    let bytes = b"\xEF\xBB\xBF1_upstairs/a 1 1 0\n1_upstairs/b\xff 1 1 0\n1_upstairs/c 1 1 0\n";
+    parsed.add_bytes(Path::new("l.txt"), Split::Train, bytes);
+    let clips: Vec<&str> = parsed.entries.iter().map(|e| e.clip.as_str()).collect();
+    assert_eq!(clips, ["a", "c"], "a BOM is not part of the first path");
+    let e = parsed.errors[0].to_string();
+    assert_eq!(
+        e,
+        "l.txt:2: line is not UTF-8 text (invalid byte at column 13) in `1_upstairs/b\u{FFFD} 1 1 0`"
+    );
+}
+
+#[test]
+fn list_counts_over_a_day_at_25_hz_are_refused() {
+    let e = list_problem(b"1_upstairs/a 1 2160001 0");
+    assert_eq!(
+        e,
+        "l.txt:1: num_sensor_rows 2160001 is over 2160000, a day of recording at 25 Hz in `1_upstairs/a 1 2160001 0`"
+    );
+    assert!(list_problem(b"1_upstairs/a 99999999999999999999999 1 0")
+        .contains("not a non-negative integer"));
+}
+
+#[test]
+fn a_flood_of_fields_or_slashes_is_one_short_error() {
+    let fields = "x ".repeat(1 << 20);
+    let e = list_problem(fields.as_bytes());
+    assert!(e.starts_with("l.txt:1: expected 4 fields"), "{e}");
+    assert!(e.contains("got 1048576"), "{e}");
+    assert!(e.len() < 300, "{} bytes", e.len());
+    let slashes = format!("{}/1_upstairs/a 1 1 0", "/".repeat(1 << 20));
+    let parsed = {
+        let mut p = ParsedLists::new();
+        p.add(Path::new("l.txt"), Split::Train, &slashes);
+        p
+    };
+    assert_eq!(parsed.entries.len(), 1, "a long prefix is only remapped");
+}
+
+#[test]
+fn sensor_values_beyond_raw_counts_and_overlong_rows_are_refused() {
+    let err = |text: &str| {
+        parse_sensor_csv(Path::new("s.csv"), text)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        err("1,2,3,4,5,6\n1e300,0,0,0,0,0\n"),
+        "s.csv:2: column 1: `1e300` is outside ±1048576, beyond any raw sensor count (a 16-bit MPU reads ±32768)"
+    );
+    assert!(parse_sensor_csv(Path::new("s.csv"), "1048576,-1048576,0,0,0,0").is_ok());
+    let long = "1,".repeat(600);
+    assert_eq!(
+        err(&long),
+        "s.csv:1: row is 1200 bytes long, over the 1024-byte limit of a row"
+    );
+    let scan = mmcl::dataset::sensor::scan_sensor_csv(Path::new("s.csv"), b"1,2,3,4,5,\xff6\n");
+    assert_eq!(
+        scan.errors[0].to_string(),
+        "s.csv:1: row is not UTF-8 text (invalid byte at column 11)"
+    );
+}

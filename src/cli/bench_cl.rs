@@ -7,7 +7,7 @@
 use super::profile_args::{
     encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
 };
-use super::{print_json, CliError};
+use super::{print_json, print_line, print_out, CliError};
 use crate::align::WindowSpec;
 use crate::config::raw::RawBytes;
 use crate::dataset::Dataset;
@@ -133,9 +133,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
                 .map_err(|e| CliError::Runtime(e.into()))?;
         return print_json(&json);
     }
-    print!("{}", report.to_markdown());
+    print_out(&report.to_markdown())?;
     for path in written {
-        println!("wrote {}", path.display());
+        print_line(&format!("wrote {}", path.display()))?;
     }
     Ok(())
 }

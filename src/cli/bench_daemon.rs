@@ -6,7 +6,7 @@
 //! and, for each enrollment, the windows it captured against those predicted meanwhile.
 
 use super::profile_args::{absolute, print_settings, settings_error, EncoderArgs};
-use super::{print_json, CliError};
+use super::{print_json, print_out, CliError};
 use crate::config::raw::{RawReplay, RawSources};
 use crate::config::{Config, RawConfig, Settings};
 use crate::control::ControlTarget;
@@ -130,10 +130,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     match args.json {
         true => print_json(&report),
-        false => {
-            print_human(&report);
-            Ok(())
-        }
+        false => print_out(&human(&report)),
     }
 }
 
@@ -244,38 +241,41 @@ fn cpu_seconds() -> f64 {
     secs(u.ru_utime) + secs(u.ru_stime)
 }
 
-fn print_human(r: &Report) {
-    println!(
-        "daemon benchmark: profile {}, {} with {} thread(s), stride {} s",
+/// The report as text lines for `print_out`.
+fn human(r: &Report) -> String {
+    let mut out = String::new();
+    out += &format!(
+        "daemon benchmark: profile {}, {} with {} thread(s), stride {} s\n",
         r.profile, r.backend, r.threads, r.stride_seconds
     );
-    println!(
-        "  ran {:.0} s of wall time = {:.0} s of stream",
+    out += &format!(
+        "  ran {:.0} s of wall time = {:.0} s of stream\n",
         r.wall_seconds, r.stream_seconds
     );
-    println!(
-        "  windows predicted      {} ({:.2} per second)",
+    out += &format!(
+        "  windows predicted      {} ({:.2} per second)\n",
         r.windows, r.windows_per_s
     );
     let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} ms"));
-    println!(
-        "  latency (end -> pred)  p50 {}, p99 {}",
+    out += &format!(
+        "  latency (end -> pred)  p50 {}, p99 {}\n",
         ms(r.latency_ms.p50),
         ms(r.latency_ms.p99)
     );
-    println!(
-        "  peak RSS               {:.1} MiB",
+    out += &format!(
+        "  peak RSS               {:.1} MiB\n",
         r.peak_rss_bytes as f64 / (1 << 20) as f64
     );
-    println!(
-        "  CPU per stream second  {:.1} ms (real-time factor {:.1}x)",
+    out += &format!(
+        "  CPU per stream second  {:.1} ms (real-time factor {:.1}x)\n",
         r.cpu_ms_per_stream_second, r.real_time_factor
     );
     for e in &r.enrollments {
-        println!(
-            "  enrolled {:<16} {} windows captured, {} predicted meanwhile, learned in {:.0} ms",
+        out += &format!(
+            "  enrolled {:<16} {} windows captured, {} predicted meanwhile, learned in {:.0} ms\n",
             e.label, e.windows_captured, e.windows_predicted_meanwhile, e.learn_ms
         );
     }
-    println!("  dropped by channel policies: {:?}", r.dropped);
+    out += &format!("  dropped by channel policies: {:?}\n", r.dropped);
+    out
 }

@@ -5,7 +5,7 @@
 //! "errors": [{"key", "value", "message"}], "warnings": [...]}`; parse errors
 //! add `line` and `column` and have `key`/`value` null. Exit 2 on any error.
 
-use super::CliError;
+use super::{print_line, print_out, CliError};
 use crate::config::{Config, ConfigError, Issue, RawConfig, Settings, SettingsError};
 use anyhow::anyhow;
 use std::path::PathBuf;
@@ -146,20 +146,22 @@ fn print_text(report: &Report) -> Result<(), CliError> {
     }
     if let Some(config) = &report.config {
         let text = toml::to_string_pretty(config).map_err(|e| CliError::Runtime(e.into()))?;
-        println!(
+        print_line(&format!(
             "# effective configuration of {} (defaults filled in, paths resolved)",
             report.path
-        );
-        print!("{text}");
-        return Ok(());
+        ))?;
+        return print_out(&text);
     }
     for e in &report.errors {
         match (&e.key, &e.value, e.line, e.column) {
-            (Some(key), Some(value), _, _) => println!("error: {key} = {value}: {}", e.message),
-            (_, _, Some(line), Some(column)) => {
-                println!("error: {}:{line}:{column}: {}", report.path, e.message)
+            (Some(key), Some(value), _, _) => {
+                print_line(&format!("error: {key} = {value}: {}", e.message))?
             }
-            _ => println!("error: {}", e.message),
+            (_, _, Some(line), Some(column)) => print_line(&format!(
+                "error: {}:{line}:{column}: {}",
+                report.path, e.message
+            ))?,
+            _ => print_line(&format!("error: {}", e.message))?,
         }
     }
     Ok(())

@@ -113,7 +113,7 @@ impl ClientArgs {
             Err(e) => Err(e),
         };
         match shown {
-            Ok(text) => super::write_stdout(&text),
+            Ok(text) => super::print_line(&text),
             Err(e) => Err(self.fail(e)),
         }
     }
@@ -124,7 +124,7 @@ impl ClientArgs {
             let message = error_chain(&failure);
             let error = serde_json::json!({"error": {"kind": failure.kind(), "message": message}});
             // One line, so `watch --json` stays one object per line to the end.
-            let _ = super::write_stdout(&error.to_string());
+            let _ = super::print_line(&error.to_string());
             return failure.into_cli().reported();
         }
         failure.into_cli()

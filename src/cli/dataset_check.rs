@@ -1,10 +1,15 @@
-//! `mmcl dataset check DIR [--json]`: the `dataset::check` report as a short
-//! table or as JSON; exit 2 when any list line or file is malformed.
+//! `mmcl dataset check DIR [--json] [--model F]`: the `dataset::check` report as a
+//! short table or as JSON; exit 2 when any list line or file is malformed. Clips
+//! are checked against the windows of the encoder `embed` would use (`--model`, or
+//! the embedded default), so exit 0 means `embed` reads every clip.
 
-use super::{print_json, CliError};
-use crate::dataset::check::{check, CheckReport};
+use super::profile_args::{absolute, offline_dataset, settings_error};
+use super::{print_json, print_out, CliError};
+use crate::config::{Config, Settings};
+use crate::dataset::check::{check_with, CheckOptions, CheckReport};
+use crate::dataset::windows::ReadSpec;
 use crate::dataset::{DatasetError, Split};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How many problems the table prints before pointing to `--json`.
 const SHOWN_ERRORS: usize = 20;
@@ -16,20 +21,26 @@ pub struct Args {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The ONNX encoder whose windows and frame size clips are checked against
+    /// (default: the embedded models/encoder.onnx, as `embed` uses).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let report = check(&args.dir).map_err(|e| match e {
-        DatasetError::MissingList { .. } => CliError::Input(e.into()),
-        DatasetError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            CliError::Input(e.into())
-        }
+    let read = read_spec(&args.dir, args.model.as_deref())?;
+    let options = CheckOptions {
+        workers: 0,
+        read: Some(read),
+    };
+    let report = check_with(&args.dir, &options).map_err(|e| match e {
+        DatasetError::MissingList { .. } | DatasetError::Io { .. } => CliError::Input(e.into()),
         other => CliError::Runtime(other.into()),
     })?;
     if args.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report));
+        print_out(&render(&report))?;
     }
     match report.errors.len() {
         0 => Ok(()),
@@ -41,6 +52,22 @@ pub fn run(args: Args) -> Result<(), CliError> {
             Err(if args.json { e.reported() } else { e })
         }
     }
+}
+
+/// What `embed --model` (without `--config`) reads clips with: the built-in
+/// profile resolved against the model, as `embed` resolves it, so the windows
+/// and frame size checked are the ones `embed` will read.
+fn read_spec(dir: &Path, model: Option<&Path>) -> Result<ReadSpec, CliError> {
+    let config = Config::load_with(None, |raw| {
+        offline_dataset(raw, dir);
+        if let Some(model) = model {
+            raw.encoder.model = Some(absolute(model));
+        }
+    })
+    .map_err(|e| CliError::Input(e.into()))?;
+    let settings = Settings::resolve(config).map_err(settings_error)?;
+    crate::encode::dataset::read_spec(settings.window(), settings.contract())
+        .map_err(|e| CliError::Input(e.into()))
 }
 
 /// The human-readable report: splits table, class summary, first problems.

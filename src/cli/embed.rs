@@ -7,7 +7,7 @@
 use super::profile_args::{
     encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
 };
-use super::{print_json, CliError};
+use super::{print_json, print_line, CliError};
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus};
 use crate::encode::dataset::embed_dataset;
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.json {
         print_json(&report)?;
     } else {
-        print_human(&report);
+        print_human(&report)?;
     }
     match report.summary.failed.len() {
         0 => Ok(()),
@@ -100,9 +100,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-fn print_human(r: &Report) {
+fn print_human(r: &Report) -> Result<(), CliError> {
     let s = &r.summary;
-    println!(
+    print_line(&format!(
         "{} clips: {} encoded ({} windows) in {:.1} s, {} already cached -> {}",
         s.clips,
         s.encoded,
@@ -110,18 +110,19 @@ fn print_human(r: &Report) {
         r.seconds,
         s.reused,
         r.cache.display()
-    );
+    ))?;
     if s.windows > 0 {
-        println!(
+        print_line(&format!(
             "{:.1} ms per window on {} ({})",
             1e3 * r.seconds / s.windows as f64,
             r.backend,
             r.execution_provider
-        );
+        ))?;
     }
     for f in &s.failed {
-        println!("failed {}: {}", f.clip, f.error);
+        print_line(&format!("failed {}: {}", f.clip, f.error))?;
     }
+    Ok(())
 }
 
 fn bar(len: u64, hidden: bool) -> ProgressBar {

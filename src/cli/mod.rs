@@ -1,9 +1,13 @@
 //! The `mmcl` command line: one file per command, one flat `match` to dispatch.
 //!
 //! Commands return `Result<(), CliError>`; this module alone turns that into an
-//! exit code and prints the error chain on stderr.
+//! exit code and prints the error chain on stderr. It also owns the one path by
+//! which commands print to stdout (`print_out`, `print_line`, `print_json`): a
+//! stdout whose reader has gone (`mmcl dataset check D --json | head -c 10`) ends
+//! the command quietly with exit 0, as ripgrep does, instead of `println!`'s panic.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 mod bench_cl;
@@ -123,6 +127,10 @@ pub enum CliError {
     /// lists its own errors, as `config check` does): the edge prints no second one.
     #[error(transparent)]
     Reported(Box<CliError>),
+    /// stdout is a pipe whose reader has gone: nobody wants the rest of the output,
+    /// which is not a failure of the command (exit 0, no message).
+    #[error("stdout is closed")]
+    StdoutClosed,
 }
 
 impl CliError {
@@ -131,6 +139,7 @@ impl CliError {
             CliError::Input(_) => 2,
             CliError::Runtime(_) => 1,
             CliError::Reported(inner) => inner.exit_code(),
+            CliError::StdoutClosed => 0,
         }
     }
 
@@ -140,6 +149,7 @@ impl CliError {
             CliError::Input(_) => "input",
             CliError::Runtime(_) => "runtime",
             CliError::Reported(inner) => inner.kind(),
+            CliError::StdoutClosed => "stdout_closed",
         }
     }
 
@@ -148,10 +158,12 @@ impl CliError {
         CliError::Reported(Box::new(self))
     }
 
-    fn chain(&self) -> &anyhow::Error {
+    /// The causes to print; none for a closed stdout (nobody is listening).
+    fn chain(&self) -> Option<&anyhow::Error> {
         match self {
-            CliError::Input(a) | CliError::Runtime(a) => a,
+            CliError::Input(a) | CliError::Runtime(a) => Some(a),
             CliError::Reported(inner) => inner.chain(),
+            CliError::StdoutClosed => None,
         }
     }
 }
@@ -177,10 +189,14 @@ pub fn main() -> ExitCode {
         }
     };
     match run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::StdoutClosed) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = format!("{:#}", e.chain());
-            eprintln!("error: {message}");
+            let Some(chain) = e.chain() else {
+                return ExitCode::from(e.exit_code());
+            };
+            let message = format!("{chain:#}");
+            // Not `eprintln!`: a closed stderr must not turn an error into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             if json && !matches!(e, CliError::Reported(_)) {
                 print_error_json(e.kind(), "", &message, e.exit_code());
             }
@@ -201,7 +217,7 @@ fn print_error_json(kind: &str, detail: &str, message: &str, exit_code: u8) {
         error["detail"] = serde_json::Value::from(detail);
     }
     // Nothing more can be said when stdout itself is gone.
-    let _ = write_stdout(&serde_json::json!({ "error": error }).to_string());
+    let _ = print_line(&serde_json::json!({ "error": error }).to_string());
 }
 
 /// Dispatches one command.
@@ -227,18 +243,26 @@ pub fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
+/// Writes `text` to stdout as is and flushes it: every command prints through here.
+/// A closed pipe is `CliError::StdoutClosed`; any other write error is a runtime error.
+pub fn print_out(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => CliError::StdoutClosed,
+            _ => CliError::Runtime(anyhow::anyhow!("cannot write to stdout: {e}")),
+        })
+}
+
+/// `print_out` of `line` and a newline.
+pub fn print_line(line: &str) -> Result<(), CliError> {
+    print_out(&format!("{line}\n"))
+}
+
 /// Prints `value` as pretty JSON on stdout.
 /// A closed pipe (`mmcl ... --json | head`) is a runtime failure, not a panic.
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Runtime(e.into()))?;
-    write_stdout(&text)
-}
-
-/// Writes `text` and a newline to stdout; a write error (a closed pipe) is returned.
-pub fn write_stdout(text: &str) -> Result<(), CliError> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| CliError::Runtime(anyhow::anyhow!("write the output to stdout: {e}")))
+    print_line(&text)
 }

@@ -3,7 +3,7 @@
 //! Exit 2 when the model breaks the contract (the report is printed first).
 
 use super::profile_args::BackendArgs;
-use super::{print_json, CliError};
+use super::{print_json, print_out, CliError};
 use crate::encode::inspect::inspect;
 use crate::encode::EncodeError;
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.json {
         print_json(&report)?;
     } else {
-        print!("{}", report.summary());
+        print_out(&report.summary())?;
     }
     match report.problems.len() {
         0 => Ok(()),

@@ -149,8 +149,7 @@ pub fn print_settings(settings: &Settings) -> Result<(), CliError> {
     let text = settings
         .to_toml()
         .map_err(|e| CliError::Runtime(e.into()))?;
-    print!("{text}");
-    Ok(())
+    super::print_out(&text)
 }
 
 /// A profile that cannot be read or breaks a rule is the user's to fix (exit 2).

@@ -2,7 +2,7 @@
 //! (docs/synth.md). Bad flags, unreadable `--like` lists and a non-empty `--out` without
 //! `--force` are usage errors (exit 2); a failed write is a runtime error (exit 1).
 
-use super::{print_json, CliError};
+use super::{print_json, print_line, CliError};
 use crate::dataset::synth::{self, Knobs, RawParams, SynthParams, DEFAULT_SIZE};
 use std::path::PathBuf;
 
@@ -74,7 +74,6 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.json {
         print_json(&summary)
     } else {
-        println!("{}", summary.line());
-        Ok(())
+        print_line(&summary.line())
     }
 }

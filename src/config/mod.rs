@@ -263,7 +263,7 @@ fn profile_name(name: &str, c: &mut Checker) -> Option<String> {
 }
 
 fn read_profile(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    crate::fsread::read_text(path, crate::fsread::CONFIG).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })

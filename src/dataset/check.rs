@@ -1,18 +1,32 @@
 //! `dataset check`: counts clips, missing modalities, frames and sensor rows per
 //! split and clips per class, and lists every malformed list line or file.
 //!
-//! It is built to run over the full dataset (~6500 clips, millions of frames)
-//! in reasonable time: sensor files are parsed (they are small), frame folders
-//! are listed and every frame's JPEG *header* is read, `.mp4`s are opened at
-//! the container header; nothing is decoded. Clips are spread over threads;
-//! the report is in list order whatever the thread count. A build without the
-//! `mp4` feature reports each `.mp4` clip as an error: it could not read them.
+//! It reads through the same functions the encoder's reader uses (`Clip`,
+//! `sensor::scan_sensor_file`, `decode::check_frame_file`, `windows`), so it
+//! refuses what they refuse: a list line with no files, a path that is a FIFO, a
+//! symlink loop or a device, a truncated or oversized frame, an out-of-range
+//! sensor value. Every bad row of a sensor file and every bad frame of a folder is
+//! reported (the first ten, then a count), and the report lists at most
+//! `REPORTED_ERRORS` problems, then a count of the rest, so a hostile list of
+//! millions of bad lines makes a short report. Given the encoder's `ReadSpec`, each
+//! clip is also planned into the encoder's windows and the frames those windows
+//! take are decoded, exactly as `embed` will: a report without errors then means
+//! `embed` reads every clip it counted.
+//!
+//! It is built to run over the full dataset (~6500 clips, millions of frames) in
+//! reasonable time: sensor files are parsed (they are small), every frame's JPEG
+//! header and last bytes are read, and only the frames the windows sample are
+//! decoded; `.mp4`s are opened at the container header and, with a `ReadSpec`,
+//! decoded up to the last sampled frame. Clips are spread over threads; the
+//! report is in list order whatever the thread count. A build without the `mp4`
+//! feature reports each `.mp4` clip as an error: it could not read them.
 
 use super::clip::{Clip, Dataset};
-use super::error::DatasetError;
+use super::error::{ClipProblem, DatasetError};
 use super::layout::{Split, CLASS_NAMES};
-use super::sensor::read_sensor_csv;
+use super::sensor::scan_sensor_file;
 use super::video::VideoStorage;
+use super::windows::{clip_error, plan_clip, ReadSpec};
 use serde::Serialize;
 use std::path::Path;
 
@@ -94,6 +108,9 @@ impl From<&DatasetError> for ErrorReport {
     }
 }
 
+/// The most problems a report lists; the rest are counted in a last entry.
+pub const REPORTED_ERRORS: usize = 1000;
+
 /// What checking one clip found.
 #[derive(Debug, Default)]
 struct ClipFindings {
@@ -102,30 +119,53 @@ struct ClipFindings {
     frames: usize,
     sensor_rows: usize,
     errors: Vec<DatasetError>,
+    /// Errors found but not kept: their worker had already kept `REPORTED_ERRORS`.
+    dropped: usize,
 }
 
-/// Checks the dataset at `root` on all available cores.
+/// How `check_with` checks a dataset.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Threads (0 = all cores).
+    pub workers: usize,
+    /// The encoder's reading of a clip: when given, clips are also planned into its
+    /// windows and the frames those take are decoded (what `embed` will do).
+    pub read: Option<ReadSpec>,
+}
+
+/// Checks the files of the dataset at `root` on all available cores.
 pub fn check(root: &Path) -> Result<CheckReport, DatasetError> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    check_with_workers(root, workers)
+    check_with(root, &CheckOptions::default())
 }
 
-/// Checks the dataset at `root` with `workers` threads (at least one). Errors only
-/// when the lists cannot be read at all (see `Dataset::open`); everything else
-/// lands in the report's `errors`.
+/// Checks the files of the dataset at `root` with `workers` threads (at least one).
 pub fn check_with_workers(root: &Path, workers: usize) -> Result<CheckReport, DatasetError> {
+    let options = CheckOptions {
+        workers: workers.max(1),
+        read: None,
+    };
+    check_with(root, &options)
+}
+
+/// Checks the dataset at `root` as `options` say. Errors only when the lists cannot
+/// be read at all (see `Dataset::open`); everything else lands in the report's `errors`.
+pub fn check_with(root: &Path, options: &CheckOptions) -> Result<CheckReport, DatasetError> {
     let dataset = Dataset::open(root)?;
-    let findings = check_clips(dataset.clips(), workers.max(1));
+    let workers = match options.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let findings = check_clips(dataset.clips(), workers, options.read.as_ref());
     Ok(build_report(&dataset, &findings))
 }
 
 /// Checks clips in contiguous chunks, one per thread, keeping list order.
-fn check_clips(clips: &[Clip], workers: usize) -> Vec<ClipFindings> {
+fn check_clips(clips: &[Clip], workers: usize, read: Option<&ReadSpec>) -> Vec<ClipFindings> {
     let chunk = clips.len().div_ceil(workers).max(1);
     std::thread::scope(|scope| {
         let handles: Vec<_> = clips
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(check_clip).collect::<Vec<_>>()))
+            .map(|part| scope.spawn(move || check_part(part, read)))
             .collect();
         handles
             .into_iter()
@@ -137,36 +177,65 @@ fn check_clips(clips: &[Clip], workers: usize) -> Vec<ClipFindings> {
     })
 }
 
-fn check_clip(clip: &Clip) -> ClipFindings {
+/// One worker's clips. It keeps at most `REPORTED_ERRORS` errors (the report shows
+/// no more than that from all workers together), so memory stays bounded.
+fn check_part(part: &[Clip], read: Option<&ReadSpec>) -> Vec<ClipFindings> {
+    let mut kept = 0usize;
+    let mut findings = Vec::with_capacity(part.len());
+    for clip in part {
+        let mut found = check_clip(clip, read);
+        let room = REPORTED_ERRORS.saturating_sub(kept);
+        if found.errors.len() > room {
+            found.dropped = found.errors.len() - room;
+            found.errors.truncate(room);
+        }
+        kept += found.errors.len();
+        findings.push(found);
+    }
+    findings
+}
+
+fn check_clip(clip: &Clip, read: Option<&ReadSpec>) -> ClipFindings {
     let mut found = ClipFindings::default();
     check_sensor(clip, &mut found);
     check_video(clip, &mut found);
+    if !found.has_video && !found.has_sensor {
+        found.errors.push(clip_error(clip, ClipProblem::NoFiles));
+    }
+    // Planning reads the same files again; their errors are already reported.
+    if let (Some(read), true) = (read, found.errors.is_empty()) {
+        match plan_clip(clip, &read.windows) {
+            Ok(planned) => found.errors.extend(planned.check_decodes()),
+            Err(e) => found.errors.push(e),
+        }
+    }
     found
 }
 
 fn check_sensor(clip: &Clip, found: &mut ClipFindings) {
-    let path = clip.sensor_path();
-    if !path.is_file() {
-        return;
-    }
-    found.has_sensor = true;
-    match read_sensor_csv(&path) {
-        Ok(rows) => {
-            found.sensor_rows = rows.len();
-            let listed = clip.entry().num_sensor_rows;
-            if rows.len() != listed {
-                found.errors.push(mismatch(
-                    clip,
-                    &path,
-                    "rows",
-                    rows.len(),
-                    "num_sensor_rows",
-                    listed,
-                ));
-            }
+    match clip.has_sensor() {
+        Ok(false) => return,
+        Ok(true) => found.has_sensor = true,
+        Err(e) => {
+            found.has_sensor = true;
+            found.errors.push(e);
+            return;
         }
-        Err(e) => found.errors.push(e),
     }
+    let path = clip.sensor_path();
+    let scan = match scan_sensor_file(&path) {
+        Ok(scan) => scan,
+        Err(e) => return found.errors.push(e),
+    };
+    found.sensor_rows = scan.rows.len();
+    let listed = clip.entry().num_sensor_rows;
+    // With bad rows the count is off anyway; the rows themselves are reported.
+    if scan.errors.is_empty() && scan.rows.len() != listed {
+        let rows = scan.rows.len();
+        let e = mismatch(clip, &path, "rows", rows, "num_sensor_rows", listed);
+        found.errors.push(e);
+    }
+    found.errors.extend(scan.errors);
 }
 
 fn check_video(clip: &Clip, found: &mut ClipFindings) {
@@ -182,9 +251,7 @@ fn check_video(clip: &Clip, found: &mut ClipFindings) {
     found.has_video = true;
     let (path, len) = match &storage {
         VideoStorage::Frames(folder) => {
-            if let Err(e) = folder.check_headers() {
-                found.errors.push(e);
-            }
+            found.errors.extend(folder.check_frames());
             (folder.dir().to_path_buf(), folder.len())
         }
         VideoStorage::Mp4(video) => (video.path().to_path_buf(), video.len()),
@@ -239,11 +306,6 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
             clips: 0,
         })
         .collect();
-    let mut errors: Vec<ErrorReport> = dataset
-        .list_errors()
-        .iter()
-        .map(ErrorReport::from)
-        .collect();
     for (clip, found) in dataset.clips().iter().zip(findings) {
         let split = splits.get_mut(clip.split());
         split.clips += 1;
@@ -254,12 +316,38 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         if let Some(class) = classes.get_mut(clip.label() as usize) {
             class.clips += 1;
         }
-        errors.extend(found.errors.iter().map(ErrorReport::from));
     }
     CheckReport {
         root: dataset.root().display().to_string(),
         splits,
         classes,
-        errors,
+        errors: error_reports(dataset, findings),
     }
+}
+
+/// The list errors, then each clip's, in order: the first `REPORTED_ERRORS`, then
+/// one entry counting the rest.
+fn error_reports(dataset: &Dataset, findings: &[ClipFindings]) -> Vec<ErrorReport> {
+    let all = dataset
+        .list_errors()
+        .iter()
+        .chain(findings.iter().flat_map(|f| &f.errors));
+    let total = dataset.list_errors().len()
+        + findings
+            .iter()
+            .map(|f| f.errors.len() + f.dropped)
+            .sum::<usize>();
+    let mut errors: Vec<ErrorReport> = all.take(REPORTED_ERRORS).map(ErrorReport::from).collect();
+    if total > errors.len() {
+        let root = dataset.root().display().to_string();
+        let more = total - errors.len();
+        errors.push(ErrorReport {
+            message: format!(
+                "{root}: and {more} more problems (the first {REPORTED_ERRORS} are listed)"
+            ),
+            path: root,
+            line: None,
+        });
+    }
+    errors
 }

@@ -16,14 +16,20 @@
 //! `j` of `n` is at `j * duration / n`. Real clips have about one row per frame,
 //! so frames land at ~25 fps; a generated clip with fewer frames than rows
 //! spreads them over the same span.
+//!
+//! Whether a clip has a modality is decided by `fsread::probe`, never by
+//! `Path::is_file` / `is_dir` (which say "absent" for a symlink loop or a FIFO):
+//! only a path with nothing at it is a missing modality; anything else there that
+//! is not the expected kind of file is an error naming it.
 
 use super::error::DatasetError;
 use super::frames::FrameFolder;
 use super::layout::{self, Split, CLASS_NAMES, NOMINAL_RATE_HZ};
 use super::list::{list_path, ClipEntry, ParsedLists};
 use super::mp4::Mp4Video;
-use super::sensor::{parse_sensor_csv, to_imu_samples};
+use super::sensor::{read_sensor_csv, to_imu_samples};
 use super::video::{VideoSource, VideoStorage};
+use crate::fsread::{self, Entry};
 use crate::learn::ClassId;
 use crate::sample::ImuSample;
 use std::path::{Path, PathBuf};
@@ -48,20 +54,10 @@ impl Dataset {
         let mut splits = Vec::new();
         for split in Split::ALL {
             let path = list_path(root, split);
-            let bytes = match std::fs::read(&path) {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !split.is_required() => {
-                    continue
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(DatasetError::MissingList {
-                        path,
-                        split: split.name(),
-                    })
-                }
-                Err(e) => return Err(DatasetError::io(&path, "read list file", e)),
+            let Some(bytes) = read_list(&path, split)? else {
+                continue;
             };
-            parsed.add(&path, split, &String::from_utf8_lossy(&bytes));
+            parsed.add_bytes(&path, split, &bytes);
             splits.push(split);
         }
         let shared_root: Arc<Path> = Arc::from(root);
@@ -100,6 +96,19 @@ impl Dataset {
     /// The refused list lines, one error each (file, line, text, problem).
     pub fn list_errors(&self) -> &[DatasetError] {
         &self.list_errors
+    }
+}
+
+/// The bytes of a split's list file; `None` for a missing optional list.
+fn read_list(path: &Path, split: Split) -> Result<Option<Vec<u8>>, DatasetError> {
+    let io = |e| DatasetError::io(path, "read list file", e);
+    match fsread::probe(path).map_err(io)? {
+        Entry::Missing if split.is_required() => Err(DatasetError::MissingList {
+            path: path.to_path_buf(),
+            split: split.name(),
+        }),
+        Entry::Missing => Ok(None),
+        _ => fsread::read(path, fsread::LIST).map(Some).map_err(io),
     }
 }
 
@@ -143,13 +152,14 @@ impl Clip {
         &self.entry
     }
 
+    /// The list file this clip was read from.
+    pub fn list_file(&self) -> PathBuf {
+        list_path(&self.root, self.entry.split)
+    }
+
     /// `list file:line` of the entry, for messages.
     pub fn listed_at(&self) -> String {
-        format!(
-            "{}:{}",
-            list_path(&self.root, self.entry.split).display(),
-            self.entry.line
-        )
+        format!("{}:{}", self.list_file().display(), self.entry.line)
     }
 
     pub fn sensor_path(&self) -> PathBuf {
@@ -164,9 +174,18 @@ impl Clip {
         layout::mp4_path(&self.root, &self.entry.class_dir, &self.entry.clip)
     }
 
-    /// Whether the clip has a sensor file (else it is video-only).
-    pub fn has_sensor(&self) -> bool {
-        self.sensor_path().is_file()
+    /// Whether the clip has a sensor file (else it is video-only); an error when
+    /// something is at its path that cannot be read as one.
+    pub fn has_sensor(&self) -> Result<bool, DatasetError> {
+        let path = self.sensor_path();
+        let io = |e| DatasetError::io(&path, "read sensor file", e);
+        match fsread::probe(&path).map_err(io)? {
+            Entry::Missing => Ok(false),
+            // `open` refuses (and names) a FIFO, a device or a folder without blocking.
+            _ => fsread::open(&path, fsread::SENSOR_CSV)
+                .map(|_| true)
+                .map_err(io),
+        }
     }
 
     /// The clip's length in seconds, by the timing rule in the module docs.
@@ -186,13 +205,10 @@ impl Clip {
     /// The clip's IMU samples (units, median-filtered, row `i` at `i / 25` s), or
     /// `None` when the clip has no sensor file.
     pub fn load_imu(&self) -> Result<Option<Vec<ImuSample>>, DatasetError> {
-        let path = self.sensor_path();
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(DatasetError::io(&path, "read sensor file", e)),
-        };
-        let rows = parse_sensor_csv(&path, &String::from_utf8_lossy(&bytes))?;
+        if !self.has_sensor()? {
+            return Ok(None);
+        }
+        let rows = read_sensor_csv(&self.sensor_path())?;
         Ok(Some(to_imu_samples(&rows)))
     }
 
@@ -205,15 +221,27 @@ impl Clip {
     }
 
     /// Opens the frame folder or the `.mp4` (listing / header only, no decoding).
+    /// Something at the frame folder's path that is not a folder, or at the
+    /// `.mp4`'s that is not a regular file, is an error, not a missing video.
     pub fn video_storage(&self) -> Result<Option<VideoStorage>, DatasetError> {
         let dir = self.frames_dir();
-        if dir.is_dir() {
-            return FrameFolder::open(&dir).map(|f| Some(VideoStorage::Frames(f)));
+        match fsread::probe(&dir).map_err(|e| DatasetError::io(&dir, "open frame folder", e))? {
+            Entry::Dir => return FrameFolder::open(&dir).map(|f| Some(VideoStorage::Frames(f))),
+            Entry::Missing => {}
+            Entry::File { .. } | Entry::Other { .. } => {
+                let e = std::io::Error::from(std::io::ErrorKind::NotADirectory);
+                return Err(DatasetError::io(&dir, "open frame folder", e));
+            }
         }
         let mp4 = self.mp4_path();
-        if mp4.is_file() {
-            return Mp4Video::open(&mp4, &self.id).map(|m| Some(VideoStorage::Mp4(m)));
+        let io = |e| DatasetError::io(&mp4, "open mp4", e);
+        match fsread::probe(&mp4).map_err(io)? {
+            Entry::Missing => Ok(None),
+            // Checked here, before `Mp4Video::open` opens it: a FIFO would block that open.
+            _ => {
+                fsread::open(&mp4, fsread::MP4).map_err(io)?;
+                Mp4Video::open(&mp4, &self.id).map(|m| Some(VideoStorage::Mp4(m)))
+            }
         }
-        Ok(None)
     }
 }

@@ -3,12 +3,17 @@
 //! them), 1-based. A folder uses one naming throughout; the frames must run
 //! 1..=n without gaps, so index `i` (0-based) is always file `i + 1`.
 //! Files matching neither naming (thumbnails, `.DS_Store`) are ignored.
+//! Frames are decoded and checked by `decode`, one file at a time.
 
-use super::error::{DatasetError, FramesProblem};
-use super::jpeg::jpeg_dimensions;
+use super::decode::{check_frame_file, decode_frame};
+use super::error::{DatasetError, FrameProblem, FramesProblem};
+use crate::encode::preprocess::Size;
 use crate::sample::Frame;
 use crate::time::Timestamp;
 use std::path::{Path, PathBuf};
+
+/// How many bad frames of one folder `check_frames` describes before it only counts them.
+pub const REPORTED_FRAMES: usize = 10;
 
 /// Which file naming a frame folder uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,42 +126,66 @@ impl FrameFolder {
         Ok(self.dir.join(self.naming.file_name(index + 1)))
     }
 
-    /// Decodes 0-based frame `index` to RGB8, stamped `t`.
+    /// Decodes 0-based frame `index` to RGB8, stamped `t`, at the file's size.
     pub fn decode(&self, index: usize, t: Timestamp) -> Result<Frame, DatasetError> {
-        decode_jpeg(&self.path(index)?, t)
+        decode_frame(&self.path(index)?, t, None)
     }
 
-    /// Reads every frame's JPEG header (not the pixels) and checks all frames share
-    /// frame 1's size; returns that size. This is `dataset check`'s fast path.
-    pub fn check_headers(&self) -> Result<(u32, u32), DatasetError> {
+    /// Decodes 0-based frame `index`, stamped `t`, resized to `to` as soon as it is
+    /// decoded (the encoder's input size: nothing larger is kept).
+    pub fn decode_at(&self, index: usize, t: Timestamp, to: Size) -> Result<Frame, DatasetError> {
+        decode_frame(&self.path(index)?, t, Some(to))
+    }
+
+    /// Checks every frame as decoding would (`decode::check_frame_file`, no pixels
+    /// decoded) and that all share frame 1's size. Returns the first
+    /// `REPORTED_FRAMES` bad frames and a count of the rest: empty when all are good.
+    /// This is `dataset check`'s fast path.
+    pub fn check_frames(&self) -> Vec<DatasetError> {
+        let mut errors = Vec::new();
+        let mut bad = 0usize;
         let mut first = None;
         for index in 0..self.len {
-            let file = self.naming.file_name(index + 1);
-            let (w, h) =
-                jpeg_dimensions(&self.dir.join(&file)).map_err(|reason| DatasetError::Frames {
-                    path: self.dir.clone(),
-                    problem: FramesProblem::Header {
-                        file: file.clone(),
-                        reason,
-                    },
-                })?;
-            let (first_w, first_h) = *first.get_or_insert((w, h));
-            if (w, h) != (first_w, first_h) {
-                let problem = FramesProblem::SizeChange {
-                    file,
-                    got_w: w,
-                    got_h: h,
-                    first_w,
-                    first_h,
-                };
-                return Err(DatasetError::Frames {
-                    path: self.dir.clone(),
-                    problem,
-                });
+            let path = self.dir.join(self.naming.file_name(index + 1));
+            let checked = check_frame_file(&path).and_then(|(w, h)| {
+                let (first_w, first_h) = *first.get_or_insert((w, h));
+                same_size(&path, (w, h), (first_w, first_h))
+            });
+            if let Err(e) = checked {
+                bad += 1;
+                if bad <= REPORTED_FRAMES {
+                    errors.push(e);
+                }
             }
         }
-        Ok(first.unwrap_or((0, 0)))
+        if bad > REPORTED_FRAMES {
+            errors.push(DatasetError::More {
+                path: self.dir.clone(),
+                count: bad - REPORTED_FRAMES,
+                what: "bad frames",
+            });
+        }
+        errors
     }
+}
+
+fn same_size(
+    path: &Path,
+    (got_w, got_h): (u32, u32),
+    (first_w, first_h): (u32, u32),
+) -> Result<(), DatasetError> {
+    if (got_w, got_h) == (first_w, first_h) {
+        return Ok(());
+    }
+    Err(DatasetError::Frame {
+        path: path.to_path_buf(),
+        problem: FrameProblem::SizeChange {
+            got_w,
+            got_h,
+            first_w,
+            first_h,
+        },
+    })
 }
 
 /// The frame numbers in `dir`, split by naming.
@@ -173,25 +202,6 @@ fn list_numbers(dir: &Path) -> Result<(Vec<usize>, Vec<usize>), DatasetError> {
         }
     }
     Ok((prefixed, bare))
-}
-
-/// Decodes one image file (JPEG, or any format the `image` crate was built with) to RGB8.
-pub fn decode_jpeg(path: &Path, t: Timestamp) -> Result<Frame, DatasetError> {
-    let image = image::ImageReader::open(path)
-        .map_err(|e| DatasetError::io(path, "open frame", e))?
-        .with_guessed_format()
-        .map_err(|e| DatasetError::io(path, "read frame", e))?
-        .decode()
-        .map_err(|source| DatasetError::Decode {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .into_rgb8();
-    let (width, height) = image.dimensions();
-    Frame::new(t, width, height, image.into_raw()).map_err(|source| DatasetError::FrameSize {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 #[cfg(test)]

@@ -1,18 +1,32 @@
-//! JPEG dimensions from the header alone.
+//! JPEG dimensions from the header alone, and whether the file is whole.
 //!
 //! `dataset check` looks at every frame of every clip (millions of files for
 //! the full dataset). Decoding them, or even handing them to a decoder that
 //! reads the whole file first, would make the check as slow as training; the
 //! size sits in the SOF segment, normally within the first kilobyte, so this
-//! walks the marker segments up to it and reads nothing else.
+//! walks the marker segments up to it and reads nothing else. A cut-off file is
+//! told by its end: a whole JPEG ends with the EOI marker (`FF D9`), which the
+//! entropy-coded data cannot contain (an `FF` there is always followed by `00`
+//! or a restart marker), so reading the last bytes is enough.
 
-use std::io::{BufReader, Read, Seek, SeekFrom};
-use std::path::Path;
+use std::io::{Read, Seek, SeekFrom};
 
-/// The (width, height) in a JPEG file's SOF segment; the error says what was wrong.
-pub fn jpeg_dimensions(path: &Path) -> Result<(u32, u32), String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    read_dimensions(&mut BufReader::with_capacity(2048, file))
+/// How many bytes at the end of a file may be zero padding after EOI (some
+/// writers pad files to a block size).
+const TAIL_BYTES: u64 = 4096;
+
+/// Whether the file of `len` bytes read by `r` ends with EOI, ignoring trailing
+/// zero bytes within its last `TAIL_BYTES`.
+pub fn ends_with_eoi<R: Read + Seek>(r: &mut R, len: u64) -> Result<bool, String> {
+    let start = len.saturating_sub(TAIL_BYTES);
+    r.seek(SeekFrom::Start(start))
+        .map_err(|e| format!("cannot seek: {e}"))?;
+    let mut tail = Vec::new();
+    r.take(TAIL_BYTES)
+        .read_to_end(&mut tail)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let end = tail.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    Ok(tail[..end].ends_with(&[0xFF, 0xD9]))
 }
 
 /// Walks marker segments from SOI to the first SOFn.
@@ -115,6 +129,21 @@ mod tests {
         let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xFF, 0xE1, 0x00, 0x06, 1, 2, 3, 4];
         bytes.extend_from_slice(&jpeg(5, 9)[2..]);
         assert_eq!(read_dimensions(&mut Cursor::new(bytes)), Ok((5, 9)));
+    }
+
+    #[test]
+    fn a_whole_file_ends_with_eoi_and_a_cut_one_does_not() {
+        let full = jpeg(40, 30);
+        let len = full.len() as u64;
+        assert_eq!(ends_with_eoi(&mut Cursor::new(full.clone()), len), Ok(true));
+        let mut padded = full.clone();
+        padded.extend([0; 100]);
+        let len = padded.len() as u64;
+        assert_eq!(ends_with_eoi(&mut Cursor::new(padded), len), Ok(true));
+        let half = full[..full.len() / 2].to_vec();
+        let len = half.len() as u64;
+        assert_eq!(ends_with_eoi(&mut Cursor::new(half), len), Ok(false));
+        assert_eq!(ends_with_eoi(&mut Cursor::new(Vec::new()), 0), Ok(false));
     }
 
     #[test]

@@ -4,14 +4,21 @@
 //! (`yourdataset_path/data/...`), so only its last two parts, `<k_name>/<clip>`,
 //! are kept and joined to the root by `layout`. Everything a line claims is
 //! checked here once: a `ClipEntry` always names a known class folder whose
-//! number matches its label, and two plain path parts that cannot leave the root.
+//! number matches its label, two plain path parts that cannot leave the root, and
+//! counts of at most `MAX_LISTED` (the clip's duration comes from them, so a
+//! hostile count would make every reader plan billions of windows). A line that is
+//! not UTF-8 is refused rather than read lossily into a name no file has.
 //! A bad line is reported and skipped; the good lines around it are kept.
 
-use super::error::{DatasetError, ListProblem};
+use super::error::{excerpt, DatasetError, ListProblem, EXCERPT_CHARS};
 use super::layout::{class_label, Split, CLASS_NAMES};
 use crate::learn::ClassId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// The largest `num_rgb_frames` / `num_sensor_rows` accepted: a day at 25 Hz
+/// (UESTC-MMEA-CL's clips last 7-37 s).
+pub const MAX_LISTED: usize = 25 * 3600 * 24;
 
 /// One valid list line: a clip of the dataset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +50,12 @@ impl ClipEntry {
 pub struct ParsedLists {
     pub entries: Vec<ClipEntry>,
     pub errors: Vec<DatasetError>,
-    /// Where each clip id was first listed: duplicates are refused across files too,
-    /// because a clip in both train and test would leak test data into training.
-    first_seen: HashMap<String, String>,
+    /// Where each clip id was first listed (an index into `files`, and a line):
+    /// duplicates are refused across files too, because a clip in both train and
+    /// test would leak test data into training.
+    first_seen: HashMap<String, (usize, usize)>,
+    /// The files added so far, so `first_seen` need not repeat a path per clip.
+    files: Vec<PathBuf>,
 }
 
 impl ParsedLists {
@@ -55,35 +65,64 @@ impl ParsedLists {
 
     /// Parses one list file's text, appending its entries and errors.
     pub fn add(&mut self, path: &Path, split: Split, text: &str) {
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
-            let trimmed = raw.trim();
-            if trimmed.is_empty() {
-                continue;
-            }
-            match parse_line(split, line, trimmed).and_then(|e| self.claim(path, e)) {
+        self.add_bytes(path, split, text.as_bytes());
+    }
+
+    /// Parses one list file's bytes, appending its entries and errors; a line that
+    /// is not UTF-8 is an error of its own.
+    pub fn add_bytes(&mut self, path: &Path, split: Split, bytes: &[u8]) {
+        for (line, text) in crate::fsread::lines(bytes) {
+            let parsed = match text {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => self.entry(path, split, line, text.trim()),
+                Err(bad) => {
+                    // Quote only the start: the line may be megabytes long.
+                    let head = &bad.raw[..bad.raw.len().min(4 * EXCERPT_CHARS)];
+                    let text = String::from_utf8_lossy(head).trim().to_string();
+                    let column = bad.offset + 1;
+                    Err((text, ListProblem::NotUtf8 { column }))
+                }
+            };
+            match parsed {
                 Ok(entry) => self.entries.push(entry),
-                Err(problem) => self.errors.push(DatasetError::ListLine {
+                Err((text, problem)) => self.errors.push(DatasetError::ListLine {
                     path: path.to_path_buf(),
                     line,
-                    text: trimmed.to_string(),
+                    text: excerpt(&text),
                     problem,
                 }),
             }
         }
     }
 
+    /// The entry of one non-blank, trimmed line, or its text and problem.
+    fn entry(
+        &mut self,
+        path: &Path,
+        split: Split,
+        line: usize,
+        text: &str,
+    ) -> Result<ClipEntry, (String, ListProblem)> {
+        parse_line(split, line, text)
+            .and_then(|e| self.claim(path, e))
+            .map_err(|problem| (excerpt(text), problem))
+    }
+
     /// Records `entry`'s id, refusing it if an earlier line already listed it.
     fn claim(&mut self, path: &Path, entry: ClipEntry) -> Result<ClipEntry, ListProblem> {
         let id = entry.id();
-        if let Some(first) = self.first_seen.get(&id) {
-            return Err(ListProblem::Duplicate {
-                id,
-                first: first.clone(),
-            });
+        if let Some(&(file, line)) = self.first_seen.get(&id) {
+            let first = self
+                .files
+                .get(file)
+                .map_or(String::new(), |f| format!("{}:{line}", f.display()));
+            return Err(ListProblem::Duplicate { id, first });
         }
-        self.first_seen
-            .insert(id, format!("{}:{}", path.display(), entry.line));
+        if self.files.last().map(PathBuf::as_path) != Some(path) {
+            self.files.push(path.to_path_buf());
+        }
+        let file = self.files.len() - 1;
+        self.first_seen.insert(id, (file, entry.line));
         Ok(entry)
     }
 }
@@ -97,10 +136,16 @@ pub fn parse_list(path: &Path, split: Split, text: &str) -> ParsedLists {
 
 /// Checks one non-blank, trimmed line into an entry.
 fn parse_line(split: Split, line: usize, text: &str) -> Result<ClipEntry, ListProblem> {
-    let fields: Vec<&str> = text.split_whitespace().collect();
+    // At most 4 fields are kept: a hostile line of millions of fields is only counted.
+    let mut words = text.split_whitespace();
+    let fields: Vec<&str> = words.by_ref().take(4).collect();
+    let extra = words.count();
     let [path, frames, rows, label] = fields[..] else {
         return Err(ListProblem::FieldCount { got: fields.len() });
     };
+    if extra > 0 {
+        return Err(ListProblem::FieldCount { got: 4 + extra });
+    }
     let (class_dir, clip) = clip_parts(path)?;
     let num_frames = count(frames, "num_rgb_frames")?;
     let num_sensor_rows = count(rows, "num_sensor_rows")?;
@@ -118,21 +163,22 @@ fn parse_line(split: Split, line: usize, text: &str) -> Result<ClipEntry, ListPr
 
 /// The last two parts of a list path, each a plain name that stays under the root.
 fn clip_parts(path: &str) -> Result<(&str, &str), ListProblem> {
-    // Both separators: lists written on Windows use `\`.
-    let parts: Vec<&str> = path
-        .trim_end_matches(['/', '\\'])
-        .split(['/', '\\'])
-        .collect();
-    if parts.contains(&"..") {
+    // Both separators: lists written on Windows use `\`. Parts are walked, never
+    // collected, so a path of a million slashes costs no memory.
+    let separators = ['/', '\\'];
+    let path = path.trim_end_matches(separators);
+    if path.split(separators).any(|part| part == "..") {
         return Err(ListProblem::ParentComponent);
     }
-    let [.., class_dir, clip] = parts[..] else {
-        return Err(ListProblem::TooShort { parts: parts.len() });
+    let mut last = path.rsplit(separators);
+    let (Some(clip), Some(class_dir)) = (last.next(), last.next()) else {
+        let parts = path.split(separators).count();
+        return Err(ListProblem::TooShort { parts });
     };
     for part in [class_dir, clip] {
         if !is_plain_name(part) {
             return Err(ListProblem::NotAName {
-                part: part.to_string(),
+                part: excerpt(part),
             });
         }
     }
@@ -150,17 +196,27 @@ fn is_plain_name(part: &str) -> bool {
 }
 
 fn count(value: &str, field: &'static str) -> Result<usize, ListProblem> {
-    value.parse::<usize>().map_err(|_| ListProblem::NotInteger {
-        field,
-        value: value.to_string(),
-    })
+    let n = value
+        .parse::<usize>()
+        .map_err(|_| ListProblem::NotInteger {
+            field,
+            value: excerpt(value),
+        })?;
+    if n > MAX_LISTED {
+        return Err(ListProblem::CountTooLarge {
+            field,
+            value: n,
+            max: MAX_LISTED,
+        });
+    }
+    Ok(n)
 }
 
 /// The label as listed, checked against the range and against the class folder.
 fn check_label(value: &str, class_dir: &str) -> Result<ClassId, ListProblem> {
     let label: i64 = value.parse().map_err(|_| ListProblem::NotInteger {
         field: "label",
-        value: value.to_string(),
+        value: excerpt(value),
     })?;
     let classes = CLASS_NAMES.len();
     let in_range = usize::try_from(label).ok().filter(|l| *l < classes);

@@ -3,70 +3,146 @@
 //! turns a clip's rows into `ImuSample`s: counts -> g and °/s, a median filter
 //! per channel (the reference loader's kernel 5), and nominal timestamps
 //! `i / NOMINAL_RATE_HZ` (the files carry no time column).
+//!
+//! `scan_sensor_csv` is the one parser: it keeps going past a bad row so `dataset
+//! check` can list every bad row (the first `REPORTED_ROWS`, then a count), and
+//! `parse_sensor_csv` (what `embed` reads through) stops at its first error. A row
+//! is refused when it is longer than `MAX_ROW_BYTES` (before it is split), not
+//! UTF-8, or holds a value beyond `MAX_ABS_COUNT`: a 16-bit sensor reads ±32768,
+//! and values near f32's range turn into infinities once converted and filtered.
 
-use super::error::{DatasetError, RowProblem};
+use super::error::{excerpt, DatasetError, RowProblem};
 use super::layout::{ACC_COUNTS_PER_G, GYRO_COUNTS_PER_DPS, MEDIAN_KERNEL, NOMINAL_RATE_HZ};
 use super::median::median_filter;
 use crate::sample::ImuSample;
 use crate::time::Timestamp;
 use std::path::Path;
 
-/// One CSV row in raw counts: acc x y z, gyro x y z. Always finite.
+/// One CSV row in raw counts: acc x y z, gyro x y z. Always finite, at most
+/// `MAX_ABS_COUNT` in magnitude.
 pub type RawRow = [f64; 6];
 
-/// Parses a whole sensor file's text. Blank lines are skipped (a trailing
-/// newline is common); the first bad row ends parsing with its line number.
-pub fn parse_sensor_csv(path: &Path, text: &str) -> Result<Vec<RawRow>, DatasetError> {
-    let mut rows = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
+/// The largest raw count accepted: 32 times a 16-bit sensor's range, so rescaled or
+/// interpolated counts pass while values no sensor reads (1e300) do not.
+pub const MAX_ABS_COUNT: f64 = 1_048_576.0;
+/// The longest row accepted: six numbers take well under 100 bytes.
+pub const MAX_ROW_BYTES: usize = 1024;
+/// How many bad rows `scan_sensor_csv` describes before it only counts them.
+pub const REPORTED_ROWS: usize = 10;
+
+/// What scanning a whole sensor file found.
+#[derive(Debug, Default)]
+pub struct SensorScan {
+    /// The good rows, in file order.
+    pub rows: Vec<RawRow>,
+    /// The first `REPORTED_ROWS` bad rows, then one `More` counting the rest; or
+    /// one `EmptySensor` when the file has no rows at all.
+    pub errors: Vec<DatasetError>,
+}
+
+/// Parses every row of a sensor file's bytes, keeping the good rows and describing
+/// the bad ones. Blank lines are skipped (a trailing newline is common).
+pub fn scan_sensor_csv(path: &Path, bytes: &[u8]) -> SensorScan {
+    let mut scan = SensorScan::default();
+    let mut bad = 0usize;
+    for (line, text) in crate::fsread::lines(bytes) {
+        let row = match text {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => parse_row(text),
+            Err(b) => Err(RowProblem::NotUtf8 {
+                column: b.offset + 1,
+            }),
+        };
+        match row {
+            Ok(row) => scan.rows.push(row),
+            Err(problem) => {
+                bad += 1;
+                if bad <= REPORTED_ROWS {
+                    let path = path.to_path_buf();
+                    scan.errors.push(DatasetError::SensorRow {
+                        path,
+                        line,
+                        problem,
+                    });
+                }
+            }
         }
-        let row = parse_row(line).map_err(|problem| DatasetError::SensorRow {
-            path: path.to_path_buf(),
-            line: index + 1,
-            problem,
-        })?;
-        rows.push(row);
     }
-    if rows.is_empty() {
-        return Err(DatasetError::EmptySensor {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(rows)
+    scan.finish(path, bad);
+    scan
 }
 
-/// Reads and parses a sensor file (bytes that are not UTF-8 show up as non-numeric cells).
+impl SensorScan {
+    fn finish(&mut self, path: &Path, bad: usize) {
+        let path = path.to_path_buf();
+        if bad > REPORTED_ROWS {
+            let count = bad - REPORTED_ROWS;
+            let what = "bad rows";
+            self.errors.push(DatasetError::More { path, count, what });
+        } else if bad == 0 && self.rows.is_empty() {
+            self.errors.push(DatasetError::EmptySensor { path });
+        }
+    }
+}
+
+/// Parses a whole sensor file's text; the first bad row (or an empty file) is the error.
+pub fn parse_sensor_csv(path: &Path, text: &str) -> Result<Vec<RawRow>, DatasetError> {
+    let scan = scan_sensor_csv(path, text.as_bytes());
+    match scan.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(scan.rows),
+    }
+}
+
+/// Reads a sensor file (a regular file within `fsread::SENSOR_CSV`) and parses it.
 pub fn read_sensor_csv(path: &Path) -> Result<Vec<RawRow>, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|e| DatasetError::io(path, "read sensor file", e))?;
-    parse_sensor_csv(path, &String::from_utf8_lossy(&bytes))
+    let scan = scan_sensor_file(path)?;
+    match scan.errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(scan.rows),
+    }
 }
 
-/// One row: exactly six comma-separated finite numbers (integers or floats,
-/// spaces around cells allowed).
+/// Reads a sensor file and scans every row; errors only when it cannot be read.
+pub fn scan_sensor_file(path: &Path) -> Result<SensorScan, DatasetError> {
+    let bytes = crate::fsread::read(path, crate::fsread::SENSOR_CSV)
+        .map_err(|e| DatasetError::io(path, "read sensor file", e))?;
+    Ok(scan_sensor_csv(path, &bytes))
+}
+
+/// One row: exactly six comma-separated finite numbers within `MAX_ABS_COUNT`
+/// (integers or floats, spaces around cells allowed).
 pub fn parse_row(line: &str) -> Result<RawRow, RowProblem> {
-    let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-    if cells.len() != 6 {
-        return Err(RowProblem::ColumnCount { got: cells.len() });
+    if line.len() > MAX_ROW_BYTES {
+        let (bytes, max) = (line.len(), MAX_ROW_BYTES);
+        return Err(RowProblem::TooLong { bytes, max });
+    }
+    let got = line.split(',').count();
+    if got != 6 {
+        return Err(RowProblem::ColumnCount { got });
     }
     let mut row = [0.0; 6];
-    for (i, (slot, cell)) in row.iter_mut().zip(&cells).enumerate() {
-        let column = i + 1;
-        let value: f64 = cell.parse().map_err(|_| RowProblem::NotNumeric {
-            column,
-            cell: cell.to_string(),
-        })?;
-        // `f64::from_str` accepts "NaN" and "inf"; a sensor never reports them.
-        if !value.is_finite() {
-            return Err(RowProblem::NotFinite {
-                column,
-                cell: cell.to_string(),
-            });
-        }
-        *slot = value;
+    for (i, (slot, cell)) in row.iter_mut().zip(line.split(',')).enumerate() {
+        *slot = parse_cell(i + 1, cell.trim())?;
     }
     Ok(row)
+}
+
+fn parse_cell(column: usize, cell: &str) -> Result<f64, RowProblem> {
+    let value: f64 = cell.parse().map_err(|_| RowProblem::NotNumeric {
+        column,
+        cell: excerpt(cell),
+    })?;
+    // `f64::from_str` accepts "NaN" and "inf"; a sensor never reports them.
+    if !value.is_finite() {
+        let cell = excerpt(cell);
+        return Err(RowProblem::NotFinite { column, cell });
+    }
+    if value.abs() > MAX_ABS_COUNT {
+        let (cell, max) = (excerpt(cell), MAX_ABS_COUNT as u32);
+        return Err(RowProblem::OutOfRange { column, cell, max });
+    }
+    Ok(value)
 }
 
 /// Raw counts to physical units: (acc in g, gyro in °/s).

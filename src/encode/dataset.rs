@@ -8,30 +8,38 @@
 //! Test clips are also encoded with video absent and with IMU absent
 //! (modality-dynamic evaluation).
 //!
-//! Cache keys are `<clip id>@<fingerprint>`: the fingerprint hashes the clip's list
-//! entry and its sensor file, so a dataset regenerated in place (another seed, the
-//! same clip names) is re-encoded rather than served stale embeddings.
+//! Clips are read by `dataset::windows`, the reader `dataset check` also runs, with
+//! frames larger than the encoder's input reduced to it as soon as they are
+//! decoded, and one batch of windows decoded and encoded at a time (running means),
+//! so memory does not grow with a clip's length.
+//!
+//! Cache keys are `<clip id>@<fingerprint>`: the fingerprint covers everything a
+//! clip's embedding depends on besides the encoder (whose sha256 names the cache
+//! file): the list entry, the sensor file's bytes, and the frame folder's listing
+//! with each frame's size and modification time (or the `.mp4`'s), so a dataset
+//! regenerated in place or a clip whose frames were replaced is re-encoded rather
+//! than served stale embeddings. Frames are not hashed: reading every frame would
+//! cost as much as decoding them.
 
 use super::cache::{CacheEntry, CacheError, EmbeddingCache, Variant};
-use super::{EncodeError, Encoder};
-use crate::align::{clip_window_plans, AlignError, WindowParams, WindowSpec};
+use super::preprocess::Size;
+use super::{EncodeError, Encoder, ModelContract};
+use crate::align::{WindowParams, WindowSpec};
+use crate::dataset::windows::ReadSpec;
 use crate::dataset::{Clip, Dataset, DatasetError, Split};
 use crate::embedding::{Embedding, EmbeddingError};
 use crate::sample::Modality;
 use crate::window::Window;
 use sha2::{Digest, Sha256};
+use std::path::Path;
 
 /// Why one clip could not be encoded (the others go on).
 #[derive(Debug, thiserror::Error)]
 pub enum ClipEncodeError {
     #[error(transparent)]
     Dataset(#[from] DatasetError),
-    #[error("clip {clip}: {source}")]
-    Align { clip: String, source: AlignError },
-    #[error("clip {clip} ({seconds:.2} s): no window of the encoder's length has video or IMU")]
-    Empty { clip: String, seconds: f64 },
-    #[error("clip {clip}: {source}")]
-    Encode { clip: String, source: EncodeError },
+    #[error("clip {clip}: {error}")]
+    Encode { clip: String, error: EncodeError },
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("clip {clip}: mean of its window embeddings: {message}")]
@@ -82,27 +90,71 @@ pub fn clip_spec(window: &WindowSpec) -> Result<WindowSpec, EmbedError> {
     .map_err(|e| EmbedError::Spec(e.to_string()))
 }
 
-/// The cache key of a clip: its id plus a fingerprint of its list entry and sensor file.
+/// How the encoder of contract `c` reads a clip offline: `clip_spec(window)`'s
+/// windows and frames at the model's H x W. `dataset check` checks with the same.
+pub fn read_spec(window: &WindowSpec, c: &ModelContract) -> Result<ReadSpec, EmbedError> {
+    Ok(ReadSpec {
+        windows: clip_spec(window)?,
+        frame_size: Size {
+            width: c.width,
+            height: c.height,
+        },
+    })
+}
+
+/// The cache key of a clip: its id plus a fingerprint of its list entry, its
+/// sensor file and its frame files (see the module docs). Never fails: a file that
+/// cannot be read is fingerprinted by its error, and encoding the clip reports it.
 pub fn clip_key(clip: &Clip) -> String {
     let e = clip.entry();
     let mut h = Sha256::new();
-    h.update(
-        format!(
-            "{} {} {} {}",
-            e.label,
-            e.num_frames,
-            e.num_sensor_rows,
-            clip.split().name()
-        )
-        .as_bytes(),
+    let entry = format!(
+        "{} {} {} {}",
+        e.label,
+        e.num_frames,
+        e.num_sensor_rows,
+        clip.split().name()
     );
-    match std::fs::read(clip.sensor_path()) {
+    h.update(entry.as_bytes());
+    match crate::fsread::read(&clip.sensor_path(), crate::fsread::SENSOR_CSV) {
         Ok(bytes) => h.update(&bytes),
-        Err(_) => h.update(b"no sensor"),
+        Err(e) => h.update(format!("sensor: {:?}", e.kind()).as_bytes()),
     }
+    h.update(video_fingerprint(clip).as_bytes());
     let digest = h.finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("{}@{hex}", clip.id())
+}
+
+/// The frame files' (or the `.mp4`'s) names, sizes and modification times.
+fn video_fingerprint(clip: &Clip) -> String {
+    use crate::dataset::VideoStorage;
+    match clip.video_storage() {
+        Ok(Some(VideoStorage::Frames(folder))) => {
+            let mut text = format!("frames {:?} {}", folder.naming(), folder.len());
+            for path in (0..folder.len()).filter_map(|i| folder.path(i).ok()) {
+                text += &file_stamp(&path);
+            }
+            text
+        }
+        Ok(Some(VideoStorage::Mp4(video))) => format!("mp4 {}", file_stamp(video.path())),
+        Ok(None) => "no video".to_string(),
+        Err(e) => format!("video: {e}"),
+    }
+}
+
+/// ` <bytes>:<mtime ns>` of one file (its error kind when it cannot be stat'ed).
+fn file_stamp(path: &Path) -> String {
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) => return format!(" {:?}", e.kind()),
+    };
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    format!(" {}:{mtime}", meta.len())
 }
 
 /// The variants encoded for a clip of `split`.
@@ -113,34 +165,10 @@ pub fn variants_for(split: Split) -> &'static [Variant] {
     }
 }
 
-/// The non-empty fixed windows of a clip (frames decoded only at the sampled indices).
-pub fn clip_windows(clip: &Clip, spec: &WindowSpec) -> Result<Vec<Window>, ClipEncodeError> {
-    let imu = clip.load_imu()?;
-    let video = clip.video()?;
-    let times = video.as_ref().map(|v| v.frame_times());
-    let align = |source| ClipEncodeError::Align {
-        clip: clip.id().to_string(),
-        source,
-    };
-    let plans = clip_window_plans(spec, imu.as_deref(), times.as_deref()).map_err(align)?;
-    let mut windows = Vec::with_capacity(plans.len());
-    for plan in plans {
-        let frames = match (&video, &plan.frame_indices) {
-            (Some(v), Some(indices)) => v.decode_many(indices)?,
-            _ => Vec::new(),
-        };
-        let window = plan.into_window(frames).map_err(align)?;
-        if !window.is_empty() {
-            windows.push(window);
-        }
-    }
-    if windows.is_empty() {
-        return Err(ClipEncodeError::Empty {
-            clip: clip.id().to_string(),
-            seconds: clip.duration_secs(),
-        });
-    }
-    Ok(windows)
+/// The non-empty fixed windows of a clip, frames decoded only at the sampled indices
+/// and reduced to the encoder's size at once (`dataset::windows::clip_windows`).
+pub fn clip_windows(clip: &Clip, spec: &ReadSpec) -> Result<Vec<Window>, ClipEncodeError> {
+    Ok(crate::dataset::windows::clip_windows(clip, spec)?)
 }
 
 /// `window` with the modality a variant removes; `None` when nothing would be left.
@@ -154,36 +182,34 @@ fn variant_window(window: &Window, variant: Variant) -> Option<Window> {
 }
 
 /// Encodes one clip's variants into `cache` (each the mean over the clip's windows);
-/// returns the number of windows encoded.
+/// returns the number of windows encoded. Windows are decoded and encoded one
+/// batch at a time, so a long clip never holds more than a batch of frames.
 fn encode_clip(
     clip: &Clip,
     key: &str,
-    spec: &WindowSpec,
+    spec: &ReadSpec,
     encoder: &mut dyn Encoder,
     cache: &mut EmbeddingCache,
 ) -> Result<usize, ClipEncodeError> {
-    let windows = clip_windows(clip, spec)?;
+    let planned = crate::dataset::windows::plan_clip(clip, &spec.windows)?;
+    let variants = variants_for(clip.split());
+    let dim = encoder.contract().dim;
+    let mut means: Vec<Mean> = variants.iter().map(|_| Mean::new(dim)).collect();
+    let chunk = encoder.batch_size().max(1);
+    for windows in planned.into_chunks(clip, chunk, spec.frame_size) {
+        let windows = windows?;
+        for (&variant, mean) in variants.iter().zip(&mut means) {
+            encode_variant(clip, &windows, variant, encoder, mean)?;
+        }
+    }
     let mut encoded = 0;
-    for &variant in variants_for(clip.split()) {
-        let inputs: Vec<Window> = windows
-            .iter()
-            .filter_map(|w| variant_window(w, variant))
-            .collect();
-        if inputs.is_empty() {
+    for (&variant, mean) in variants.iter().zip(means) {
+        encoded += mean.n;
+        // A variant that would be empty (IMU-absent of an IMU-only clip) is not stored.
+        if mean.n == 0 {
             continue;
         }
-        let outputs = encoder
-            .encode(&inputs)
-            .map_err(|source| ClipEncodeError::Encode {
-                clip: clip.id().to_string(),
-                source,
-            })?;
-        encoded += inputs.len();
-        let embedding = mean(
-            outputs.iter().map(|e| e.embedding.as_slice()),
-            encoder.contract().dim,
-        )
-        .map_err(|e| ClipEncodeError::Mean {
+        let embedding = mean.embedding().map_err(|e| ClipEncodeError::Mean {
             clip: clip.id().to_string(),
             message: e.to_string(),
         })?;
@@ -198,21 +224,59 @@ fn encode_clip(
     Ok(encoded)
 }
 
-/// The element-wise mean of equally long vectors, as a checked embedding.
-fn mean<'a>(
-    rows: impl Iterator<Item = &'a [f32]>,
-    dim: usize,
-) -> Result<Embedding, EmbeddingError> {
-    let mut sum = vec![0f64; dim];
-    let mut n = 0usize;
-    for row in rows {
-        for (s, v) in sum.iter_mut().zip(row) {
+/// Encodes `variant` of a chunk of windows into its running mean.
+fn encode_variant(
+    clip: &Clip,
+    windows: &[Window],
+    variant: Variant,
+    encoder: &mut dyn Encoder,
+    mean: &mut Mean,
+) -> Result<(), ClipEncodeError> {
+    let inputs: Vec<Window> = windows
+        .iter()
+        .filter_map(|w| variant_window(w, variant))
+        .collect();
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let outputs = encoder
+        .encode(&inputs)
+        .map_err(|error| ClipEncodeError::Encode {
+            clip: clip.id().to_string(),
+            error,
+        })?;
+    for e in &outputs {
+        mean.add(e.embedding.as_slice());
+    }
+    Ok(())
+}
+
+/// The element-wise running mean of equally long vectors (in f64).
+struct Mean {
+    sum: Vec<f64>,
+    n: usize,
+}
+
+impl Mean {
+    fn new(dim: usize) -> Mean {
+        Mean {
+            sum: vec![0.0; dim],
+            n: 0,
+        }
+    }
+
+    fn add(&mut self, row: &[f32]) {
+        for (s, v) in self.sum.iter_mut().zip(row) {
             *s += f64::from(*v);
         }
-        n += 1;
+        self.n += 1;
     }
-    let n = n.max(1) as f64;
-    Embedding::new(sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
+
+    /// The mean, as a checked embedding.
+    fn embedding(self) -> Result<Embedding, EmbeddingError> {
+        let (dim, n) = (self.sum.len(), self.n.max(1) as f64);
+        Embedding::new(self.sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
+    }
 }
 
 /// True when every variant a clip needs is cached (a variant that would be empty,
@@ -232,7 +296,7 @@ pub fn embed_dataset(
     commit_every: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<EmbedSummary, EmbedError> {
-    let spec = clip_spec(window)?;
+    let spec = read_spec(window, encoder.contract())?;
     let clips = dataset.clips();
     let mut summary = EmbedSummary {
         clips: clips.len(),
@@ -248,14 +312,16 @@ pub fn embed_dataset(
                 Ok(n) => {
                     summary.encoded += 1;
                     summary.windows += n;
+                    // Only new work is committed: a dataset of failing clips must
+                    // not rewrite (and fsync) the cache once per clip.
+                    if summary.encoded % commit_every.max(1) == 0 {
+                        cache.commit()?;
+                    }
                 }
                 Err(e) => summary.failed.push(FailedClip {
                     clip: clip.id().to_string(),
                     error: e.to_string(),
                 }),
-            }
-            if summary.encoded % commit_every.max(1) == 0 {
-                cache.commit()?;
             }
         }
         progress(i + 1, clips.len());

@@ -1,5 +1,7 @@
 //! A model file read once: its bytes (handed to the backend), its sha256 (the
-//! encoder's identity in caches and snapshots) and its parsed summary.
+//! encoder's identity in caches and snapshots) and its parsed summary. The file
+//! is read through `fsread` (a regular file of at most `fsread::MODEL`), so
+//! `mmcl model inspect /dev/zero` is refused at once instead of reading forever.
 
 use super::onnx_proto::{parse_model, OnnxSummary};
 use super::EncodeError;
@@ -19,11 +21,12 @@ pub struct ModelFile {
 impl ModelFile {
     /// Reads and parses `path`; the bytes, digest and summary all come from one read.
     pub fn read(path: &Path) -> Result<ModelFile, EncodeError> {
-        let bytes = std::fs::read(path).map_err(|source| EncodeError::Io {
-            path: path.to_path_buf(),
-            action: "read the model",
-            source,
-        })?;
+        let bytes =
+            crate::fsread::read(path, crate::fsread::MODEL).map_err(|source| EncodeError::Io {
+                path: path.to_path_buf(),
+                action: "read the model",
+                source,
+            })?;
         ModelFile::from_bytes(path.to_path_buf(), bytes)
     }
 

@@ -7,7 +7,7 @@
 //! so newer files still read; anything malformed is an error naming the byte
 //! offset, never a panic.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the runtime reads from a model file before handing it to a backend.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +21,9 @@ pub struct OnnxSummary {
     pub inputs: Vec<ValueInfo>,
     pub outputs: Vec<ValueInfo>,
     pub metadata: BTreeMap<String, String>,
+    /// Graph outputs that no node, graph input or initializer produces. A backend
+    /// cannot wire them (tract 0.23 panics on one), so the contract refuses them.
+    pub orphan_outputs: Vec<String>,
 }
 
 /// One graph input or output.
@@ -114,17 +117,38 @@ pub fn parse_model(bytes: &[u8]) -> Result<OnnxSummary, ProtoError> {
 }
 
 fn parse_graph(bytes: &[u8], base: usize, summary: &mut OnnxSummary) -> Result<(), ProtoError> {
-    let mut initializers = Vec::new();
+    // Sets, not lists: a hostile graph may list millions of names.
+    let mut initializers = BTreeSet::new();
+    let mut produced = BTreeSet::new();
     for field in Fields::new(bytes, base) {
         match field? {
-            (5, Value::Bytes(b, at)) => initializers.push(parse_tensor_name(b, at)?),
+            (1, Value::Bytes(b, at)) => produced.extend(parse_node_outputs(b, at)?),
+            (5, Value::Bytes(b, at)) => {
+                initializers.insert(parse_tensor_name(b, at)?);
+            }
             (11, Value::Bytes(b, at)) => summary.inputs.push(parse_value_info(b, at)?),
             (12, Value::Bytes(b, at)) => summary.outputs.push(parse_value_info(b, at)?),
             _ => {}
         }
     }
+    produced.extend(summary.inputs.iter().map(|i| i.name.clone()));
+    summary.orphan_outputs = (summary.outputs.iter())
+        .filter(|o| !produced.contains(&o.name) && !initializers.contains(&o.name))
+        .map(|o| o.name.clone())
+        .collect();
     summary.inputs.retain(|i| !initializers.contains(&i.name));
     Ok(())
+}
+
+/// NodeProto: the names in `output` (field 2).
+fn parse_node_outputs(bytes: &[u8], base: usize) -> Result<Vec<String>, ProtoError> {
+    let mut outputs = Vec::new();
+    for field in Fields::new(bytes, base) {
+        if let (2, Value::Bytes(b, _)) = field? {
+            outputs.push(utf8(b));
+        }
+    }
+    Ok(outputs)
 }
 
 fn parse_tensor_name(bytes: &[u8], base: usize) -> Result<String, ProtoError> {
@@ -333,6 +357,7 @@ mod tests {
         );
         assert_eq!(s.outputs.len(), 3);
         assert_eq!(s.metadata.get("mmcl.frames").map(String::as_str), Some("4"));
+        assert!(s.orphan_outputs.is_empty(), "{:?}", s.orphan_outputs);
         assert!(s.opsets.contains(&(String::new(), 13)));
     }
 

@@ -66,8 +66,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return print_settings(&settings);
     }
     let say = |line: String| {
+        // A closed stdout silences the narration; the demo still finishes its work.
         if !args.json {
-            println!("{line}");
+            let _ = super::print_line(&line);
         }
     };
     let dataset = prepare_dataset(&args, &say)?;

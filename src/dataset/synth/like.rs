@@ -26,10 +26,10 @@ pub struct ListEntry {
 /// A list file that cannot be mirrored.
 #[derive(Debug, thiserror::Error)]
 pub enum LikeError {
-    #[error("read list {path}: {source}")]
+    #[error("read list {path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A line the dataset reader refuses (its error names the file and line).
     #[error(transparent)]
@@ -47,11 +47,12 @@ pub fn read_lists(dir: &Path) -> Result<[Vec<ListEntry>; 3], LikeError> {
     let mut parsed = ParsedLists::new();
     for split in [Split::Train, Split::Val, Split::Test] {
         let path = list_path(dir, split);
-        let text = std::fs::read_to_string(&path).map_err(|source| LikeError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        parsed.add(&path, split, &text);
+        let bytes =
+            crate::fsread::read(&path, crate::fsread::LIST).map_err(|error| LikeError::Io {
+                path: path.clone(),
+                error,
+            })?;
+        parsed.add_bytes(&path, split, &bytes);
         if let Some(e) = parsed.errors.drain(..).next() {
             return Err(e.into());
         }

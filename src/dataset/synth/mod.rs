@@ -35,36 +35,43 @@ pub use summary::{ClassCount, SplitCounts, Splits, Summary};
 
 use std::path::{Path, PathBuf};
 
-/// Why a run wrote nothing, or stopped.
+/// Why a run wrote nothing, or stopped. Each message names its cause, and no
+/// variant also carries it as a `source` (an error chain would say it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum SynthError {
     #[error(transparent)]
     Param(#[from] ParamError),
     #[error("--like: {0}")]
-    Like(#[from] LikeError),
+    Like(LikeError),
     #[error("--out {path}: exists and is not empty; pass --force to write into it (nothing is deleted, the generator's files are overwritten)")]
     OutNotEmpty { path: PathBuf },
     #[error("--out {path}: exists and is not a folder")]
     OutNotADir { path: PathBuf },
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}: {error}")]
     Io {
         path: PathBuf,
         action: &'static str,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("encode frame {path}: {source}")]
+    #[error("encode frame {path}: {error}")]
     Encode {
         path: PathBuf,
-        source: image::ImageError,
+        error: image::ImageError,
     },
 }
 
+impl From<LikeError> for SynthError {
+    fn from(e: LikeError) -> SynthError {
+        SynthError::Like(e)
+    }
+}
+
 impl SynthError {
-    fn io(path: &Path, action: &'static str, source: std::io::Error) -> Self {
+    fn io(path: &Path, action: &'static str, error: std::io::Error) -> Self {
         SynthError::Io {
             path: path.to_path_buf(),
             action,
-            source,
+            error,
         }
     }
 

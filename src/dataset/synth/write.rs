@@ -110,9 +110,9 @@ fn write_clip(clip: &ClipPlan, params: &SynthParams, root: &Path) -> Result<Writ
         for (j, rgb) in frames.enumerate() {
             let path = dir.join(frame_file_name(j + 1));
             let jpeg =
-                encode_jpeg(&rgb, params.size(), quality).map_err(|source| SynthError::Encode {
+                encode_jpeg(&rgb, params.size(), quality).map_err(|error| SynthError::Encode {
                     path: path.clone(),
-                    source,
+                    error,
                 })?;
             write_file(&path, &jpeg, &mut written)?;
         }

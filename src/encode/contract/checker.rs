@@ -1,8 +1,17 @@
 //! The walk behind `ModelContract::check`: metadata first, then every input
 //! and output, recording each problem instead of stopping at the first.
+//!
+//! A model file is untrusted input, and the runtime allocates tensors from the
+//! sizes it states (`Batch::from_windows`, `Batch::padded`), so every size has an
+//! upper bound checked here (`Bounds`): a 1.9 KB file claiming 60000x60000 frames
+//! or a fixed batch of 2e9 is a contract problem, not an abort in the allocator.
+//! Each bound is far above any encoder a device runs; they live in `bounds`.
+
+mod bounds;
 
 use super::{ContractProblem, CONTRACT_VERSION, IMU_UNITS, MODALITIES};
 use crate::encode::onnx_proto::{dtype_name, Dim, OnnxSummary, ValueInfo, FLOAT};
+use bounds::Bounds;
 
 /// Metadata keys that must be present and non-empty but carry free text.
 const TEXT_KEYS: [&str; 4] = [
@@ -76,7 +85,7 @@ impl Checker<'_> {
     fn positive_int(&mut self, key: &str) -> Option<usize> {
         let v = self.raw(key)?;
         match v.parse::<usize>() {
-            Ok(n) if n > 0 => Some(n),
+            Ok(n) if n > 0 => self.at_most(key, n, Bounds::int(key)),
             _ => {
                 self.problem("metadata", key, "a positive integer", format!("\"{v}\""));
                 None
@@ -87,7 +96,7 @@ impl Checker<'_> {
     fn positive_float(&mut self, key: &str) -> Option<f32> {
         let v = self.raw(key)?;
         match v.parse::<f32>() {
-            Ok(x) if x.is_finite() && x > 0.0 => Some(x),
+            Ok(x) if x.is_finite() && x > 0.0 => self.at_most(key, x, Bounds::float(key)),
             _ => {
                 self.problem("metadata", key, "a positive number", format!("\"{v}\""));
                 None
@@ -213,7 +222,7 @@ impl Checker<'_> {
             .zip(&e.dims)
             .all(|(got, want)| match (got, want) {
                 (Dim::Fixed(g), Some(w)) => *g == *w as i64,
-                (Dim::Fixed(g), None) => *g > 0,
+                (Dim::Fixed(g), None) => *g > 0 && *g <= Bounds::DIM as i64,
                 _ => false,
             });
         if !ok {
@@ -265,7 +274,9 @@ impl Checker<'_> {
         ];
         let shapes: Vec<_> = expects.iter().map(|e| self.shaped(e)).collect();
         self.extra_inputs();
+        self.wired_outputs();
         let batch = self.batch_dim(&expects, &shapes);
+        let batch = self.bounded_sizes(m, batch);
         let dim_of = |i: usize| match shapes.get(i) {
             Some(Some((_, dims))) => match dims.first() {
                 Some(Dim::Fixed(d)) => Some(*d as usize),
@@ -274,6 +285,19 @@ impl Checker<'_> {
             _ => None,
         };
         (batch, dim_of(4).zip(dim_of(5)))
+    }
+
+    /// Every graph output must come from somewhere in the graph.
+    fn wired_outputs(&mut self) {
+        for name in self.summary.orphan_outputs.clone() {
+            let expected = "an output a node, input or initializer produces";
+            self.problem(
+                "output",
+                &name,
+                expected,
+                "nothing in the graph produces it",
+            );
+        }
     }
 
     fn extra_inputs(&mut self) {
