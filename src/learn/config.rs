@@ -198,7 +198,7 @@ pub fn default_budget(dim: usize) -> usize {
 impl Default for LearnerConfig {
     fn default() -> Self {
         LearnerConfig {
-            strategy: Strategy::Proto,
+            strategy: Strategy::Analytic,
             budget_bytes: default_budget(2304),
             seed: 1993,
             head: HeadKind::Cosine,
