@@ -23,6 +23,8 @@ pub mod align;
 pub mod classes;
 pub mod cli;
 pub mod config;
+pub mod control;
+pub mod daemon;
 pub mod dataset;
 pub mod embedding;
 pub mod encode;

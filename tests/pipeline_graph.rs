@@ -8,7 +8,7 @@
 
 mod pipeline_support;
 
-use mmcl::encode::dataset::window_params;
+use mmcl::config::{WindowConfig, WindowShape};
 use mmcl::pipeline::{Pipeline, PipelineError, PipelineSettings, SourceState, Stage, StageEnd};
 use mmcl::sample::{Modality, Sample};
 use mmcl::sensor::imu::{ImuStream, ImuStreamOptions, Stamping};
@@ -22,7 +22,10 @@ use std::time::{Duration, Instant};
 
 fn tiny_spec() -> mmcl::align::WindowSpec {
     let c = tiny_encoder().contract().clone();
-    mmcl::align::WindowSpec::new(window_params(&c)).unwrap()
+    let params = WindowConfig::default()
+        .params_for(&WindowShape::of(&c), &c.name)
+        .expect("the tiny encoder's window");
+    mmcl::align::WindowSpec::new(params).unwrap()
 }
 
 fn paced(speed: f64) -> Pacing {
