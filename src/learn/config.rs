@@ -122,8 +122,9 @@ pub struct LearnerConfig {
     /// into logits; also the confidence's softmax sharpness. For the cosine head it is the
     /// softmax temperature SGD trains under: at 16 the head cannot fit these embeddings' class
     /// margins (a cap near 83 % on val for joint); 64 was best of 16, 32, 64, 128 on val
-    /// for joint, er and proto (docs/learning.md). For ncm, icarl and analytic it changes no
-    /// prediction, only how sharp the confidence is.
+    /// for joint, er and proto (docs/learning.md; `head_scale` gives each strategy its own
+    /// val choice). For ncm, icarl and analytic it changes no prediction, only how sharp the
+    /// confidence is.
     pub scale: f32,
     /// SGD passes over each `learn` call's training set.
     pub epochs: usize,
@@ -179,6 +180,18 @@ pub struct LearnerConfig {
 /// The ridge lambdas `ridge_select` chooses from.
 pub const RIDGE_CANDIDATES: [f64; 6] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
 
+/// The cosine-head scale each strategy's defaults use: the best of 16, 32, 64, 128 on the
+/// val split for that strategy (`bench cl --sweep-val`, docs/learning.md); 64 where the scale
+/// changes no prediction (ncm, icarl, analytic: only the confidence's sharpness).
+pub fn head_scale(strategy: Strategy) -> f32 {
+    match strategy {
+        Strategy::Ewc => 16.0,
+        Strategy::Finetune => 32.0,
+        Strategy::Lwf => 128.0,
+        _ => 64.0,
+    }
+}
+
 /// The modality blocks of an encoder contract's fused embedding: `[video_dim, imu_dim]` when
 /// they tile `dim` (the default encoder's fusion), else none (no modality structure assumed).
 pub fn modality_blocks(dim: usize, video_dim: usize, imu_dim: usize) -> Vec<usize> {
@@ -231,6 +244,7 @@ impl LearnerConfig {
         LearnerConfig {
             strategy,
             budget_bytes: default_budget(dim),
+            scale: head_scale(strategy),
             ..LearnerConfig::default()
         }
     }
@@ -249,7 +263,11 @@ impl LearnerConfig {
         let sum: usize = self.modality_dims.iter().sum();
         if !self.modality_dims.is_empty() && sum != dim {
             let why = format!("the blocks sum to {sum}, the embedding dimension is {dim}");
-            return Err(bad("modality_dims", format!("{:?}", self.modality_dims), &why));
+            return Err(bad(
+                "modality_dims",
+                format!("{:?}", self.modality_dims),
+                &why,
+            ));
         }
         Ok(())
     }

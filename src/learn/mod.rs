@@ -43,7 +43,8 @@ pub mod strategies;
 
 pub use buffer::ReplayBuffer;
 pub use config::{
-    default_budget, modality_blocks, HeadKind, LearnerConfig, Strategy, UnknownStrategy, RIDGE_CANDIDATES,
+    default_budget, head_scale, modality_blocks, HeadKind, LearnerConfig, Strategy,
+    UnknownStrategy, RIDGE_CANDIDATES,
 };
 pub use prototypes::Prototypes;
 pub use quant::Quant;

@@ -64,11 +64,7 @@ fn masked(row: &[f32], dims: &[usize], keep: &[bool]) -> Vec<f32> {
 /// The rows `xn` (normalized, `dim` wide) with their labels, followed by every row's
 /// modality-absent variants (normalized) with the row's label. With fewer than two blocks,
 /// the rows alone.
-pub fn augment(
-    xn: Vec<f32>,
-    labels: Vec<ClassId>,
-    dims: &[usize],
-) -> (Vec<f32>, Vec<ClassId>) {
+pub fn augment(xn: Vec<f32>, labels: Vec<ClassId>, dims: &[usize]) -> (Vec<f32>, Vec<ClassId>) {
     let dim: usize = dims.iter().sum();
     if dims.len() < 2 || dim == 0 {
         return (xn, labels);

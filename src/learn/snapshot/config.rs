@@ -105,7 +105,11 @@ fn read_v3(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
         .iter()
         .map(|d| usize::try_from(*d))
         .collect::<Result<Vec<usize>, _>>()
-        .map_err(|_| r.error(format!("config modality_dims {dims:?} do not fit this machine")))?;
+        .map_err(|_| {
+            r.error(format!(
+                "config modality_dims {dims:?} do not fit this machine"
+            ))
+        })?;
     Ok(LearnerConfig {
         modality_dims,
         relu: r.bool("config relu")?,
