@@ -33,7 +33,15 @@ fn derived_variants_equal_the_encoders_own() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("data");
     let (r, m) = (root.display().to_string(), model.display().to_string());
-    let synth = ["synth", "--out", &r, "--classes", "3", "--clips-per-class", "3"];
+    let synth = [
+        "synth",
+        "--out",
+        &r,
+        "--classes",
+        "3",
+        "--clips-per-class",
+        "3",
+    ];
     mmcl(&[&synth[..], &["--size", "24", "--seed", "2", "--json"]].concat());
     mmcl(&["embed", "--dataset", &r, "--model", &m, "--json"]);
 
@@ -48,8 +56,15 @@ fn derived_variants_equal_the_encoders_own() {
             let derived = modality::without(entry.embedding.as_slice(), &dims, absent).unwrap();
             // The learner normalizes every row, so equal directions are what must hold (a
             // clip's embedding is a mean over its windows, whose norm the variant changes).
-            for (d, e) in unit(&derived).iter().zip(unit(encoded.embedding.as_slice())) {
-                assert!((d - e).abs() < 1e-4, "{} {variant:?}: {d} vs {e}", entry.clip);
+            for (d, e) in unit(&derived)
+                .iter()
+                .zip(unit(encoded.embedding.as_slice()))
+            {
+                assert!(
+                    (d - e).abs() < 1e-4,
+                    "{} {variant:?}: {d} vs {e}",
+                    entry.clip
+                );
             }
             compared += 1;
         }

@@ -70,7 +70,8 @@ impl FeatureSet {
                 held_out
                     .iter()
                     .filter_map(|s| {
-                        let v = modality::without(s.embedding.as_slice(), &self.modality_dims, block)?;
+                        let v =
+                            modality::without(s.embedding.as_slice(), &self.modality_dims, block)?;
                         let embedding = Embedding::new(v, self.dim).ok()?;
                         Some(Labelled {
                             embedding,

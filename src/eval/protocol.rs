@@ -126,7 +126,9 @@ pub enum ProtocolError {
     ZeroIncrement { initial: usize, remaining: usize },
     #[error("unknown scenario {name:?} (known: class-il, task-il, domain-il, modality-dynamic)")]
     UnknownScenario { name: String },
-    #[error("protocol: {listed} class ids listed for {classes} classes, or some listed twice: {ids:?}")]
+    #[error(
+        "protocol: {listed} class ids listed for {classes} classes, or some listed twice: {ids:?}"
+    )]
     ClassIds {
         classes: usize,
         listed: usize,
@@ -242,9 +244,9 @@ impl Protocol {
     pub fn train_label(&self, class: ClassId) -> Option<ClassId> {
         match self.config.scenario {
             Scenario::DomainIncremental => self.position.get(class as usize).copied(),
-            Scenario::ClassIncremental
-            | Scenario::TaskIncremental
-            | Scenario::ModalityDynamic => self.task_of(class).map(|_| class),
+            Scenario::ClassIncremental | Scenario::TaskIncremental | Scenario::ModalityDynamic => {
+                self.task_of(class).map(|_| class)
+            }
         }
     }
 
@@ -454,13 +456,19 @@ mod tests {
         let sorted = [3, 5, 7, 12, 20, 30];
         let mapped: Vec<ClassId> = dense.order().iter().map(|i| sorted[*i as usize]).collect();
         assert_eq!(sparse.order(), mapped);
-        assert_eq!((sparse.id_bound(), sparse.task_of(4), sparse.task_of(31)), (31, None, None));
+        assert_eq!(
+            (sparse.id_bound(), sparse.task_of(4), sparse.task_of(31)),
+            (31, None, None)
+        );
         assert!(ids.iter().all(|c| sparse.task_of(*c).is_some()));
         let twice = ProtocolConfig {
             class_ids: vec![1, 1, 2],
             ..config(3, 1, 1)
         };
-        assert!(matches!(Protocol::new(&twice), Err(ProtocolError::ClassIds { .. })));
+        assert!(matches!(
+            Protocol::new(&twice),
+            Err(ProtocolError::ClassIds { .. })
+        ));
     }
 
     #[test]

@@ -171,7 +171,10 @@ impl Run<'_> {
     fn training_rows(&self, task: usize, chunk: &[&Labelled]) -> (Vec<Embedding>, Vec<ClassId>) {
         let dims = &self.features.modality_dims;
         let absent = self.protocol.train_absent(task);
-        let mut rows = (Vec::with_capacity(chunk.len()), Vec::with_capacity(chunk.len()));
+        let mut rows = (
+            Vec::with_capacity(chunk.len()),
+            Vec::with_capacity(chunk.len()),
+        );
         for sample in chunk {
             let embedding = match absent {
                 None => Some(sample.embedding.clone()),
