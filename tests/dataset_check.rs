@@ -250,14 +250,20 @@ fn list_line_with_a_missing_field() {
 
 #[test]
 fn list_label_out_of_range() {
+    // Any user's classes are allowed (folders `<n>_<name>`), up to 65536 of them.
     let edit = |r: &Path| {
         write(
             r,
             "test.txt",
-            "x/5_reading/E 2 140 4\nx/5_reading/F 2 2 40\n",
+            "x/5_reading/E 2 140 4\nx/5_reading/F 2 2 65536\n",
         )
     };
-    assert_reported(edit, "test.txt", Some(2), "label 40 is out of range 0..32");
+    assert_reported(
+        edit,
+        "test.txt",
+        Some(2),
+        "label 65536 is out of range 0..65536",
+    );
 }
 
 #[test]

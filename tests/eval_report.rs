@@ -37,6 +37,7 @@ fn features() -> FeatureSet {
         test: test.clone(),
         test_video_absent: Some(video_absent),
         test_imu_absent: Some(test),
+        ..Default::default()
     }
 }
 

@@ -19,6 +19,7 @@ fn protocol(scenario: Scenario) -> Protocol {
         increment: 2,
         seed: 1993,
         scenario,
+        ..Default::default()
     })
     .unwrap()
 }
@@ -149,6 +150,7 @@ fn domain_features(protocol: &Protocol) -> FeatureSet {
         test: split(1),
         test_video_absent: None,
         test_imu_absent: None,
+        ..Default::default()
     }
 }
 

@@ -1,10 +1,10 @@
 //! The learner state formats pinned by golden files (tests/data/learn/README.md): version 1
-//! (`<strategy>.snap`) and version 2 (`v2/<strategy>.snap`, the same learned state) of every
-//! strategy keep loading and predicting what `<strategy>.json` says, both re-save as exactly
-//! the version-2 bytes, and a flipped byte or a truncation in any of them is refused naming
-//! the format and what failed. `MMCL_BLESS=1` rewrites the version-2 files from the version-1
-//! ones: only on a format change that bumps `learn::snapshot::FORMAT_VERSION`, and then the
-//! old version-2 files stay as fixtures of the older version.
+//! (`<strategy>.snap`), version 2 (`v2/<strategy>.snap`) and version 3 (`v3/<strategy>.snap`),
+//! the same learned state, of every strategy keep loading and predicting what
+//! `<strategy>.json` says, all re-save as exactly the version-3 bytes, and a flipped byte or a
+//! truncation in any of them is refused naming the format and what failed. `MMCL_BLESS=1`
+//! writes the current version's files from the version-1 ones: only on a format change that
+//! bumps `learn::snapshot::FORMAT_VERSION`, and then the older files stay as fixtures.
 
 mod format_support;
 mod learn_support;
@@ -14,6 +14,10 @@ use learn_support::{data, windows, DIM};
 use mmcl::embedding::Embedding;
 use mmcl::learn::rng::Rng;
 use mmcl::learn::{load, LearnError, Strategy};
+
+/// The version this build writes, and every version pinned.
+const CURRENT: u32 = 3;
+const VERSIONS: [u32; 3] = [1, 2, 3];
 
 /// Fixed probes and the predictions each golden learner must keep giving.
 fn golden_probes() -> Vec<Embedding> {
@@ -28,21 +32,22 @@ fn golden(version: u32, s: Strategy) -> String {
 }
 
 #[test]
-fn golden_states_of_every_version_load_predict_and_re_save_as_version_2() {
+fn golden_states_of_every_version_load_predict_and_re_save_as_version_3() {
     if std::env::var("MMCL_BLESS").is_ok() {
-        std::fs::create_dir_all(data("learn/v2")).expect("mkdir");
+        std::fs::create_dir_all(data(&format!("learn/v{CURRENT}"))).expect("mkdir");
         for s in Strategy::ALL {
             let v1 = std::fs::read(data(&golden(1, s))).expect("golden");
             let learner = load(&v1).expect("loads");
-            std::fs::write(data(&golden(2, s)), learner.save()).expect("write golden");
+            std::fs::write(data(&golden(CURRENT, s)), learner.save()).expect("write golden");
         }
     }
     for s in Strategy::ALL {
-        let current = std::fs::read(data(&golden(2, s))).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let current =
+            std::fs::read(data(&golden(CURRENT, s))).unwrap_or_else(|e| panic!("{s}: {e}"));
         let expected: serde_json::Value =
             serde_json::from_slice(&std::fs::read(data(&format!("learn/{s}.json"))).expect("json"))
                 .expect("json");
-        for version in [1, 2] {
+        for version in VERSIONS {
             let bytes = std::fs::read(data(&golden(version, s))).expect("golden");
             let learner = load(&bytes).unwrap_or_else(|e| panic!("v{version} {s}: {e}"));
             assert_eq!(
@@ -51,7 +56,7 @@ fn golden_states_of_every_version_load_predict_and_re_save_as_version_2() {
             );
             assert!(
                 learner.save() == current,
-                "v{version} {s}: re-saving does not give the version-2 golden bytes"
+                "v{version} {s}: re-saving does not give the version-{CURRENT} golden bytes"
             );
             let got: Vec<_> = golden_probes()
                 .iter()
@@ -85,7 +90,7 @@ fn version_1_and_2_carry_the_same_strategy_fields() {
 
 #[test]
 fn a_flipped_byte_or_a_truncation_in_any_golden_state_is_refused_by_name() {
-    for version in [1, 2] {
+    for version in VERSIONS {
         for s in Strategy::ALL {
             let bytes = std::fs::read(data(&golden(version, s))).expect("golden");
             let cuts = [0, 7, 30, bytes.len() / 2, bytes.len() - 1];

@@ -116,7 +116,8 @@ fn flags_override_the_profile_and_defaults_come_from_one_place() {
     let builtin = toml_of(&mmcl(&["embed", "--dataset", "d", "--print-config"]));
     let demo = toml_of(&mmcl(&["demo", "--print-config"]));
     for t in [&builtin, &demo] {
-        assert_eq!(t["learner"]["strategy"].as_str(), Some("proto"));
+        let default = mmcl::learn::LearnerConfig::default().strategy;
+        assert_eq!(t["learner"]["strategy"].as_str(), Some(default.name()));
         assert_eq!(
             t["learner"]["budget_bytes"].as_integer(),
             Some(160 * 2184 * 4)

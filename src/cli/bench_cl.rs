@@ -2,7 +2,9 @@
 //! (UESTC-MMEA-CL style: seeded class order, tasks of `increment` classes) for every
 //! strategy on the same cached embeddings, at one byte budget; writes report.json,
 //! report.md and SVG plots, and prints the table. The encoder, window rules and
-//! budget come from `--config` (or the built-in profile) with flags applied.
+//! budget come from `--config` (or the built-in profile) with flags applied; the learners
+//! get the encoder's modality blocks. The classes are those the train list holds (or
+//! `--classes`); `--sweep-val` runs the hyper-parameter sweep on the val split instead.
 
 use super::profile_args::{
     encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
@@ -15,8 +17,8 @@ use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::{embed_dataset, EmbedSummary};
 use crate::encode::Encoder;
 use crate::eval::{
-    default_seeds, run_seeds, write_report, BenchReport, FeatureSet, Labelled, ProgressEvent,
-    Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
+    default_seeds, run_seeds, sweep, write_report, BenchReport, FeatureSet, Labelled,
+    ProgressEvent, Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
 };
 use crate::learn::{self, LearnerConfig, Strategy};
 use crate::time::MonotonicClock;
@@ -48,9 +50,17 @@ pub struct Args {
     /// exemplars of the encoder's embedding].
     #[arg(long, value_parser = parse_budget)]
     pub budget: Option<u64>,
-    /// class-il, task-il or domain-il.
+    /// class-il, task-il, domain-il or modality-dynamic (class-IL whose tasks are enrolled
+    /// with the camera off, then the IMU off, in turn).
     #[arg(long, default_value = "class-il")]
     pub scenario: Scenario,
+    /// Comma-separated class labels to benchmark [default: every label of the train list].
+    #[arg(long, value_delimiter = ',')]
+    pub classes: Option<Vec<u32>>,
+    /// Instead of the benchmark on test: the hyper-parameter sweep (eval::sweep) scored on the
+    /// val split, the one the learner's defaults are chosen from.
+    #[arg(long)]
+    pub sweep_val: bool,
     /// Embedding cache directory (default: DATASET/.mmcl-cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -89,21 +99,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
     let mut encoder = settings.open_encoder().map_err(encoder_error)?;
-    let features = cached_features(
+    let (all, val) = cached_features(
         &dataset,
         encoder.as_mut(),
         settings.window(),
         &cache_dir,
         args.json,
     )?;
-    let classes = features
-        .train
-        .iter()
-        .map(|l| l.class as usize + 1)
-        .max()
-        .unwrap_or(0);
+    let class_ids = args.classes.clone().unwrap_or_else(|| all.train_classes());
+    let features = all.restricted(&class_ids);
     let protocol = Protocol::new(&ProtocolConfig {
-        classes,
+        classes: class_ids.len(),
+        class_ids,
         initial: args.initial.unwrap_or(args.increment),
         increment: args.increment,
         scenario: args.scenario,
@@ -111,14 +118,25 @@ pub fn run(args: Args) -> Result<(), CliError> {
     })
     .map_err(|e| CliError::Input(e.into()))?;
     let seeds = default_seeds(args.seeds.max(1));
-    let mut runs = Vec::new();
     // The budget every bounded learner runs with: the flag, else the profile's, else the default.
-    let budget = settings.learner().budget_bytes as u64;
-    for strategy in strategies {
-        runs.push(run_strategy(
-            strategy, &features, &protocol, &seeds, budget, args.json,
-        )?);
-    }
+    let budget = settings.learner().budget_bytes;
+    let plan = Plan {
+        features: &features,
+        protocol: &protocol,
+        seeds: &seeds,
+        quiet: args.json,
+    };
+    let runs = if args.sweep_val {
+        sweep_val(&plan, &strategies, budget, val)?
+    } else {
+        let mut runs = Vec::new();
+        for strategy in strategies {
+            let config = base_config(strategy, &features, budget);
+            runs.push(run_strategy(&plan, strategy.name(), &config)?);
+        }
+        runs
+    };
+    let budget = budget as u64;
     let report = BenchReport::new(
         args.dataset.display().to_string(),
         &protocol,
@@ -150,16 +168,69 @@ fn parse_strategies(list: &str) -> Result<Vec<Strategy>, CliError> {
         .map_err(|e| CliError::Input(anyhow!("--strategies: {e}, or all")))
 }
 
-/// Encodes what the cache lacks, then reads the train/test features from it.
+/// What every strategy's run shares.
+struct Plan<'a> {
+    features: &'a FeatureSet,
+    protocol: &'a Protocol,
+    seeds: &'a [u32],
+    quiet: bool,
+}
+
+/// A strategy's defaults with the benchmark's budget and the encoder's modality blocks.
+fn base_config(strategy: Strategy, features: &FeatureSet, budget: usize) -> LearnerConfig {
+    let mut config = LearnerConfig::for_embedding(strategy, features.dim, &features.modality_dims);
+    // joint is the unbounded upper bound: it keeps everything whatever the budget.
+    if strategy != Strategy::Joint {
+        config.budget_bytes = budget;
+    }
+    config
+}
+
+/// Every setting of `eval::sweep` for each strategy, trained on train and scored on val.
+fn sweep_val(
+    plan: &Plan,
+    strategies: &[Strategy],
+    budget: usize,
+    val: Vec<Labelled>,
+) -> Result<Vec<StrategyRun>, CliError> {
+    let classes = plan.protocol.order();
+    let val: Vec<Labelled> = val
+        .into_iter()
+        .filter(|s| classes.contains(&s.class))
+        .collect();
+    if val.is_empty() {
+        return Err(CliError::Input(anyhow!(
+            "--sweep-val: the dataset has no val clip of the benchmarked classes"
+        )));
+    }
+    let on_val = plan.features.tested_on(val);
+    let plan = Plan {
+        features: &on_val,
+        ..*plan
+    };
+    let mut runs = Vec::new();
+    for strategy in strategies {
+        let base = base_config(*strategy, plan.features, budget);
+        for setting in sweep::settings(*strategy, &base) {
+            runs.push(run_strategy(&plan, &setting.name, &setting.config)?);
+        }
+    }
+    Ok(runs)
+}
+
+/// Encodes what the cache lacks, then reads the features from it: train and test (with its
+/// modality-absent variants), and the val split apart.
 fn cached_features(
     dataset: &Dataset,
     encoder: &mut dyn Encoder,
     window: &WindowSpec,
     cache_dir: &Path,
     quiet: bool,
-) -> Result<FeatureSet, CliError> {
+) -> Result<(FeatureSet, Vec<Labelled>), CliError> {
     let sha = encoder.contract().sha256.clone();
     let dim = encoder.contract().dim;
+    let c = encoder.contract();
+    let blocks = learn::modality_blocks(dim, c.video_dim, c.imu_dim);
     let (mut cache, status) =
         EmbeddingCache::load(cache_dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
     if let LoadStatus::Replaced { reason } = &status {
@@ -172,7 +243,9 @@ fn cached_features(
     .map_err(|e| CliError::Runtime(e.into()))?;
     bar.finish_and_clear();
     report_embedding(&summary, &cache, quiet);
-    Ok(features_from_cache(dataset, &summary.keys, &cache, dim))
+    let (mut features, val) = features_from_cache(dataset, &summary.keys, &cache, dim);
+    features.modality_dims = blocks;
+    Ok((features, val))
 }
 
 fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool) {
@@ -190,14 +263,16 @@ fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool)
     }
 }
 
-/// Train = the train split; test = the test split, with its modality-absent variants.
-/// `keys` are the clips' cache keys in `Dataset::clips` order (from `embed_dataset`).
+/// Train = the train split; test = the test split, with its modality-absent variants; and
+/// the val split. `keys` are the clips' cache keys in `Dataset::clips` order (from
+/// `embed_dataset`).
 fn features_from_cache(
     dataset: &Dataset,
     keys: &[String],
     cache: &EmbeddingCache,
     dim: usize,
-) -> FeatureSet {
+) -> (FeatureSet, Vec<Labelled>) {
+    let mut val = Vec::new();
     let mut f = FeatureSet {
         dim,
         test_video_absent: Some(Vec::new()),
@@ -222,39 +297,32 @@ fn features_from_cache(
                     v.extend(get(Variant::ImuAbsent));
                 }
             }
-            crate::dataset::Split::Val => {}
+            crate::dataset::Split::Val => val.extend(get(Variant::All)),
         }
     }
-    f
+    (f, val)
 }
 
-fn run_strategy(
-    strategy: Strategy,
-    features: &FeatureSet,
-    protocol: &Protocol,
-    seeds: &[u32],
-    budget: u64,
-    quiet: bool,
-) -> Result<StrategyRun, CliError> {
-    let dim = features.dim;
+/// Runs one learner config over every seed (the learner's seed follows the class order's);
+/// the summary is called `name`.
+fn run_strategy(plan: &Plan, name: &str, config: &LearnerConfig) -> Result<StrategyRun, CliError> {
+    let dim = plan.features.dim;
     let factory = |seed: u64| {
-        let mut config = LearnerConfig::for_strategy(strategy, dim);
-        // joint is the unbounded upper bound: it keeps everything whatever the budget.
-        if strategy != Strategy::Joint {
-            config.budget_bytes = usize::try_from(budget).unwrap_or(usize::MAX);
-        }
-        config.seed = seed;
+        let config = LearnerConfig {
+            seed,
+            ..config.clone()
+        };
         learn::build(dim, &config)
     };
-    let steps = (seeds.len() * protocol.tasks().len()) as u64;
-    let bar = progress_bar(steps, strategy.name(), quiet);
+    let steps = (plan.seeds.len() * plan.protocol.tasks().len()) as u64;
+    let bar = progress_bar(steps, name, plan.quiet);
     let clock = MonotonicClock::new();
     let seed_cell = std::cell::Cell::new(0u64);
     let make = || factory(seed_cell.get());
-    let run = run_seeds(
-        features,
-        protocol,
-        seeds,
+    let mut run = run_seeds(
+        plan.features,
+        plan.protocol,
+        plan.seeds,
         &make,
         RunOptions {
             clock: &clock,
@@ -264,7 +332,7 @@ fn run_strategy(
             ProgressEvent::SeedStarted { seed, .. } => seed_cell.set(u64::from(seed)),
             ProgressEvent::TaskEvaluated { seen_accuracy, .. } => {
                 bar.inc(1);
-                bar.set_message(format!("{strategy}: acc {:.3}", seen_accuracy));
+                bar.set_message(format!("{name}: acc {:.3}", seen_accuracy));
             }
             _ => {}
         },
@@ -277,6 +345,7 @@ fn run_strategy(
         }
     })?;
     bar.finish_and_clear();
+    run.name = name.to_string();
     Ok(run)
 }
 

@@ -66,13 +66,20 @@ impl LearnerConfig {
     }
 
     /// What `learn::build(dim, ..)` needs: the strategy's defaults
-    /// (`learn::LearnerConfig::for_strategy`) with this profile's budget and seed.
+    /// (`learn::LearnerConfig::for_strategy`) with this profile's budget and seed, and no
+    /// modality blocks (`learner_config_for` gives the encoder's).
     pub fn learner_config(&self, dim: usize) -> learn::LearnerConfig {
+        self.learner_config_for(dim, &[])
+    }
+
+    /// `learner_config` with the embedding's modality blocks (`learn::modality_blocks` of the
+    /// encoder contract), so the learner stays accurate when a modality is absent.
+    pub fn learner_config_for(&self, dim: usize, blocks: &[usize]) -> learn::LearnerConfig {
         learn::LearnerConfig {
             // A budget beyond the address space cannot be reached anyway.
             budget_bytes: usize::try_from(self.budget_for(dim)).unwrap_or(usize::MAX),
             seed: self.seed,
-            ..learn::LearnerConfig::for_strategy(self.strategy, dim)
+            ..learn::LearnerConfig::for_embedding(self.strategy, dim, blocks)
         }
     }
 

@@ -76,7 +76,8 @@ impl Settings {
                 None
             }
         };
-        let learner = config.learner().learner_config(contract.dim);
+        let blocks = learn::modality_blocks(contract.dim, contract.video_dim, contract.imu_dim);
+        let learner = config.learner().learner_config_for(contract.dim, &blocks);
         if let Err(e) = learner.validate() {
             issues.push(Issue::new("learner", "(resolved)", e.to_string()));
         }

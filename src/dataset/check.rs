@@ -84,7 +84,9 @@ pub struct SplitReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassReport {
     pub label: usize,
-    pub name: &'static str,
+    /// The class folder the lists use for this label (a user's own name), else the
+    /// UESTC-MMEA-CL one.
+    pub name: String,
     /// Valid clips over all splits.
     pub clips: usize,
 }
@@ -288,6 +290,28 @@ fn mismatch(
     }
 }
 
+/// Counts a clip of `label` (folder `name`): the 32 known rows take the dataset's own name
+/// for their label; a label past them gets its own row, in label order.
+fn count_class(classes: &mut Vec<ClassReport>, label: usize, name: &str) {
+    let at = classes.partition_point(|c| c.label < label);
+    match classes.get_mut(at).filter(|c| c.label == label) {
+        Some(class) => {
+            if class.clips == 0 {
+                class.name = name.to_string();
+            }
+            class.clips += 1;
+        }
+        None => classes.insert(
+            at,
+            ClassReport {
+                label,
+                name: name.to_string(),
+                clips: 1,
+            },
+        ),
+    }
+}
+
 fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
     let mut splits = SplitReports {
         train: SplitReport::default(),
@@ -302,7 +326,7 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         .enumerate()
         .map(|(label, &name)| ClassReport {
             label,
-            name,
+            name: name.to_string(),
             clips: 0,
         })
         .collect();
@@ -313,9 +337,7 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         split.missing_sensor += usize::from(!found.has_sensor);
         split.frames += found.frames;
         split.sensor_rows += found.sensor_rows;
-        if let Some(class) = classes.get_mut(clip.label() as usize) {
-            class.clips += 1;
-        }
+        count_class(&mut classes, clip.label() as usize, clip.class_name());
     }
     CheckReport {
         root: dataset.root().display().to_string(),

@@ -24,7 +24,7 @@
 
 use super::error::DatasetError;
 use super::frames::FrameFolder;
-use super::layout::{self, Split, CLASS_NAMES, NOMINAL_RATE_HZ};
+use super::layout::{self, Split, NOMINAL_RATE_HZ};
 use super::list::{list_path, ClipEntry, ParsedLists};
 use super::mp4::Mp4Video;
 use super::sensor::{read_sensor_csv, to_imu_samples};
@@ -135,12 +135,9 @@ impl Clip {
         self.entry.label
     }
 
-    /// The class folder name (`"3_drinking"`).
-    pub fn class_name(&self) -> &'static str {
-        CLASS_NAMES
-            .get(self.entry.label as usize)
-            .copied()
-            .unwrap_or("")
+    /// The class folder name (`"3_drinking"`, or a user's own `"1_standing"`).
+    pub fn class_name(&self) -> &str {
+        &self.entry.class_dir
     }
 
     pub fn split(&self) -> Split {

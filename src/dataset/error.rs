@@ -166,7 +166,7 @@ pub enum ListProblem {
         class_dir: String,
         expected: usize,
     },
-    #[error("class folder `{class_dir}` is not one of the 32 UESTC-MMEA-CL classes")]
+    #[error("class folder `{class_dir}` is not `<n>_<name>` with n in 1..=65536 (label n - 1)")]
     UnknownClass { class_dir: String },
     #[error("path has a `..` component, which could escape the dataset root")]
     ParentComponent,

@@ -1,4 +1,5 @@
-//! Where things live in a UESTC-MMEA-CL layout root, and the 32 class names.
+//! Where things live in a UESTC-MMEA-CL layout root, the 32 class names it was published
+//! with, and how a class folder `<n>_<name>` gives its label (any user's names).
 //!
 //! ```text
 //! ROOT/train.txt val.txt test.txt        <path> <num_rgb_frames> <num_sensor_rows> <label>
@@ -118,9 +119,20 @@ pub fn sensor_path(root: &Path, class_dir: &str, clip: &str) -> PathBuf {
         .join(format!("{clip}.csv"))
 }
 
-/// The label of a class folder name (`"3_drinking"` -> 2), if it is one of `CLASS_NAMES`.
+/// Class folders are numbered `1..=MAX_CLASSES` (labels `0..MAX_CLASSES`).
+pub const MAX_CLASSES: usize = 65_536;
+
+/// The label of a class folder `<n>_<name>`: n - 1 (`"3_drinking"` -> 2, a user's own
+/// `"1_standing"` -> 0). The 32 UESTC-MMEA-CL folders are such names; any other name works
+/// too. `None` unless n is a number in `1..=MAX_CLASSES` (no sign, no leading zero) followed
+/// by `_` and a non-empty name.
 pub fn class_label(class_dir: &str) -> Option<usize> {
-    CLASS_NAMES.iter().position(|name| *name == class_dir)
+    let (number, name) = class_dir.split_once('_')?;
+    let plain = !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !number.starts_with('0');
+    let n: usize = number.parse().ok().filter(|_| plain && !name.is_empty())?;
+    (1..=MAX_CLASSES).contains(&n).then(|| n - 1)
 }
 
 /// The file name the generator writes for 1-based frame `index`.

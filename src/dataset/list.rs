@@ -3,15 +3,16 @@
 //! The list's path prefix was written on the dataset authors' machine
 //! (`yourdataset_path/data/...`), so only its last two parts, `<k_name>/<clip>`,
 //! are kept and joined to the root by `layout`. Everything a line claims is
-//! checked here once: a `ClipEntry` always names a known class folder whose
-//! number matches its label, two plain path parts that cannot leave the root, and
-//! counts of at most `MAX_LISTED` (the clip's duration comes from them, so a
-//! hostile count would make every reader plan billions of windows). A line that is
-//! not UTF-8 is refused rather than read lossily into a name no file has.
-//! A bad line is reported and skipped; the good lines around it are kept.
+//! checked here once: a `ClipEntry` always names a class folder `<n>_<name>`
+//! (UESTC-MMEA-CL's or the user's own) whose number n is its label + 1, two plain
+//! path parts that cannot leave the root, and counts of at most `MAX_LISTED` (the
+//! clip's duration comes from them, so a hostile count would make every reader plan
+//! billions of windows). A line that is not UTF-8 is refused rather than read lossily
+//! into a name no file has. A bad line is reported and skipped; the good lines around
+//! it are kept.
 
 use super::error::{excerpt, DatasetError, ListProblem, EXCERPT_CHARS};
-use super::layout::{class_label, Split, CLASS_NAMES};
+use super::layout::{class_label, Split, MAX_CLASSES};
 use crate::learn::ClassId;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ pub struct ClipEntry {
     pub split: Split,
     /// 1-based line in the split's list file, so later errors can point back to it.
     pub line: usize,
-    /// The class folder, one of `CLASS_NAMES`.
+    /// The class folder `<n>_<name>`: the class's name in this data set.
     pub class_dir: String,
     /// The clip's name inside the class folder (frame folder, `.mp4` and `.csv` stem).
     pub clip: String,
@@ -218,7 +219,7 @@ fn check_label(value: &str, class_dir: &str) -> Result<ClassId, ListProblem> {
         field: "label",
         value: excerpt(value),
     })?;
-    let classes = CLASS_NAMES.len();
+    let classes = MAX_CLASSES;
     let in_range = usize::try_from(label).ok().filter(|l| *l < classes);
     let Some(label) = in_range else {
         return Err(ListProblem::LabelOutOfRange { label, classes });
@@ -235,7 +236,7 @@ fn check_label(value: &str, class_dir: &str) -> Result<ClassId, ListProblem> {
             expected,
         });
     }
-    // `label < 32`, so the conversion cannot fail; the fallback keeps this panic-free.
+    // `label < MAX_CLASSES`, so the conversion cannot fail; the fallback keeps this panic-free.
     Ok(ClassId::try_from(label).unwrap_or(ClassId::MAX))
 }
 
@@ -298,17 +299,17 @@ mod tests {
         };
         assert_eq!(one("1_upstairs/c 5 -6 0"), Err(ns));
         assert_eq!(
-            one("1_upstairs/c 5 6 32"),
+            one("1_upstairs/c 5 6 65536"),
             Err(ListProblem::LabelOutOfRange {
-                label: 32,
-                classes: 32
+                label: 65536,
+                classes: MAX_CLASSES
             })
         );
         assert_eq!(
             one("1_upstairs/c 5 6 -1"),
             Err(ListProblem::LabelOutOfRange {
                 label: -1,
-                classes: 32
+                classes: MAX_CLASSES
             })
         );
         let mismatch = ListProblem::LabelMismatch {
@@ -317,10 +318,27 @@ mod tests {
             expected: 0,
         };
         assert_eq!(one("1_upstairs/c 5 6 3"), Err(mismatch));
+        for folder in ["flying", "0_flying", "07_flying", "7_", "-1_x", "65537_x"] {
+            assert_eq!(
+                one(&format!("{folder}/c 5 6 0")),
+                Err(ListProblem::UnknownClass {
+                    class_dir: folder.into()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_users_own_class_folders_give_their_labels() {
+        let e = one("me/1_standing/c 5 6 0").unwrap();
+        assert_eq!((e.label, e.class_dir.as_str()), (0, "1_standing"));
+        assert_eq!(one("40_juggling/c 5 6 39").unwrap().label, 39);
         assert_eq!(
             one("99_flying/c 5 6 0"),
-            Err(ListProblem::UnknownClass {
-                class_dir: "99_flying".into()
+            Err(ListProblem::LabelMismatch {
+                label: 0,
+                class_dir: "99_flying".into(),
+                expected: 98
             })
         );
     }

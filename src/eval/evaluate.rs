@@ -10,7 +10,7 @@ use super::metrics::Tally;
 use super::protocol::Protocol;
 use crate::learn::{ClassId, LearnError, Learner};
 
-/// Per-class tallies, indexed by class id (`0..protocol.classes()`).
+/// Per-class tallies, indexed by class id (`0..protocol.id_bound()`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassTallies(Vec<Tally>);
 
@@ -22,7 +22,7 @@ impl ClassTallies {
         samples: &[Labelled],
         max_task: usize,
     ) -> Result<ClassTallies, LearnError> {
-        let mut tallies = vec![Tally::default(); protocol.classes()];
+        let mut tallies = vec![Tally::default(); protocol.id_bound()];
         for sample in samples {
             if protocol
                 .task_of(sample.class)
@@ -40,7 +40,7 @@ impl ClassTallies {
 
     /// No sample measured yet.
     pub fn empty(protocol: &Protocol) -> ClassTallies {
-        ClassTallies(vec![Tally::default(); protocol.classes()])
+        ClassTallies(vec![Tally::default(); protocol.id_bound()])
     }
 
     pub fn class(&self, class: ClassId) -> Tally {

@@ -8,7 +8,7 @@
 use super::protocol::Protocol;
 use super::EvalError;
 use crate::embedding::Embedding;
-use crate::learn::ClassId;
+use crate::learn::{modality, ClassId};
 
 /// One embedding with its dataset class.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,9 @@ pub struct Labelled {
 #[derive(Debug, Clone, Default)]
 pub struct FeatureSet {
     pub dim: usize,
+    /// The embedding's modality blocks (the encoder contract's `video_dim`, `imu_dim`); empty
+    /// when unknown. The modality-dynamic scenario derives its training windows from them.
+    pub modality_dims: Vec<usize>,
     /// Learned task by task, in this order within each task.
     pub train: Vec<Labelled>,
     pub test: Vec<Labelled>,
@@ -29,6 +32,64 @@ pub struct FeatureSet {
     pub test_video_absent: Option<Vec<Labelled>>,
     /// The test clips encoded with the IMU absent.
     pub test_imu_absent: Option<Vec<Labelled>>,
+}
+
+impl FeatureSet {
+    /// The class ids the training split holds, ascending.
+    pub fn train_classes(&self) -> Vec<ClassId> {
+        let mut ids: Vec<ClassId> = self.train.iter().map(|s| s.class).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The same set with only the samples of `classes` in every split.
+    pub fn restricted(&self, classes: &[ClassId]) -> FeatureSet {
+        let keep = |v: &Vec<Labelled>| -> Vec<Labelled> {
+            v.iter()
+                .filter(|s| classes.contains(&s.class))
+                .cloned()
+                .collect()
+        };
+        FeatureSet {
+            dim: self.dim,
+            modality_dims: self.modality_dims.clone(),
+            train: keep(&self.train),
+            test: keep(&self.test),
+            test_video_absent: self.test_video_absent.as_ref().map(keep),
+            test_imu_absent: self.test_imu_absent.as_ref().map(keep),
+        }
+    }
+
+    /// The same training split tested on `held_out` (the val split, for choosing
+    /// hyper-parameters), whose modality-absent variants are derived by the encoder's fusion
+    /// rule (`modality::without`; exact for the default encoder, tests/learn_modality.rs).
+    pub fn tested_on(&self, held_out: Vec<Labelled>) -> FeatureSet {
+        let variant = |block: usize| -> Option<Vec<Labelled>> {
+            (self.modality_dims.len() >= 2).then(|| {
+                held_out
+                    .iter()
+                    .filter_map(|s| {
+                        let v =
+                            modality::without(s.embedding.as_slice(), &self.modality_dims, block)?;
+                        let embedding = Embedding::new(v, self.dim).ok()?;
+                        Some(Labelled {
+                            embedding,
+                            class: s.class,
+                        })
+                    })
+                    .collect()
+            })
+        };
+        FeatureSet {
+            dim: self.dim,
+            modality_dims: self.modality_dims.clone(),
+            train: self.train.clone(),
+            test_video_absent: variant(0),
+            test_imu_absent: variant(1),
+            test: held_out,
+        }
+    }
 }
 
 /// Split names used in errors and reports.
@@ -48,6 +109,12 @@ pub struct TaskData<'a> {
 
 impl<'a> TaskData<'a> {
     pub fn new(features: &'a FeatureSet, protocol: &Protocol) -> Result<TaskData<'a>, EvalError> {
+        if protocol.train_absent(1).is_some() && features.modality_dims.len() < 2 {
+            return Err(EvalError::NoModalityBlocks {
+                scenario: protocol.scenario().name(),
+                blocks: features.modality_dims.clone(),
+            });
+        }
         check_split(TRAIN, &features.train, features.dim, protocol)?;
         check_split(TEST, &features.test, features.dim, protocol)?;
         for (split, samples) in absent_splits(features) {

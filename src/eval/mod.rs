@@ -9,6 +9,7 @@
 //! - `metrics`: accuracy matrix, forgetting, BWT, FWT (docs/metrics.md).
 //! - `runner` / `record` / `seeds`: one run per seed, what it records, and the
 //!   summary over seeds.
+//! - `sweep`: the hyper-parameter settings `bench cl --sweep-val` scores on val.
 //! - `report` / `plot`: the files a benchmark leaves behind.
 
 pub mod evaluate;
@@ -21,6 +22,7 @@ pub mod record;
 pub mod report;
 pub mod runner;
 pub mod seeds;
+pub mod sweep;
 
 pub use features::{FeatureSet, Labelled};
 pub use metrics::{AccuracyMatrix, MetricsError};
@@ -48,13 +50,18 @@ pub enum EvalError {
         got: usize,
     },
     #[error(
-        "{split} sample {index}: class {class} is outside the protocol's classes 0..{classes}"
+        "{split} sample {index}: class {class} is not one of the protocol's {classes} classes"
     )]
     ClassOutOfRange {
         split: &'static str,
         index: usize,
         class: ClassId,
         classes: usize,
+    },
+    #[error("scenario {scenario} needs the embedding's modality blocks (two or more), the feature set has {blocks:?}")]
+    NoModalityBlocks {
+        scenario: &'static str,
+        blocks: Vec<usize>,
     },
     #[error("task {task} (classes {classes:?}) has no {split} samples")]
     EmptyTask {
@@ -117,6 +124,7 @@ impl EvalError {
                 | EvalError::DimMismatch { .. }
                 | EvalError::ClassOutOfRange { .. }
                 | EvalError::EmptyTask { .. }
+                | EvalError::NoModalityBlocks { .. }
                 | EvalError::Factory { .. }
                 | EvalError::LearnerDim { .. }
                 | EvalError::NoSeeds

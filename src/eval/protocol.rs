@@ -3,10 +3,18 @@
 //!
 //! A `ProtocolConfig` (plain numbers, possibly wrong) is checked once by
 //! `Protocol::new` into a `Protocol` whose tasks always partition the classes.
-//! The class order is numpy's legacy `permutation(classes)` for the seed, as in
-//! PyCIL; the first task holds `initial` classes, each later one `increment`,
-//! and a remainder smaller than `increment` forms a last, shorter task (PyCIL's
-//! `DataManager` does the same).
+//! The classes are `0..classes`, or the ids a data set actually holds
+//! (`class_ids`, e.g. a user's 6 activities with labels 3, 7, ...). The class
+//! order is numpy's legacy `permutation(classes)` for the seed applied to them,
+//! as in PyCIL; the first task holds `initial` classes, each later one
+//! `increment`, and a remainder smaller than `increment` forms a last, shorter
+//! task (PyCIL's `DataManager` does the same).
+//!
+//! `Scenario::ModalityDynamic` (the modality-dynamic setting of the multimodal
+//! continual-learning survey this product follows) is class-IL whose tasks are
+//! enrolled with changing modalities: `train_absent(task)` names the modality
+//! block missing from a task's training windows (the camera off, then the IMU),
+//! while tests keep every modality.
 
 use super::numpy_order;
 use crate::learn::{ClassId, Prediction};
@@ -33,13 +41,19 @@ pub enum Scenario {
     /// id at test time, the prediction must name the right position.
     #[serde(rename = "domain-il")]
     DomainIncremental,
+    /// Class-IL whose tasks are learned with a modality absent in turn: task t's training
+    /// windows lack block `train_absent(t)` (every modality, then the first absent, every
+    /// modality, then the second absent, ...); tests have every modality.
+    #[serde(rename = "modality-dynamic")]
+    ModalityDynamic,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [
+    pub const ALL: [Scenario; 4] = [
         Scenario::ClassIncremental,
         Scenario::TaskIncremental,
         Scenario::DomainIncremental,
+        Scenario::ModalityDynamic,
     ];
 
     /// The name used on the command line and in reports.
@@ -48,6 +62,7 @@ impl Scenario {
             Scenario::ClassIncremental => "class-il",
             Scenario::TaskIncremental => "task-il",
             Scenario::DomainIncremental => "domain-il",
+            Scenario::ModalityDynamic => "modality-dynamic",
         }
     }
 }
@@ -73,8 +88,11 @@ impl FromStr for Scenario {
 /// The protocol as asked for; `Protocol::new` checks it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ProtocolConfig {
-    /// Classes are the ids `0..classes`.
+    /// How many classes (the ids `0..classes` unless `class_ids` names them).
     pub classes: usize,
+    /// The class ids, when they are not `0..classes` (a data set holding some classes only):
+    /// `classes` of them, distinct. Empty: `0..classes`.
+    pub class_ids: Vec<ClassId>,
     /// Classes in the first task.
     pub initial: usize,
     /// Classes in each later task.
@@ -89,6 +107,7 @@ impl Default for ProtocolConfig {
     fn default() -> Self {
         ProtocolConfig {
             classes: 32,
+            class_ids: Vec::new(),
             initial: 4,
             increment: 4,
             seed: PYCIL_SEED,
@@ -105,8 +124,16 @@ pub enum ProtocolError {
     Initial { initial: usize, classes: usize },
     #[error("protocol: increment of 0 classes with {remaining} classes left after the initial task of {initial}")]
     ZeroIncrement { initial: usize, remaining: usize },
-    #[error("unknown scenario {name:?} (known: class-il, task-il, domain-il)")]
+    #[error("unknown scenario {name:?} (known: class-il, task-il, domain-il, modality-dynamic)")]
     UnknownScenario { name: String },
+    #[error(
+        "protocol: {listed} class ids listed for {classes} classes, or some listed twice: {ids:?}"
+    )]
+    ClassIds {
+        classes: usize,
+        listed: usize,
+        ids: Vec<ClassId>,
+    },
 }
 
 /// A checked protocol: tasks partition `0..classes` in the seed's order.
@@ -115,11 +142,15 @@ pub struct Protocol {
     config: ProtocolConfig,
     order: Vec<ClassId>,
     tasks: Vec<Vec<ClassId>>,
-    /// `task_of[class]`: the task that introduces `class`.
+    /// `task_of[class]`: the task that introduces `class` (`usize::MAX`: not a class).
     task_of: Vec<usize>,
     /// `position[class]`: the class's index within its task (domain-IL label).
     position: Vec<ClassId>,
 }
+
+/// The modality block a modality-dynamic task trains without, by task: none, the first, none,
+/// the second (video then IMU for the default encoder), repeating.
+const DYNAMIC_ABSENT: [Option<usize>; 4] = [None, Some(0), None, Some(1)];
 
 impl Protocol {
     pub fn new(config: &ProtocolConfig) -> Result<Protocol, ProtocolError> {
@@ -138,13 +169,15 @@ impl Protocol {
 
     /// Builds from numbers `check` accepted.
     fn build(config: &ProtocolConfig) -> Protocol {
+        let ids = class_ids(config);
         let order: Vec<ClassId> = numpy_order::permutation(config.classes, config.seed)
             .into_iter()
-            .map(to_class_id)
+            .map(|i| ids.get(i).copied().unwrap_or(ClassId::MAX))
             .collect();
         let tasks = split_tasks(&order, config.initial, config.increment);
-        let mut task_of = vec![0; config.classes];
-        let mut position = vec![0; config.classes];
+        let bound = ids.iter().map(|c| *c as usize + 1).max().unwrap_or(0);
+        let mut task_of = vec![usize::MAX; bound];
+        let mut position = vec![0; bound];
         for (task, classes) in tasks.iter().enumerate() {
             for (at, &class) in classes.iter().enumerate() {
                 task_of[class as usize] = task;
@@ -176,6 +209,20 @@ impl Protocol {
         self.config.classes
     }
 
+    /// One more than the largest class id: per-class tables are this long.
+    pub fn id_bound(&self) -> usize {
+        self.task_of.len()
+    }
+
+    /// The modality block (index into the embedding's modality blocks) absent from the
+    /// training windows of `task`; `None` outside the modality-dynamic scenario.
+    pub fn train_absent(&self, task: usize) -> Option<usize> {
+        match self.config.scenario {
+            Scenario::ModalityDynamic => DYNAMIC_ABSENT[task % DYNAMIC_ABSENT.len()],
+            _ => None,
+        }
+    }
+
     /// All classes in the order they are learned.
     pub fn order(&self) -> &[ClassId] {
         &self.order
@@ -185,16 +232,19 @@ impl Protocol {
         &self.tasks
     }
 
-    /// The task that introduces `class`; `None` outside `0..classes`.
+    /// The task that introduces `class`; `None` for an id that is not one of the classes.
     pub fn task_of(&self, class: ClassId) -> Option<usize> {
-        self.task_of.get(class as usize).copied()
+        self.task_of
+            .get(class as usize)
+            .copied()
+            .filter(|t| *t != usize::MAX)
     }
 
     /// The label the learner is taught for `class` under the scenario.
     pub fn train_label(&self, class: ClassId) -> Option<ClassId> {
         match self.config.scenario {
             Scenario::DomainIncremental => self.position.get(class as usize).copied(),
-            Scenario::ClassIncremental | Scenario::TaskIncremental => {
+            Scenario::ClassIncremental | Scenario::TaskIncremental | Scenario::ModalityDynamic => {
                 self.task_of(class).map(|_| class)
             }
         }
@@ -203,7 +253,7 @@ impl Protocol {
     /// Whether `prediction` is right for a test sample of `class`.
     pub fn is_correct(&self, prediction: &Prediction, class: ClassId) -> bool {
         match self.config.scenario {
-            Scenario::ClassIncremental => prediction.class == class,
+            Scenario::ClassIncremental | Scenario::ModalityDynamic => prediction.class == class,
             Scenario::DomainIncremental => self.train_label(class) == Some(prediction.class),
             Scenario::TaskIncremental => self.best_in_task(prediction, class) == Some(class),
         }
@@ -242,7 +292,29 @@ fn check(config: &ProtocolConfig) -> Result<(), ProtocolError> {
             remaining: classes - initial,
         });
     }
+    let ids = &config.class_ids;
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let too_large = ids.iter().any(|c| *c as usize >= MAX_CLASSES);
+    if !ids.is_empty() && (sorted.len() != classes || ids.len() != classes || too_large) {
+        return Err(ProtocolError::ClassIds {
+            classes,
+            listed: ids.len(),
+            ids: ids.clone(),
+        });
+    }
     Ok(())
+}
+
+/// The class ids of a checked config, ascending.
+fn class_ids(config: &ProtocolConfig) -> Vec<ClassId> {
+    if config.class_ids.is_empty() {
+        return (0..config.classes).map(to_class_id).collect();
+    }
+    let mut ids = config.class_ids.clone();
+    ids.sort_unstable();
+    ids
 }
 
 fn split_tasks(order: &[ClassId], initial: usize, increment: usize) -> Vec<Vec<ClassId>> {
@@ -260,142 +332,4 @@ fn to_class_id(index: usize) -> ClassId {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(classes: usize, initial: usize, increment: usize) -> ProtocolConfig {
-        ProtocolConfig {
-            classes,
-            initial,
-            increment,
-            ..ProtocolConfig::default()
-        }
-    }
-
-    #[test]
-    fn default_is_eight_tasks_of_four_in_pycil_order() {
-        let protocol = Protocol::new(&ProtocolConfig::default()).unwrap();
-        assert_eq!(protocol.tasks().len(), 8);
-        assert_eq!(protocol.tasks()[0], [22, 20, 2, 14]);
-        assert_eq!(protocol.tasks()[7], [31, 17, 25, 1]);
-        assert_eq!(protocol.task_of(1), Some(7));
-        assert_eq!(protocol.task_of(32), None);
-    }
-
-    #[test]
-    fn remainder_forms_a_shorter_last_task() {
-        let protocol = Protocol::new(&config(10, 4, 4)).unwrap();
-        let sizes: Vec<usize> = protocol.tasks().iter().map(Vec::len).collect();
-        assert_eq!(sizes, [4, 4, 2]);
-        let protocol = Protocol::new(&config(10, 10, 0)).unwrap();
-        assert_eq!(protocol.tasks().len(), 1);
-    }
-
-    #[test]
-    fn refuses_bad_numbers_naming_them() {
-        assert_eq!(
-            Protocol::new(&config(0, 1, 1)),
-            Err(ProtocolError::ClassCount { classes: 0 })
-        );
-        assert_eq!(
-            Protocol::new(&config(8, 9, 1)),
-            Err(ProtocolError::Initial {
-                initial: 9,
-                classes: 8
-            })
-        );
-        assert_eq!(
-            Protocol::new(&config(8, 0, 1)),
-            Err(ProtocolError::Initial {
-                initial: 0,
-                classes: 8
-            })
-        );
-        let err = Protocol::new(&config(8, 4, 0)).unwrap_err();
-        assert_eq!(
-            err,
-            ProtocolError::ZeroIncrement {
-                initial: 4,
-                remaining: 4
-            }
-        );
-        assert!(err.to_string().contains("4 classes left"), "{err}");
-    }
-
-    #[test]
-    fn seed_changes_the_order_only() {
-        let a = Protocol::new(&ProtocolConfig::default()).unwrap();
-        let b = a.with_seed(1994);
-        assert_ne!(a.order(), b.order());
-        assert_eq!(b.order()[..4], [9, 14, 25, 23]);
-        assert_eq!(a.tasks().len(), b.tasks().len());
-    }
-
-    fn prediction(class: ClassId, scores: &[(ClassId, f32)]) -> Prediction {
-        Prediction {
-            class,
-            confidence: 1.0,
-            scores: scores.to_vec(),
-        }
-    }
-
-    #[test]
-    fn scenarios_judge_predictions() {
-        let class_il = Protocol::new(&config(4, 2, 2)).unwrap();
-        let [a, b] = [class_il.tasks()[0][0], class_il.tasks()[0][1]];
-        let other = class_il.tasks()[1][0];
-        let wrong_task = prediction(other, &[(a, 0.3), (b, 0.1), (other, 0.9)]);
-        assert!(!class_il.is_correct(&wrong_task, a));
-
-        let task_il = Protocol::new(&ProtocolConfig {
-            scenario: Scenario::TaskIncremental,
-            ..config(4, 2, 2)
-        })
-        .unwrap();
-        assert!(
-            task_il.is_correct(&wrong_task, a),
-            "task-IL ignores the other task's class"
-        );
-        assert!(!task_il.is_correct(&wrong_task, b));
-        assert!(
-            !task_il.is_correct(&prediction(other, &[(other, 1.0)]), a),
-            "no score for the task"
-        );
-
-        let domain = Protocol::new(&ProtocolConfig {
-            scenario: Scenario::DomainIncremental,
-            ..config(4, 2, 2)
-        })
-        .unwrap();
-        assert_eq!(domain.train_label(b), Some(1));
-        assert!(domain.is_correct(&prediction(1, &[]), b));
-        assert!(!domain.is_correct(&prediction(0, &[]), b));
-    }
-
-    #[test]
-    fn scenario_names_round_trip() {
-        for scenario in Scenario::ALL {
-            assert_eq!(scenario.name().parse::<Scenario>(), Ok(scenario));
-        }
-        assert!("class".parse::<Scenario>().is_err());
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn tasks_partition_the_order(classes in 1usize..120, initial_frac in 0.0f64..1.0, increment in 1usize..12, seed in 0u32..5000) {
-            let initial = 1 + ((classes - 1) as f64 * initial_frac) as usize;
-            let protocol = Protocol::new(&ProtocolConfig { classes, initial, increment, seed, scenario: Scenario::DomainIncremental }).unwrap();
-            let flat: Vec<ClassId> = protocol.tasks().concat();
-            proptest::prop_assert_eq!(&flat, &protocol.order().to_vec());
-            proptest::prop_assert_eq!(protocol.tasks()[0].len(), initial);
-            for (t, task) in protocol.tasks().iter().enumerate() {
-                proptest::prop_assert!(t == 0 || (1..=increment).contains(&task.len()));
-                proptest::prop_assert!(t + 1 == protocol.tasks().len() || t == 0 || task.len() == increment);
-                for (position, &class) in task.iter().enumerate() {
-                    proptest::prop_assert_eq!(protocol.task_of(class), Some(t));
-                    proptest::prop_assert_eq!(protocol.train_label(class), Some(position as ClassId));
-                }
-            }
-        }
-    }
-}
+mod tests;

@@ -123,7 +123,7 @@ pub fn seed_metrics(
 fn fwt_note(scenario: Scenario, tasks: usize) -> &'static str {
     match scenario {
         _ if tasks < 2 => "undefined with a single task",
-        Scenario::ClassIncremental => {
+        Scenario::ClassIncremental | Scenario::ModalityDynamic => {
             "undefined in class-IL: a task's classes cannot be predicted before they are learned (accuracy 0 by construction)"
         }
         Scenario::TaskIncremental => "undefined in task-IL: none of a task's classes is known before the task is learned",

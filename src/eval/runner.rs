@@ -1,5 +1,6 @@
-//! One run of the protocol over one learner: learn each task in order, evaluate
-//! after each, then evaluate with each modality absent.
+//! One run of the protocol over one learner: learn each task in order (under the
+//! modality-dynamic scenario with the task's absent modality removed from its training
+//! windows), evaluate after each, then evaluate with each modality absent.
 //!
 //! The learner comes from a factory so every run starts from nothing; the clock
 //! is injected so learn times can be faked in tests. Training samples of a task
@@ -13,7 +14,7 @@ use super::protocol::{Protocol, Scenario};
 use super::record::{per_class, seed_metrics, MissingModality, SeedRun, TaskRecord};
 use super::EvalError;
 use crate::embedding::Embedding;
-use crate::learn::{ClassId, LearnError, Learner};
+use crate::learn::{modality, ClassId, LearnError, Learner};
 use crate::time::Clock;
 use std::num::NonZeroUsize;
 
@@ -164,14 +165,37 @@ impl Run<'_> {
         })
     }
 
+    /// The embeddings and labels a task's chunk is learned as: under the modality-dynamic
+    /// scenario with the task's absent modality removed (`modality::without`; a window with
+    /// nothing else is skipped).
+    fn training_rows(&self, task: usize, chunk: &[&Labelled]) -> (Vec<Embedding>, Vec<ClassId>) {
+        let dims = &self.features.modality_dims;
+        let absent = self.protocol.train_absent(task);
+        let mut rows = (
+            Vec::with_capacity(chunk.len()),
+            Vec::with_capacity(chunk.len()),
+        );
+        for sample in chunk {
+            let embedding = match absent {
+                None => Some(sample.embedding.clone()),
+                Some(block) => modality::without(sample.embedding.as_slice(), dims, block)
+                    .and_then(|v| Embedding::new(v, self.features.dim).ok()),
+            };
+            // Every class passed `TaskData::new`, so it has a label.
+            if let (Some(e), Some(label)) = (embedding, self.protocol.train_label(sample.class)) {
+                rows.0.push(e);
+                rows.1.push(label);
+            }
+        }
+        rows
+    }
+
     /// One timed `learn` call; returns its wall milliseconds.
     fn learn_chunk(&mut self, task: usize, chunk: &[&Labelled]) -> Result<f64, EvalError> {
-        let embeddings: Vec<Embedding> = chunk.iter().map(|s| s.embedding.clone()).collect();
-        // Every class passed `TaskData::new`, so it has a label.
-        let labels: Vec<ClassId> = chunk
-            .iter()
-            .filter_map(|s| self.protocol.train_label(s.class))
-            .collect();
+        let (embeddings, labels) = self.training_rows(task, chunk);
+        if embeddings.is_empty() {
+            return Ok(0.0);
+        }
         let start = self.options.clock.now();
         let outcome = self.learner.learn(&embeddings, &labels);
         let nanos = self.options.clock.now().since(start);

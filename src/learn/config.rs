@@ -119,7 +119,12 @@ pub struct LearnerConfig {
     /// SGD head form (finetune, joint, ewc, lwf, er, proto).
     pub head: HeadKind,
     /// Multiplies cosine similarities (cosine head, ncm, icarl) and ridge outputs (analytic)
-    /// into logits; also the confidence's softmax sharpness.
+    /// into logits; also the confidence's softmax sharpness. For the cosine head it is the
+    /// softmax temperature SGD trains under: at 16 the head cannot fit these embeddings' class
+    /// margins (a cap near 83 % on val for joint); 64 was best of 16, 32, 64, 128 on val
+    /// for joint, er and proto (docs/learning.md; `head_scale` gives each strategy its own
+    /// val choice). For ncm, icarl and analytic it changes no prediction, only how sharp the
+    /// confidence is.
     pub scale: f32,
     /// SGD passes over each `learn` call's training set.
     pub epochs: usize,
@@ -147,15 +152,54 @@ pub struct LearnerConfig {
     pub pseudo_ratio: f32,
     /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q` (features have unit scale, so
     /// 10 is the prior weight of ~20 windows: it keeps `G + lambda I` well conditioned while
-    /// the first task has few windows and is small against what a task brings). Chosen by a
-    /// sweep over 1, 10, 100, 1000 on the 32x40 synthetic benchmark (final accuracy 87.9,
-    /// 89.1, 85.9, 80.1 %); 1000 swamped the data.
+    /// the first task has few windows and is small against what a task brings). Chosen on the
+    /// val split (`bench cl --sweep-val`, docs/learning.md) among 1, 10, 100: final accuracy
+    /// 89.3, 89.1, 87.0 %, with the video absent 59.1, 60.1, 58.3 %.
     pub ridge: f64,
     /// analytic: random-feature size P (0 = the largest multiple of 64 whose statistics fit the
     /// budget for `planned_classes` classes).
     pub projection: usize,
     /// analytic: classes the automatic P leaves room for.
     pub planned_classes: usize,
+    /// The embedding's modality blocks, in order (the encoder contract's `video_dim`,
+    /// `imu_dim`); their sum is the learner's dimension. Empty: one block, no modality
+    /// structure. With two or more blocks every strategy learns so that a window with a
+    /// modality absent is classified from the others (docs/learning.md): the SGD heads and
+    /// analytic also learn each embedding as its one-modality variants, ncm and icarl score
+    /// over the blocks present.
+    pub modality_dims: Vec<usize>,
+    /// analytic: ReLU on the random features (RanPAC's `relu(S H D x)`); off, the features are
+    /// a plain random projection, which on the default encoder's embeddings is more accurate
+    /// and degrades less with a modality absent (chosen on val, docs/learning.md).
+    pub relu: bool,
+    /// analytic: choose the ridge lambda at every `learn` on a held-out fifth of the batch
+    /// (RanPAC's per-task choice) among `RIDGE_CANDIDATES`; off: always `ridge`.
+    pub ridge_select: bool,
+}
+
+/// The ridge lambdas `ridge_select` chooses from.
+pub const RIDGE_CANDIDATES: [f64; 6] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
+
+/// The cosine-head scale each strategy's defaults use: the best of 16, 32, 64, 128 on the
+/// val split for that strategy (`bench cl --sweep-val`, docs/learning.md); 64 where the scale
+/// changes no prediction (ncm, icarl, analytic: only the confidence's sharpness).
+pub fn head_scale(strategy: Strategy) -> f32 {
+    match strategy {
+        Strategy::Ewc => 16.0,
+        Strategy::Finetune => 32.0,
+        Strategy::Lwf => 128.0,
+        _ => 64.0,
+    }
+}
+
+/// The modality blocks of an encoder contract's fused embedding: `[video_dim, imu_dim]` when
+/// they tile `dim` (the default encoder's fusion), else none (no modality structure assumed).
+pub fn modality_blocks(dim: usize, video_dim: usize, imu_dim: usize) -> Vec<usize> {
+    if video_dim > 0 && imu_dim > 0 && video_dim.checked_add(imu_dim) == Some(dim) {
+        vec![video_dim, imu_dim]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The benchmark's default budget: 160 f32 exemplars of dimension `dim` (UESTC-MMEA-CL's
@@ -167,11 +211,11 @@ pub fn default_budget(dim: usize) -> usize {
 impl Default for LearnerConfig {
     fn default() -> Self {
         LearnerConfig {
-            strategy: Strategy::Proto,
+            strategy: Strategy::Analytic,
             budget_bytes: default_budget(2304),
             seed: 1993,
             head: HeadKind::Cosine,
-            scale: 16.0,
+            scale: 64.0,
             epochs: 8,
             lr: 0.03,
             momentum: 0.9,
@@ -187,6 +231,9 @@ impl Default for LearnerConfig {
             ridge: 10.0,
             projection: 0,
             planned_classes: 32,
+            modality_dims: Vec::new(),
+            relu: false,
+            ridge_select: false,
         }
     }
 }
@@ -197,12 +244,40 @@ impl LearnerConfig {
         LearnerConfig {
             strategy,
             budget_bytes: default_budget(dim),
+            scale: head_scale(strategy),
             ..LearnerConfig::default()
         }
     }
 
+    /// The defaults for `strategy` with the benchmark budget for `dim` and the modality blocks
+    /// `modality_dims` (the encoder contract's, e.g. `[video_dim, imu_dim]`).
+    pub fn for_embedding(strategy: Strategy, dim: usize, modality_dims: &[usize]) -> LearnerConfig {
+        LearnerConfig {
+            modality_dims: modality_dims.to_vec(),
+            ..LearnerConfig::for_strategy(strategy, dim)
+        }
+    }
+
+    /// Refuses modality blocks that do not tile `dim` (an empty list always fits).
+    pub fn check_dim(&self, dim: usize) -> Result<(), LearnError> {
+        let sum: usize = self.modality_dims.iter().sum();
+        if !self.modality_dims.is_empty() && sum != dim {
+            let why = format!("the blocks sum to {sum}, the embedding dimension is {dim}");
+            return Err(bad(
+                "modality_dims",
+                format!("{:?}", self.modality_dims),
+                &why,
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses any out-of-range parameter, naming it.
     pub fn validate(&self) -> Result<(), LearnError> {
+        if self.modality_dims.contains(&0) {
+            let value = format!("{:?}", self.modality_dims);
+            return Err(bad("modality_dims", value, "every block must be > 0"));
+        }
         positive_int("budget_bytes", self.budget_bytes)?;
         positive_int("epochs", self.epochs)?;
         positive_int("batch_size", self.batch_size)?;

@@ -31,6 +31,7 @@ pub mod cholesky;
 pub mod config;
 pub mod head;
 pub mod linalg;
+pub mod modality;
 pub mod projection;
 pub mod prototypes;
 pub mod quant;
@@ -41,7 +42,10 @@ pub mod snapshot;
 pub mod strategies;
 
 pub use buffer::ReplayBuffer;
-pub use config::{default_budget, HeadKind, LearnerConfig, Strategy, UnknownStrategy};
+pub use config::{
+    default_budget, head_scale, modality_blocks, HeadKind, LearnerConfig, Strategy,
+    UnknownStrategy, RIDGE_CANDIDATES,
+};
 pub use prototypes::Prototypes;
 pub use quant::Quant;
 pub use shared::{Duplicate, Published, SharedLearner};
@@ -182,6 +186,7 @@ pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, Lea
             why,
         });
     }
+    config.check_dim(dim)?;
     strategies::build(dim, config)
 }
 

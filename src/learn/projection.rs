@@ -1,5 +1,5 @@
 //! The analytic head's fixed random projection: a subsampled randomized Hadamard transform
-//! (SRHT, Ailon & Chazelle 2009), `h = relu(S H D x)`: random signs `D`, the unnormalized
+//! (SRHT, Ailon & Chazelle 2009), `h = S H D x` (optionally through a ReLU, as RanPAC): random signs `D`, the unnormalized
 //! Walsh-Hadamard transform `H` over the embedding zero-padded to a power of two `N`, and `P`
 //! distinct rows `S`. Each output is `sum_j ±x_j`, so on a unit-norm embedding it has unit
 //! variance like a Gaussian random feature (RanPAC uses Gaussian rows; orthogonal rows are at
@@ -63,16 +63,18 @@ impl Srht {
         self.n
     }
 
-    /// `out = relu(S H D xn)` for one normalized embedding; `work` is scratch of length `N`.
-    pub fn project(&self, xn: &[f32], work: &mut [f32], out: &mut [f32]) {
+    /// `out = S H D xn`, through a ReLU when `relu`, for one normalized embedding; `work` is
+    /// scratch of length `N`.
+    pub fn project(&self, xn: &[f32], relu: bool, work: &mut [f32], out: &mut [f32]) {
         for (i, (w, x)) in work.iter_mut().zip(xn).enumerate() {
             let negate = (self.signs[i / 64] >> (i % 64)) & 1 == 1;
             *w = if negate { -x } else { *x };
         }
         work[self.dim..].iter_mut().for_each(|w| *w = 0.0);
         fwht(work);
+        let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
         for (o, r) in out.iter_mut().zip(&self.rows) {
-            *o = work[*r as usize].max(0.0);
+            *o = work[*r as usize].max(floor);
         }
     }
 }
@@ -154,7 +156,7 @@ mod tests {
         let x = [0.6, 0.0, 0.8, 0.0, 0.0];
         let mut work = vec![0.0; a.padded()];
         let mut out = vec![0.0; 8];
-        a.project(&x, &mut work, &mut out);
+        a.project(&x, true, &mut work, &mut out);
         // H is sqrt(N) times orthonormal: the squared outputs before relu sum to N |x|^2.
         let energy: f32 = work.iter().map(|v| v * v).sum();
         assert!((energy - 8.0).abs() < 1e-5);

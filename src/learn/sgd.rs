@@ -11,6 +11,8 @@ use super::rng::Rng;
 #[derive(Debug, Clone, Default)]
 pub struct TrainSet {
     pub x: Vec<f32>,
+    /// The class of each row (`y` is its head row, mapped by the strategy's head).
+    pub labels: Vec<crate::learn::ClassId>,
     pub y: Vec<usize>,
     /// Old-head softmax (temperature `TrainOpts::temperature`) over the first `soft_k` rows.
     pub soft: Vec<f32>,

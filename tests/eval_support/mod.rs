@@ -282,6 +282,7 @@ pub fn separable(classes: u32, train_per_class: usize, test_per_class: usize) ->
         test: samples(classes, test_per_class, &embed),
         test_video_absent: None,
         test_imu_absent: None,
+        ..Default::default()
     }
 }
 

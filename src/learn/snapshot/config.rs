@@ -1,13 +1,18 @@
 //! The learner config inside a learner state, versioned on its own so that `LearnerConfig`
 //! can change without breaking the states already on devices.
 //!
-//! Config version 2 (written since learner state version 2), explicit fields in this order:
+//! Config version 3 (written since learner state version 3), explicit fields in this order:
 //! ```text
-//! version u32 = 2 | strategy str | budget_bytes u64 | seed u64 | head str | scale f32 |
+//! version u32 = 3 | strategy str | budget_bytes u64 | seed u64 | head str | scale f32 |
 //! epochs u64 | lr f32 | momentum f32 | batch_size u64 | balanced u8 | temperature f32 |
 //! lwf_lambda f32 | proto_distill f32 | ewc_lambda f32 | ewc_decay f32 | quant str |
-//! pseudo_ratio f32 | ridge f64 | projection u64 | planned_classes u64
+//! pseudo_ratio f32 | ridge f64 | projection u64 | planned_classes u64 |
+//! modality_dims u64s | relu u8 | ridge_select u8
 //! ```
+//! Config version 2 (learner state version 2, read only): the same fields up to
+//! `planned_classes`. It migrates with no modality blocks (no augmentation, no masked
+//! scoring), `relu` on (the only feature map version 2 knew) and `ridge_select` off, so a
+//! version-2 state predicts and learns exactly as it did.
 //! Config version 1 (learner state version 1, read only): `LearnerConfig` as serde JSON, read
 //! through `V1Json`, a frozen copy of that field set and of its defaults for missing fields.
 //!
@@ -24,7 +29,7 @@ use crate::learn::quant::Quant;
 use serde::Deserialize;
 
 /// The config version this build writes.
-pub const CONFIG_VERSION: u32 = 2;
+pub const CONFIG_VERSION: u32 = 3;
 
 /// Stored spellings of `HeadKind` (frozen: versions 1 and 2 use them).
 const HEADS: [(HeadKind, &str); 2] = [(HeadKind::Linear, "linear"), (HeadKind::Cosine, "cosine")];
@@ -76,18 +81,44 @@ pub fn write(w: &mut Writer, c: &LearnerConfig) {
     w.f64(c.ridge);
     w.usize(c.projection);
     w.usize(c.planned_classes);
+    let dims: Vec<u64> = c.modality_dims.iter().map(|d| *d as u64).collect();
+    w.u64s(&dims);
+    w.bool(c.relu);
+    w.bool(c.ridge_select);
 }
 
 /// Reads a config written by `write` in any config version this build knows (not validated).
 pub fn read(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
     match r.u32("config version")? {
         2 => read_v2(r),
+        3 => read_v3(r),
         v => Err(r.error(format!(
             "config version {v}; this build reads version {CONFIG_VERSION}"
         ))),
     }
 }
 
+fn read_v3(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
+    let shared = read_v2(r)?;
+    let dims = r.u64s("config modality_dims")?;
+    let modality_dims = dims
+        .iter()
+        .map(|d| usize::try_from(*d))
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|_| {
+            r.error(format!(
+                "config modality_dims {dims:?} do not fit this machine"
+            ))
+        })?;
+    Ok(LearnerConfig {
+        modality_dims,
+        relu: r.bool("config relu")?,
+        ridge_select: r.bool("config ridge_select")?,
+        ..shared
+    })
+}
+
+/// Version 2's fields, migrated (module docs): also the common prefix of version 3.
 fn read_v2(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
     // Struct fields are evaluated in the order written: the layout's order.
     Ok(LearnerConfig {
@@ -111,7 +142,18 @@ fn read_v2(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
         ridge: r.f64("config ridge")?,
         projection: r.usize("config projection")?,
         planned_classes: r.usize("config planned_classes")?,
+        ..before_v3()
     })
+}
+
+/// What the fields version 3 added reproduce in a state written before them.
+fn before_v3() -> LearnerConfig {
+    LearnerConfig {
+        modality_dims: Vec::new(),
+        relu: true,
+        ridge_select: false,
+        ..LearnerConfig::default()
+    }
 }
 
 fn strategy(r: &mut Reader) -> Result<Strategy, EnvelopeError> {
@@ -208,6 +250,7 @@ impl V1Json {
             ridge: self.ridge,
             projection: self.projection,
             planned_classes: self.planned_classes,
+            ..before_v3()
         })
     }
 }
@@ -238,11 +281,34 @@ mod tests {
             ridge: 0.1,
             projection: 128,
             planned_classes: 5,
+            modality_dims: vec![3, 9],
+            relu: true,
+            ridge_select: true,
         }
     }
 
     #[test]
-    fn version_2_round_trips_every_field() {
+    fn version_2_reads_with_the_old_feature_map_and_no_blocks() {
+        let mut w = Writer::default();
+        write(&mut w, &odd());
+        // Version 2 is version 3 up to planned_classes: cut the added fields off.
+        let added = 8 + 2 * 8 + 2;
+        w.buf.truncate(w.buf.len() - added);
+        w.buf[..4].copy_from_slice(&2u32.to_le_bytes());
+        let mut r = Reader::new("learner state", &w.buf);
+        let old = read(&mut r).unwrap();
+        r.finish().unwrap();
+        let expected = LearnerConfig {
+            modality_dims: Vec::new(),
+            relu: true,
+            ridge_select: false,
+            ..odd()
+        };
+        assert_eq!(old, expected);
+    }
+
+    #[test]
+    fn version_3_round_trips_every_field() {
         for config in [odd(), LearnerConfig::default()] {
             let mut w = Writer::default();
             write(&mut w, &config);
@@ -254,8 +320,17 @@ mod tests {
 
     #[test]
     fn version_1_json_reads_with_its_frozen_defaults() {
-        let json = serde_json::to_string(&odd()).unwrap();
-        assert_eq!(from_json_v1(&json).unwrap(), odd());
+        let mut json = serde_json::to_value(odd()).unwrap();
+        for added in ["modality_dims", "relu", "ridge_select"] {
+            json.as_object_mut().unwrap().remove(added);
+        }
+        let expected = LearnerConfig {
+            modality_dims: Vec::new(),
+            relu: true,
+            ridge_select: false,
+            ..odd()
+        };
+        assert_eq!(from_json_v1(&json.to_string()).unwrap(), expected);
         let sparse = from_json_v1(r#"{"strategy":"ncm","budget_bytes":10}"#).unwrap();
         assert_eq!(
             (

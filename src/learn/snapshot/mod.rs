@@ -1,17 +1,19 @@
 //! The learner state format: what `Learner::save` writes and `learn::load` reads.
 //!
-//! Version 2 (written) is a frame of the envelope (`crate::envelope`), magic `MMCL-LRN`:
+//! Version 3 (written) is a frame of the envelope (`crate::envelope`), magic `MMCL-LRN`:
 //! ```text
 //! body: config (config version u32 + its fields: `config`) | dim u64 | the strategy's fields
 //! ```
+//! Version 2 (read only) is the same frame and body; its config is config version 2 (version 3
+//! writes config version 3, which added the modality blocks and the analytic options).
 //! Version 1 (read only) predates the envelope; its frame is the same but its checksum covers
 //! the body alone:
 //! ```text
 //! "MMCL-LRN" | version u32 = 1 | body length u64 | body | sha256(body)
 //! body: strategy str | dim u64 | config as serde JSON str | the strategy's fields
 //! ```
-//! The strategies' own fields are the same in both versions, so version-1 states re-save as
-//! version 2 with the same learned state. `tests/data/learn/` pins both versions.
+//! The strategies' own fields are the same in every version, so older states re-save as
+//! version 3 with the same learned state. `tests/data/learn/` pins every version.
 
 pub mod config;
 
@@ -28,7 +30,9 @@ pub const FORMAT: Format = Format {
     legacy: &[1],
 };
 /// The learner state version this build writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// The envelope versions read by `open` (version 1 predates the envelope).
+const ENVELOPE_VERSIONS: [u32; 2] = [2, 3];
 
 /// What precedes the strategy's own fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +62,7 @@ pub fn open(bytes: &[u8]) -> Result<(Header, Reader<'_>), LearnError> {
     let (header, r) = match envelope::version(&FORMAT, bytes)? {
         1 => open_v1(bytes)?,
         _ => {
-            let opened = envelope::open(&FORMAT, &[FORMAT_VERSION], bytes)?;
+            let opened = envelope::open(&FORMAT, &ENVELOPE_VERSIONS, bytes)?;
             let mut r = Reader::new(FORMAT.name, opened.body);
             let config = config::read(&mut r)?;
             (

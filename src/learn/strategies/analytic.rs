@@ -1,6 +1,13 @@
 //! `analytic`: a closed-form ridge head on fixed random features (RanPAC, McDonnell et al.
-//! 2023; ACIL, Zhuang et al. 2022). `h = relu(S H D x̂)` (`projection.rs`), accumulated
-//! `G = sum h h^T` and `Q = sum h y^T` (one-hot), head `W = (G + lambda I)^-1 Q` by Cholesky.
+//! 2023; ACIL, Zhuang et al. 2022). `h = S H D x̂` (`projection.rs`; through a ReLU when
+//! `relu`), accumulated `G = sum h h^T` and `Q = sum h y^T` (one-hot), head
+//! `W = (G + lambda I)^-1 Q` by Cholesky. With modality blocks every embedding is accumulated
+//! with its modality-absent variants too (`modality::augment`), so the one ridge solution
+//! serves windows with a modality absent. With `ridge_select`, lambda is chosen at every
+//! `learn` as RanPAC does per task: the statistics without a held-out fifth of the batch (every
+//! fifth embedding, with its variants) are solved for each of `RIDGE_CANDIDATES`, the one
+//! that classifies the held-out rows best wins (ties: the larger), then everything is
+//! accumulated and solved with it. Nothing of the choice is kept but the head it solved.
 //! `G` and `Q` are sums, so after any sequence of batches `W` is exactly the batch ridge solution
 //! on all data seen (property-tested against an independent solve). New classes add columns to
 //! `Q`. Forgetting a class drops its `Q` and `W` columns; its samples stay in `G` as rows whose
@@ -12,13 +19,16 @@
 //! With `projection = 0`, P is the largest multiple of 64 that fits the budget for
 //! `planned_classes`: at D = 2304, 32 classes and the default budget, P = 512
 //! (G 1 050 624 B + Q 131 072 B + W 65 536 B + 128 B + projection 2 336 B = 1 249 696 B).
+//! Without the ReLU the features are a linear map of rank at most D, so P stops at D rounded
+//! up to 64: more rows would cost O(P^3) per solve and add no information.
 
 use super::{Batch, Strategy};
 use crate::embedding::Embedding;
 use crate::learn::bisect::largest_fitting;
 use crate::learn::cholesky::{cholesky, cholesky_solve, packed_len, packed_row, unpack_lower};
-use crate::learn::config::LearnerConfig;
+use crate::learn::config::{LearnerConfig, RIDGE_CANDIDATES};
 use crate::learn::linalg::{dot, gemm, normalize_into, Mat};
+use crate::learn::modality::augment;
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -54,7 +64,12 @@ fn state_bytes(dim: usize, p: usize, classes: usize) -> usize {
 /// The automatic P (module docs); 0 when not even P = 1 fits.
 fn auto_size(dim: usize, config: &LearnerConfig) -> usize {
     let fits = |p: usize| state_bytes(dim, p, config.planned_classes) <= config.budget_bytes;
-    let p = largest_fitting(Srht::max_size(dim), fits);
+    let most = if config.relu {
+        Srht::max_size(dim)
+    } else {
+        Srht::max_size(dim).min(dim.div_ceil(64) * 64)
+    };
+    let p = largest_fitting(most, fits);
     if p >= 64 {
         p - p % 64
     } else {
@@ -150,22 +165,79 @@ impl Analytic {
     pub fn features(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
-        let mut work = vec![0.0; self.proj.padded()];
-        let mut h = vec![0.0; self.projection_size()];
-        self.proj.project(&xn, &mut work, &mut h);
-        h
+        self.project_rows(&xn)
     }
 
     /// Random features of a batch, `len x P`.
     pub fn project(&self, embeddings: &[Embedding]) -> Vec<f32> {
+        let mut xn = vec![0.0; embeddings.len() * self.dim];
+        for (e, o) in embeddings.iter().zip(xn.chunks_exact_mut(self.dim)) {
+            normalize_into(e.as_slice(), o);
+        }
+        self.project_rows(&xn)
+    }
+
+    /// Random features of normalized rows (`dim` wide), `rows x P`.
+    fn project_rows(&self, xn: &[f32]) -> Vec<f32> {
         let p = self.projection_size();
-        let mut out = vec![0.0; embeddings.len() * p];
-        let (mut xn, mut work) = (vec![0.0; self.dim], vec![0.0; self.proj.padded()]);
-        for (e, o) in embeddings.iter().zip(out.chunks_exact_mut(p)) {
-            normalize_into(e.as_slice(), &mut xn);
-            self.proj.project(&xn, &mut work, o);
+        let mut out = vec![0.0; xn.len() / self.dim * p];
+        let mut work = vec![0.0; self.proj.padded()];
+        for (x, o) in xn.chunks_exact(self.dim).zip(out.chunks_exact_mut(p)) {
+            self.proj.project(x, self.config.relu, &mut work, o);
         }
         out
+    }
+
+    /// The batch's rows with their modality-absent variants, projected, split into the rows
+    /// fitted and the rows held out for choosing lambda (every fifth embedding, only with
+    /// `ridge_select` and at least five embeddings).
+    fn split_features(&self, batch: &Batch) -> [(Vec<f32>, Vec<ClassId>); 2] {
+        let xn = batch.normalized(self.dim);
+        let hold = self.config.ridge_select && batch.labels.len() >= 5;
+        let mut parts = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+        for (i, (row, label)) in xn.chunks_exact(self.dim).zip(batch.labels).enumerate() {
+            let part = &mut parts[usize::from(hold && i % 5 == 4)];
+            part.0.extend_from_slice(row);
+            part.1.push(*label);
+        }
+        parts.map(|(x, y)| {
+            let (x, y) = augment(x, y, &self.config.modality_dims);
+            (self.project_rows(&x), y)
+        })
+    }
+
+    /// The lambda of `RIDGE_CANDIDATES` whose solution of `self`'s statistics classifies
+    /// `held` best (ties: the larger).
+    fn choose_ridge(&self, held: &(Vec<f32>, Vec<ClassId>)) -> f64 {
+        let p = self.projection_size();
+        let mut best = (self.config.ridge, -1i64);
+        for lambda in RIDGE_CANDIDATES {
+            let mut trial = self.clone();
+            trial.solve_with(lambda);
+            let correct = held
+                .0
+                .chunks_exact(p)
+                .zip(&held.1)
+                .filter(|(h, y)| trial.best_class(h) == Some(**y))
+                .count() as i64;
+            if correct >= best.1 {
+                best = (lambda, correct);
+            }
+        }
+        best.0
+    }
+
+    /// The best-scoring class for random features `h`.
+    fn best_class(&self, h: &[f32]) -> Option<ClassId> {
+        let p = self.projection_size();
+        let scores = self.head.chunks_exact(p).map(|w| dot(w, h));
+        let best = scores
+            .enumerate()
+            .fold(None, |b: Option<(usize, f32)>, (i, s)| match b {
+                Some((_, top)) if top >= s => b,
+                _ => Some((i, s)),
+            });
+        best.and_then(|(i, _)| self.classes.get(i).copied())
     }
 
     /// `G += H^T H` (lower triangle: one f64 gemm per 64-row block) and `Q[c] += h` per row.
@@ -203,9 +275,14 @@ impl Analytic {
         }
     }
 
+    /// `W = (G + lambda I)^-1 Q` with the configured lambda (`solve_with`).
+    pub fn solve(&mut self) {
+        self.solve_with(self.config.ridge);
+    }
+
     /// `W = (G + lambda I)^-1 Q`. If rounding ever made the factorization fail, lambda is raised
     /// tenfold until it succeeds (the head is left as it was if even 1e6 x lambda fails).
-    pub fn solve(&mut self) {
+    pub fn solve_with(&mut self, ridge: f64) {
         let (p, c) = (self.projection_size(), self.classes.len());
         let mut b = vec![0.0f64; p * c];
         for (k, row) in self.q.chunks_exact(p).enumerate() {
@@ -213,7 +290,7 @@ impl Analytic {
         }
         for attempt in 0..7 {
             let mut a = unpack_lower(&self.gram, p);
-            let lambda = self.config.ridge * 10f64.powi(attempt);
+            let lambda = ridge * 10f64.powi(attempt);
             (0..p).for_each(|i| a[i * p + i] += lambda);
             if cholesky(&mut a, p).is_ok() {
                 cholesky_solve(&a, p, &mut b, c);
@@ -266,9 +343,14 @@ impl Strategy for Analytic {
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
         batch.new_classes.iter().for_each(|c| self.add_class(*c));
-        let h = self.project(batch.embeddings);
-        self.accumulate(&h, batch.labels);
-        self.solve();
+        let [fit, held] = self.split_features(batch);
+        self.accumulate(&fit.0, &fit.1);
+        let mut ridge = self.config.ridge;
+        if !held.1.is_empty() {
+            ridge = self.choose_ridge(&held);
+            self.accumulate(&held.0, &held.1);
+        }
+        self.solve_with(ridge);
         0
     }
 

@@ -7,6 +7,7 @@ use super::{class_mean, Batch, Strategy};
 use crate::learn::config::LearnerConfig;
 use crate::learn::head::{softmax, Head};
 use crate::learn::linalg::normalize_into;
+use crate::learn::modality;
 use crate::learn::rng::Rng;
 use crate::learn::sgd::{Penalty, TrainOpts, TrainSet};
 use crate::learn::snapshot::{Reader, Writer};
@@ -53,17 +54,27 @@ impl HeadCore {
         }
     }
 
-    /// A training set over normalized rows `xn` labelled `labels` (all known to the head).
+    /// A training set over normalized rows `xn` labelled `labels`, followed by their
+    /// modality-absent variants (`modality::augment`, nothing when the config has no modality
+    /// blocks). Rows of a class the head does not know yet point at row 0 until `map_rows`.
     pub fn train_set(&self, xn: Vec<f32>, labels: &[ClassId]) -> TrainSet {
-        let y = labels
+        let (x, labels) = modality::augment(xn, labels.to_vec(), &self.config.modality_dims);
+        let mut set = TrainSet {
+            x,
+            labels,
+            ..TrainSet::default()
+        };
+        self.map_rows(&mut set);
+        set
+    }
+
+    /// Points every row of `set` at its class's head row (again, after new rows were added).
+    pub fn map_rows(&self, set: &mut TrainSet) {
+        set.y = set
+            .labels
             .iter()
             .map(|l| self.head.index(*l).unwrap_or(0))
             .collect();
-        TrainSet {
-            x: xn,
-            y,
-            ..TrainSet::default()
-        }
     }
 
     /// Trains the head on `set` (labels already mapped to rows), class-balanced if configured.

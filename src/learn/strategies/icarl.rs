@@ -4,7 +4,8 @@
 //!
 //! NME only, no head: iCaRL trains its head with distillation to shape the *representation*;
 //! here the encoder is frozen, so a head trained on top could not change the exemplar means and
-//! so could not change a single NME prediction. Memory: the class means (C x D f32, cached so
+//! so could not change a single NME prediction. With modality blocks the cosine is over the
+//! blocks the window has present (`modality::masked_cosine`). Memory: the class means (C x D f32, cached so
 //! `predict` does not decode the buffer) + the buffer, which gets the rest of the budget.
 
 use super::er::offers;
@@ -12,6 +13,7 @@ use super::{normalize_rows, Batch, Strategy};
 use crate::learn::buffer::{ReplayBuffer, Selection, CLASS_OVERHEAD};
 use crate::learn::config::LearnerConfig;
 use crate::learn::linalg::{dot, normalize_into};
+use crate::learn::modality::masked_cosine;
 use crate::learn::rng::Rng;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -112,9 +114,17 @@ impl Strategy for Icarl {
     fn scores(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
+        let dims = &self.config.modality_dims;
         self.means
             .chunks_exact(self.dim)
-            .map(|m| self.config.scale * dot(m, &xn))
+            .map(|m| {
+                let cosine = if dims.len() < 2 {
+                    dot(m, &xn)
+                } else {
+                    masked_cosine(&xn, m, dims)
+                };
+                self.config.scale * cosine
+            })
             .collect()
     }
 

@@ -37,15 +37,11 @@ impl HeadStrategy for Lwf {
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
         let xn = batch.normalized(self.core.dim);
-        let mut set = self.core.train_set(xn, batch.labels);
+        let mut set = self.core.train_set(xn.clone(), batch.labels);
         self.core.soft_targets(&mut set);
-        self.core.imprint(batch, &set.x);
+        self.core.imprint(batch, &xn);
         // Labels of new classes were mapped before their rows existed: map again.
-        set.y = batch
-            .labels
-            .iter()
-            .map(|l| self.core.head.index(*l).unwrap_or(0))
-            .collect();
+        self.core.map_rows(&mut set);
         self.core.train(&mut set, self.core.config.lwf_lambda, None);
         0
     }

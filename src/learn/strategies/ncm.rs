@@ -1,10 +1,13 @@
 //! `ncm`: SimpleCIL (Zhou et al. 2023): each class is the running mean of its normalized
 //! embeddings (a prototype without variance) and prediction is the cosine to each mean. No
 //! training, no exemplars; incremental by construction. Memory: C x (D f32 + count + id).
+//! With modality blocks, the cosine is taken over the blocks the window has present
+//! (`modality::masked_cosine`): a window with the camera off meets the IMU part of each mean.
 
 use super::{Batch, Strategy};
 use crate::learn::config::LearnerConfig;
 use crate::learn::linalg::{dot, norm, normalize_into};
+use crate::learn::modality::masked_cosine;
 use crate::learn::prototypes::Prototypes;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
@@ -69,9 +72,17 @@ impl Strategy for Ncm {
     fn scores(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
+        let dims = &self.config.modality_dims;
         self.protos
             .iter()
-            .map(|p| self.config.scale * dot(&p.mean, &xn) / norm(&p.mean).max(1e-12))
+            .map(|p| {
+                let cosine = if dims.len() < 2 {
+                    dot(&p.mean, &xn) / norm(&p.mean).max(1e-12)
+                } else {
+                    masked_cosine(&xn, &p.mean, dims)
+                };
+                self.config.scale * cosine
+            })
             .collect()
     }
 

@@ -119,10 +119,7 @@ impl HeadStrategy for Proto {
             self.core.soft_targets(&mut set);
         }
         self.core.imprint(batch, &xn);
-        set.y = y
-            .iter()
-            .map(|l| self.core.head.index(*l).unwrap_or(0))
-            .collect();
+        self.core.map_rows(&mut set);
         self.core.train(&mut set, distill, None);
         let free = self.core.config.budget_bytes - self.fixed_bytes(self.core.head.classes().len());
         let capacity = free / self.buffer.exemplar_bytes();

@@ -1,0 +1,89 @@
+//! The small hyper-parameter sweep `bench cl --sweep-val` runs on the val split, from which
+//! the learner's defaults are chosen (docs/learning.md): never on test.
+//!
+//! Each strategy has a few settings around its defaults; a setting is a name (which is also
+//! the run's name in the sweep report) and the change it makes to the strategy's config.
+
+use crate::learn::{LearnerConfig, Strategy};
+
+/// One point of the sweep: what it is called and the config it runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// `<strategy>-<parameter>-<value>`, e.g. `proto-scale-32`.
+    pub name: String,
+    pub config: LearnerConfig,
+}
+
+/// Logit scales of the cosine head tried for the SGD strategies.
+const SCALES: [f32; 4] = [16.0, 32.0, 64.0, 128.0];
+/// Fixed ridge lambdas tried for analytic (with and without the ReLU).
+const RIDGES: [f64; 3] = [1.0, 10.0, 100.0];
+
+/// The settings swept for `strategy`, each built on `base` (the strategy's defaults with the
+/// benchmark's budget and modality blocks). Strategies without a parameter that changes their
+/// predictions (ncm, icarl: the scale only sharpens confidences) get `base` alone.
+pub fn settings(strategy: Strategy, base: &LearnerConfig) -> Vec<Setting> {
+    let named = |what: String, config: LearnerConfig| Setting {
+        name: format!("{strategy}-{what}"),
+        config,
+    };
+    match strategy {
+        Strategy::Ncm | Strategy::Icarl => vec![named("default".into(), base.clone())],
+        Strategy::Analytic => {
+            let mut out = Vec::new();
+            for relu in [false, true] {
+                for ridge in RIDGES {
+                    let config = LearnerConfig {
+                        relu,
+                        ridge,
+                        ridge_select: false,
+                        ..base.clone()
+                    };
+                    out.push(named(format!("relu-{relu}-ridge-{ridge}"), config));
+                }
+                let config = LearnerConfig {
+                    relu,
+                    ridge_select: true,
+                    ..base.clone()
+                };
+                out.push(named(format!("relu-{relu}-ridge-select"), config));
+            }
+            out
+        }
+        _ => SCALES
+            .iter()
+            .map(|scale| {
+                let config = LearnerConfig {
+                    scale: *scale,
+                    ..base.clone()
+                };
+                named(format!("scale-{scale}"), config)
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_is_valid_named_and_built_on_the_base() {
+        for strategy in Strategy::ALL {
+            let base = LearnerConfig::for_embedding(strategy, 8, &[3, 5]);
+            let all = settings(strategy, &base);
+            assert!(!all.is_empty());
+            for s in &all {
+                s.config.validate().expect("valid");
+                assert!(s.name.starts_with(strategy.name()), "{}", s.name);
+                assert_eq!(
+                    (&s.config.modality_dims, s.config.budget_bytes),
+                    (&base.modality_dims, base.budget_bytes)
+                );
+            }
+            let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+            names.dedup();
+            assert_eq!(names.len(), all.len());
+        }
+    }
+}
