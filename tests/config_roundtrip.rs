@@ -225,6 +225,7 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
                         socket: socket.map(Into::into),
                     },
                     daemon,
+                    uplink: None,
                 }
             },
         )

@@ -12,9 +12,11 @@ mod config_check;
 mod dataset_check;
 mod demo;
 mod embed;
+mod host;
 mod model_inspect;
 mod profile_args;
 mod run;
+mod sync;
 mod synth;
 
 #[derive(Debug, Parser)]
@@ -50,6 +52,11 @@ pub enum Command {
     /// Inspect an ONNX encoder against the encoder contract.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Queue the state directory's snapshots for the host; `--now` pushes them.
+    Sync(sync::Args),
+    /// The host devices sync to: serve, tokens, evaluation.
+    #[command(subcommand)]
+    Host(host::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +138,8 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
         Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Host(command) => host::run(command),
     }
 }
 
