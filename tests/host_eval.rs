@@ -109,7 +109,7 @@ fn host_eval_reproduces_the_bench_matrix_for_each_strategy() {
         .collect();
     for strategy in [Strategy::Ncm, Strategy::Finetune, Strategy::Er] {
         let device = format!("bench-{}", strategy.name());
-        s.add_token(&device, &token_hash("t"), 0).unwrap();
+        s.add_token(&device, &token_hash(&device), 0).unwrap();
         let factory = || learn::build(DIM, &LearnerConfig::for_strategy(strategy, DIM));
         let clock = MonotonicClock::new();
         let options = RunOptions {

@@ -13,7 +13,7 @@ fn backends(dir: &std::path::Path) -> Vec<(&'static str, Box<dyn Storage>)> {
         Some(&dir.join("blobs")),
     )
     .expect("sqlite");
-    let mut out: Vec<(&'static str, Box<dyn Storage>)> = vec![("sqlite", sqlite)];
+    let out: Vec<(&'static str, Box<dyn Storage>)> = vec![("sqlite", sqlite)];
     eprintln!("skipping PostgreSQL: this build has no PostgreSQL backend yet");
     out
 }

@@ -204,6 +204,7 @@ impl Queue {
     ) -> Result<usize, QueueError> {
         let _lock = self.lock()?;
         let mut c = self.counters()?;
+        let after = c.last_snapshot_seq;
         let listing = store.list().map_err(|e| QueueError::Io {
             path: store.dir().to_path_buf(),
             action: "list snapshots",
@@ -213,7 +214,7 @@ impl Queue {
         for seq in listing
             .snapshots
             .into_iter()
-            .filter(|s| *s > c.last_snapshot_seq)
+            .filter(|s| *s > after)
         {
             let Ok(bytes) = std::fs::read(store.path_of(seq)) else {
                 continue;
