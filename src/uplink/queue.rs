@@ -211,11 +211,7 @@ impl Queue {
             error: std::io::Error::other(e.to_string()),
         })?;
         let mut enqueued = 0;
-        for seq in listing
-            .snapshots
-            .into_iter()
-            .filter(|s| *s > after)
-        {
+        for seq in listing.snapshots.into_iter().filter(|s| *s > after) {
             let Ok(bytes) = std::fs::read(store.path_of(seq)) else {
                 continue;
             };
