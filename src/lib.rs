@@ -18,6 +18,9 @@
 //! - `store`: the snapshot store and the journal of enrollments: crash-safe state on disk.
 //! - `envelope`: the one framing (magic, version, length, checksum) every file format shares,
 //!   its field codec, and the one atomic file write.
+//! - `uplink`: snapshot bundles, the on-disk queue and the blocking client that syncs them
+//!   to a host.
+//! - `host` (feature `host`): the host's HTTP server, storage and evaluation of bundles.
 //! - `cli`: the `mmcl` command line, one file per command.
 
 pub mod align;
@@ -32,6 +35,8 @@ pub mod encode;
 pub mod envelope;
 pub mod eval;
 pub mod fsread;
+#[cfg(feature = "host")]
+pub mod host;
 pub mod learn;
 pub mod pipeline;
 pub mod sample;
@@ -39,4 +44,5 @@ pub mod sensor;
 pub mod shutdown;
 pub mod store;
 pub mod time;
+pub mod uplink;
 pub mod window;

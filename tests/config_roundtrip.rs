@@ -226,6 +226,7 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
                         ..RawControl::default()
                     },
                     daemon,
+                    uplink: None,
                 }
             },
         )

@@ -21,12 +21,14 @@ mod demo;
 mod embed;
 mod enroll;
 mod forget;
+mod host;
 mod model_inspect;
 mod profile_args;
 mod rename;
 mod run;
 mod snapshot;
 mod status;
+mod sync;
 mod synth;
 mod watch;
 
@@ -80,6 +82,11 @@ pub enum Command {
     /// The running daemon's snapshots.
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Queue the state directory's snapshots for the host; `--now` pushes them.
+    Sync(sync::Args),
+    /// The host devices sync to: serve, tokens, evaluation.
+    #[command(subcommand)]
+    Host(host::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,6 +247,8 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Rename(args) => rename::run(args),
         Command::Checkpoint(args) => checkpoint::run(args),
         Command::Snapshot(SnapshotCommand::Export(args)) => snapshot::export(args),
+        Command::Sync(args) => sync::run(args),
+        Command::Host(command) => host::run(command),
     }
 }
 

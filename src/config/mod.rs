@@ -32,6 +32,7 @@ mod location;
 pub mod raw;
 mod settings;
 mod sources;
+mod uplink;
 mod window;
 
 pub use builtin::{builtin_raw, BUILTIN_PROFILE};
@@ -46,6 +47,7 @@ pub use learner::LearnerConfig;
 pub use raw::RawConfig;
 pub use settings::{Settings, SettingsError};
 pub use sources::{AudioSource, CameraSource, ImuSource, ReplayOrder, ReplaySource, SourcesConfig};
+pub use uplink::{TokenSource, UplinkConfig};
 pub use window::{WindowConfig, WindowShape};
 
 use check::Checker;
@@ -64,6 +66,7 @@ pub struct Config {
     channels: ChannelsConfig,
     control: ControlConfig,
     daemon: DaemonConfig,
+    uplink: Option<UplinkConfig>,
     warnings: Vec<Issue>,
 }
 
@@ -124,6 +127,10 @@ impl Config {
         let channels = ChannelsConfig::from_raw(&raw.channels, &mut c);
         let control = ControlConfig::from_raw(&raw.control, state_dir.as_deref(), &mut c);
         let daemon = DaemonConfig::from_raw(&raw.daemon, &mut c);
+        let uplink = raw
+            .uplink
+            .as_ref()
+            .map(|u| UplinkConfig::from_raw(u, &mut c));
         let built = (|| {
             Some(Config {
                 profile: profile?,
@@ -135,6 +142,7 @@ impl Config {
                 channels: channels?,
                 control: control?,
                 daemon: daemon?,
+                uplink: uplink.map_or(Some(None), |u| u.map(Some))?,
                 warnings: Vec::new(),
             })
         })();
@@ -155,6 +163,7 @@ impl Config {
             channels: self.channels.to_raw(),
             control: self.control.to_raw(),
             daemon: self.daemon.to_raw(),
+            uplink: self.uplink.as_ref().map(UplinkConfig::to_raw),
         }
     }
 
@@ -203,6 +212,11 @@ impl Config {
         &self.daemon
     }
 
+    /// Where the daemon syncs its snapshots; `None`: it never does.
+    pub fn uplink(&self) -> Option<&UplinkConfig> {
+        self.uplink.as_ref()
+    }
+
     /// What looked doubtful when the profile was checked (a replay dataset not
     /// there yet, a sensor slower than the window asks) but did not stop it.
     pub fn warnings(&self) -> &[Issue] {
@@ -224,6 +238,7 @@ impl PartialEq for Config {
             channels,
             control,
             daemon,
+            uplink,
             warnings: _,
         } = self;
         (profile, state_dir, encoder, window)
@@ -241,6 +256,7 @@ impl PartialEq for Config {
                     &other.control,
                     &other.daemon,
                 )
+            && uplink == &other.uplink
     }
 }
 

@@ -32,6 +32,8 @@ pub struct RawConfig {
     pub control: RawControl,
     #[serde(default)]
     pub daemon: RawDaemon,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uplink: Option<RawUplink>,
 }
 
 impl RawConfig {
@@ -239,6 +241,23 @@ pub struct RawControl {
     pub group: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_uids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUplink {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_bytes: Option<RawBytes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<f64>,
 }
 
 #[cfg(test)]

@@ -89,6 +89,16 @@ pub fn start(
         clock,
         speed,
     };
+    // Before the pipeline: a failure here has nothing to stop.
+    let uplink = match settings.config().uplink() {
+        Some(u) => Some(
+            crate::uplink::Uplink::start(u, settings.config().state_dir(), shutdown.clone())
+                .map_err(|source| DaemonError::Uplink {
+                    source: Box::new(source),
+                })?,
+        ),
+        None => None,
+    };
     let built = sources::build(&settings, &stream_clock)?;
     log(&built.described);
     let pipeline = Pipeline::start(
@@ -111,6 +121,7 @@ pub fn start(
         play_log: built.play_log,
         clock: stream_clock,
         backend,
+        uplink,
     }));
     *lock(&daemon.pipeline) = Some(pipeline);
     let mut running = Running {

@@ -101,6 +101,11 @@ pub enum DaemonError {
         #[source]
         source: Box<StoreError>,
     },
+    #[error("start the uplink")]
+    Uplink {
+        #[source]
+        source: Box<crate::uplink::UplinkError>,
+    },
     #[error("start the {what} thread")]
     Spawn {
         what: &'static str,

@@ -59,6 +59,8 @@ pub struct Daemon {
     pub(super) last_checkpoint: Mutex<Instant>,
     pub(super) snapshot_seq: Mutex<Option<u64>>,
     pub(super) lifecycle: Mutex<&'static str>,
+    /// Queues each snapshot for the host when the profile has `[uplink]`.
+    pub(super) uplink: Option<crate::uplink::Uplink>,
 }
 
 /// What `Daemon::new` needs.
@@ -70,6 +72,7 @@ pub(super) struct Parts {
     pub play_log: Option<PlayLog>,
     pub clock: StreamClock,
     pub backend: BackendInfo,
+    pub uplink: Option<crate::uplink::Uplink>,
 }
 
 impl Daemon {
@@ -97,6 +100,7 @@ impl Daemon {
             last_checkpoint: Mutex::new(Instant::now()),
             snapshot_seq: Mutex::new(p.snapshot_seq),
             lifecycle: Mutex::new("starting"),
+            uplink: p.uplink,
         }
     }
 

@@ -115,6 +115,13 @@ impl Daemon {
         })?;
         *lock(&self.snapshot_seq) = Some(report.snapshot_seq);
         *lock(&self.last_checkpoint) = Instant::now();
+        if let Some(uplink) = &self.uplink {
+            // The snapshot is durable either way; a bundle not queued is a gap on the host.
+            let path = std::path::Path::new(&report.path);
+            if let Err(e) = uplink.snapshot_written(report.snapshot_seq, path) {
+                super::log(&format!("uplink: {e}"));
+            }
+        }
         Ok(report)
     }
 

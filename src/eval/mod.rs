@@ -29,7 +29,7 @@ pub use metrics::{AccuracyMatrix, MetricsError};
 pub use protocol::{Protocol, ProtocolConfig, ProtocolError, Scenario, PYCIL_SEED};
 pub use record::{ClassAccuracy, MissingModality, SeedMetrics, SeedRun, TaskRecord};
 pub use report::{write_report, BenchReport};
-pub use runner::{run_seed, LearnerFactory, ProgressEvent, RunOptions};
+pub use runner::{run_seed, run_seed_observed, LearnerFactory, ProgressEvent, RunOptions};
 pub use seeds::{default_seeds, run_seeds, StrategyRun};
 
 use crate::learn::{ClassId, LearnError};

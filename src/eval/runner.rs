@@ -69,6 +69,27 @@ pub fn run_seed(
     options: RunOptions<'_>,
     progress: &mut dyn FnMut(ProgressEvent),
 ) -> Result<SeedRun, EvalError> {
+    run_seed_observed(
+        features,
+        protocol,
+        factory,
+        options,
+        progress,
+        &mut |_, _| {},
+    )
+}
+
+/// `run_seed`, showing `after_task(task, learner)` the learner after each task is learned
+/// and before it is evaluated (`mmcl bench cl --bundles-out` snapshots it there, so the
+/// host's evaluation can be checked against this run's matrix).
+pub fn run_seed_observed(
+    features: &FeatureSet,
+    protocol: &Protocol,
+    factory: &LearnerFactory<'_>,
+    options: RunOptions<'_>,
+    progress: &mut dyn FnMut(ProgressEvent),
+    after_task: &mut dyn FnMut(usize, &dyn Learner),
+) -> Result<SeedRun, EvalError> {
     let data = TaskData::new(features, protocol)?;
     let learner = factory().map_err(|source| EvalError::Factory {
         source: Box::new(source),
@@ -94,6 +115,7 @@ pub fn run_seed(
     let mut before = None;
     for (task, train) in data.train.iter().enumerate() {
         let mut record = run.learn_task(task, train, before, progress)?;
+        after_task(task, run.learner.as_ref());
         tallies = run.evaluate(task)?;
         record.test_samples = data.test_counts.get(task).copied().unwrap_or(0);
         record.seen_accuracy = tallies.seen(protocol, task).accuracy().unwrap_or(0.0);

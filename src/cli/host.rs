@@ -1,0 +1,73 @@
+//! `mmcl host serve | token add | token revoke | eval`: the host side of sync. The
+//! arguments are always built; running them needs the `host` feature (`host_enabled`),
+//! and a build without it says so (`host_disabled`), so `mmcl --help` reads the same on
+//! every build.
+
+use super::CliError;
+use std::path::PathBuf;
+
+#[cfg_attr(feature = "host", path = "host_enabled.rs")]
+#[cfg_attr(not(feature = "host"), path = "host_disabled.rs")]
+mod imp;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Serve the sync API: devices upload bundles, researchers list them.
+    Serve(ServeArgs),
+    /// Device tokens: `add DEVICE_ID` prints a new token once; `revoke DEVICE_ID`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8750 (port 0: any free port, printed).
+    #[arg(long)]
+    pub listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Encoder sha256s whose snapshots are accepted, besides the built-in encoder's.
+    #[arg(long = "known-encoder", value_name = "SHA256")]
+    pub known_encoders: Vec<String>,
+    /// The largest bundle accepted, bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_BUNDLE_BYTES)]
+    pub max_bundle_bytes: usize,
+    /// Serve plain HTTP on a non-loopback address (tokens then cross the network in clear).
+    #[arg(long)]
+    pub allow_remote_plain: bool,
+}
+
+/// The host's default (`host::server::DEFAULT_MAX_BUNDLE_BYTES`, which needs the feature).
+const DEFAULT_MAX_BUNDLE_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// The metadata database: `sqlite:PATH` or a path.
+    #[arg(long)]
+    pub db: String,
+    /// Where bundle blobs go [default: blobs/ next to an SQLite database].
+    #[arg(long)]
+    pub blobs: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenCommand {
+    /// Register DEVICE_ID if new and print a new token for it (shown only this once).
+    Add(TokenArgs),
+    /// Revoke every token of DEVICE_ID.
+    Revoke(TokenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    pub device_id: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(command: Command) -> Result<(), CliError> {
+    imp::run(command)
+}

@@ -1,0 +1,120 @@
+//! `mmcl host` with the `host` feature: the server on a tokio runtime, token management.
+
+use super::{CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
+use crate::cli::print_json;
+use crate::encode::builtin::DEFAULT_MODEL;
+use crate::encode::sha256_hex;
+use crate::host::server::{self, Host, Policy};
+use crate::host::storage::{self, Storage};
+use crate::host::{auth, unix_ms};
+use crate::uplink::check_device_id;
+use anyhow::anyhow;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+pub fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Token(TokenCommand::Add(args)) => token_add(args),
+        Command::Token(TokenCommand::Revoke(args)) => token_revoke(args),
+    }
+}
+
+fn open_storage(db: &DbArgs) -> Result<Box<dyn Storage>, CliError> {
+    storage::open(&db.db, db.blobs.as_deref()).map_err(|e| CliError::Runtime(e.into()))
+}
+
+fn known_encoders(extra: &[String]) -> Result<BTreeSet<String>, CliError> {
+    let mut known = BTreeSet::from([sha256_hex(DEFAULT_MODEL)]);
+    for sha in extra {
+        let sha = sha.to_ascii_lowercase();
+        if !crate::uplink::bundle::is_content_hash(&sha) {
+            return Err(CliError::Input(anyhow!(
+                "--known-encoder {sha:?}: not a sha256 (64 hex digits)"
+            )));
+        }
+        known.insert(sha);
+    }
+    Ok(known)
+}
+
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote_plain {
+        return Err(CliError::Input(anyhow!(
+            "--listen {}: plain HTTP is served only on loopback; pass --allow-remote-plain to serve it on {} anyway (tokens cross the network in clear)",
+            args.listen,
+            args.listen.ip()
+        )));
+    }
+    let host = Arc::new(Host {
+        storage: Arc::from(open_storage(&args.db)?),
+        policy: Policy {
+            max_bundle_bytes: args.max_bundle_bytes,
+            known_encoders: known_encoders(&args.known_encoders)?,
+        },
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Runtime(anyhow!("start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| CliError::Runtime(anyhow!("listen on {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Runtime(e.into()))?;
+        // Tests and scripts read the address (port 0 picks one) from this line.
+        println!("listening on http://{addr}");
+        server::serve(listener, server::router(host), stop_signal())
+            .await
+            .map_err(|e| CliError::Runtime(anyhow!("serve: {e}")))
+    })
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+fn token_add(args: TokenArgs) -> Result<(), CliError> {
+    check_device_id(&args.device_id).map_err(|e| CliError::Input(e.into()))?;
+    let storage = open_storage(&args.db)?;
+    let token = auth::new_token();
+    storage
+        .add_token(&args.device_id, &auth::token_hash(&token), unix_ms())
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    if args.json {
+        return print_json(&serde_json::json!({"device_id": args.device_id, "token": token}));
+    }
+    eprintln!(
+        "token for device {} (shown only now; the host keeps its sha256):",
+        args.device_id
+    );
+    println!("{token}");
+    Ok(())
+}
+
+fn token_revoke(args: TokenArgs) -> Result<(), CliError> {
+    check_device_id(&args.device_id).map_err(|e| CliError::Input(e.into()))?;
+    let storage = open_storage(&args.db)?;
+    let revoked = storage
+        .revoke_tokens(&args.device_id, unix_ms())
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    if args.json {
+        return print_json(&serde_json::json!({"device_id": args.device_id, "revoked": revoked}));
+    }
+    println!("revoked {revoked} token(s) of device {}", args.device_id);
+    Ok(())
+}

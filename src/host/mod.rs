@@ -1,0 +1,16 @@
+//! The host side of sync (feature `host`): `storage` (devices, hashed tokens, bundle
+//! metadata and blobs behind one `Storage` contract), `auth` (tokens: made, hashed,
+//! compared in constant time), `server` (`mmcl host serve`: the HTTP API on axum) and
+//! `eval` (`mmcl host eval`: every stored snapshot of a device on a held-out test set).
+
+pub mod auth;
+pub mod eval;
+pub mod server;
+pub mod storage;
+
+/// Unix milliseconds now (the host's clock; bundles carry the device's).
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
