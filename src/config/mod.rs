@@ -43,7 +43,10 @@ pub use error::{ConfigError, ConfigErrors, Issue};
 pub use learner::LearnerConfig;
 pub use raw::RawConfig;
 pub use settings::{Settings, SettingsError};
-pub use sources::{AudioSource, CameraSource, ImuSource, ReplaySource, SourcesConfig};
+pub use sources::{
+    AudioSource, CameraInput, CameraSource, IioSettings, ImuSource, ReplaySource, RestartConfig,
+    SourcesConfig,
+};
 pub use window::{WindowConfig, WindowShape};
 
 use check::Checker;
