@@ -1,5 +1,6 @@
 //! `ImuStream`: a 6-axis IMU read as comma-separated text from a file, FIFO or
-//! serial port (`sources.imu.kind = "csv-stream"`).
+//! serial port (`sources.imu.kind = "csv-stream"`), or a recording played as a
+//! live source at its own rate (`"csv-file"`, optionally looping).
 //!
 //! Format, one reading per line: `acc_x,acc_y,acc_z,gyro_x,gyro_y,gyro_z`, or
 //! with a leading sample counter (7 values, as mobgap's CSV export writes
@@ -10,17 +11,21 @@
 //! Timestamps (`Stamping`): a recording is stamped by its rate (reading k at
 //! `start + (k - k0) / rate`, k the counter when present, k0 the first one, so
 //! an excerpt starts at `start`); a live device by the
-//! pipeline clock on arrival. End of a regular file ends the stream; a FIFO or
-//! device at EOF (no writer now) is waited on, since a writer may come back.
-//! Reads never block for more than `sensor::MAX_BLOCK` (see `reader`).
+//! pipeline clock on arrival, and then checked against the stated rate
+//! (`rate_check`, reported on the monitor). End of a regular file ends the
+//! stream, or with `looping` plays it again, the timeline going on one period
+//! after the last reading; a FIFO or device at EOF (no writer now) is waited
+//! on, since a writer may come back. Reads never block for more than
+//! `sensor::MAX_BLOCK` (see `reader`). A terminal is set to raw mode at the
+//! profile's baud rate first (`serial`).
 
-mod reader;
-
-use super::{Pacer, Pacing, Source, SourceError, MAX_BLOCK};
+use super::rate_check::RateCheck;
+use super::reader::{self, LineReader, Read1};
+use super::serial;
 use crate::sample::{ImuSample, Modality, Sample};
+use crate::sensor::{Pacer, Pacing, Source, SourceError, SourceMonitor, MAX_BLOCK};
 use crate::shutdown::Shutdown;
 use crate::time::{Clock, Timestamp};
-use reader::{LineReader, Read1};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -46,8 +51,16 @@ pub struct ImuStreamOptions {
     pub pacing: Pacing,
     pub acc_scale: f32,
     pub gyro_scale: f32,
-    /// The device's nominal rate, for health; `None` when unknown.
+    /// The device's nominal rate, for health (and the rate check of arrival
+    /// stamps); `None` when unknown.
     pub expected_rate_hz: Option<f64>,
+    /// A terminal is set raw at this rate; `None` leaves its settings alone.
+    /// Ignored for files and FIFOs.
+    pub baud: Option<u32>,
+    /// Play a regular file again at its end (a recording as an endless source).
+    pub looping: bool,
+    /// Where the port settings and the rate check are reported.
+    pub monitor: Option<SourceMonitor>,
 }
 
 impl ImuStreamOptions {
@@ -63,6 +76,9 @@ impl ImuStreamOptions {
             acc_scale: 1.0,
             gyro_scale: 1.0,
             expected_rate_hz: Some(rate_hz),
+            baud: None,
+            looping: false,
+            monitor: None,
         }
     }
 }
@@ -81,6 +97,11 @@ pub struct ImuStream {
     readings: u64,
     /// The first reading's counter (or ordinal 0): time `start`.
     first_counter: Option<f64>,
+    /// Where the timeline of the current pass starts (rate stamping).
+    pass_start: Timestamp,
+    /// The newest reading's time, where a looping pass goes on from.
+    last_t: Option<Timestamp>,
+    rate_check: Option<RateCheck>,
 }
 
 impl ImuStream {
@@ -90,14 +111,26 @@ impl ImuStream {
         let action = || format!("open IMU stream {}", path.display());
         let file = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(path)
             .map_err(|e| SourceError::fatal(action(), e))?;
         let end_at_eof = file
             .metadata()
             .map_err(|e| SourceError::fatal(action(), e))?
             .is_file();
+        let port = configure_port(&file, options.baud).map_err(|e| SourceError::fatal(action(), e))?;
+        if let Some(monitor) = &options.monitor {
+            monitor.opened(path.display().to_string(), port, options.expected_rate_hz);
+        }
         let reader = LineReader::new(file).map_err(|e| SourceError::fatal(action(), e))?;
+        let rate_check = match (&options.stamping, options.expected_rate_hz) {
+            (Stamping::Arrival(_), Some(rate)) => Some(RateCheck::new(rate)),
+            _ => None,
+        };
+        let pass_start = match &options.stamping {
+            Stamping::Rate { start, .. } => *start,
+            Stamping::Arrival(_) => Timestamp::ZERO,
+        };
         Ok(ImuStream {
             path: path.to_path_buf(),
             reader,
@@ -107,7 +140,24 @@ impl ImuStream {
             lines: 0,
             readings: 0,
             first_counter: None,
+            pass_start,
+            last_t: None,
+            rate_check,
         })
+    }
+
+    /// The end of a looping file: read it again from its first line, the
+    /// timeline going on one period after the last reading.
+    fn next_pass(&mut self) -> Result<(), SourceError> {
+        self.reader.rewind().map_err(|e| {
+            SourceError::fatal(format!("rewind IMU recording {}", self.path.display()), e)
+        })?;
+        if let (Stamping::Rate { rate_hz, .. }, Some(last)) = (&self.options.stamping, self.last_t) {
+            self.pass_start = last.add_nanos((1e9 / rate_hz.max(1e-9)).round() as u64);
+        }
+        self.lines = 0;
+        self.first_counter = None;
+        Ok(())
     }
 
     /// Turns one line into a sample; `Ok(None)` for a header or blank line.
@@ -128,6 +178,8 @@ impl ImuStream {
         };
         let t = self.stamp(counter);
         self.readings += 1;
+        self.last_t = Some(t);
+        self.check_rate(t);
         let (a, g) = (self.options.acc_scale, self.options.gyro_scale);
         let ch = |i: usize| v.get(i).copied().unwrap_or(0.0) as f32;
         Ok(Some(ImuSample {
@@ -142,12 +194,22 @@ impl ImuStream {
         let k0 = *self.first_counter.get_or_insert(k);
         match &self.options.stamping {
             Stamping::Arrival(clock) => clock.now(),
-            Stamping::Rate { start, rate_hz } => {
+            Stamping::Rate { rate_hz, .. } => {
                 // A counter behind the first one (a wrapped device counter) is not
                 // ours to fix: it lands on `start`, and the aligner drops it as late.
                 let steps = (k - k0).max(0.0);
-                start.add_nanos((steps * 1e9 / rate_hz.max(1e-9)).round() as u64)
+                self.pass_start
+                    .add_nanos((steps * 1e9 / rate_hz.max(1e-9)).round() as u64)
             }
+        }
+    }
+
+    fn check_rate(&mut self, t: Timestamp) {
+        let Some(check) = self.rate_check.as_mut() else {
+            return;
+        };
+        if let (Some(report), Some(monitor)) = (check.observe(t), &self.options.monitor) {
+            monitor.set_rate_check(report.clone());
         }
     }
 
@@ -160,6 +222,9 @@ impl ImuStream {
             match read {
                 Read1::Line(line) => return Ok(Some(line)),
                 Read1::Idle => {}
+                Read1::Eof if self.end_at_eof && self.options.looping && self.readings > 0 => {
+                    self.next_pass()?;
+                }
                 Read1::Eof if self.end_at_eof => return Ok(None),
                 // No writer now: poll reports the hang-up at once, so wait here.
                 Read1::Eof => {
@@ -175,6 +240,20 @@ impl ImuStream {
             }
         }
         Ok(None)
+    }
+}
+
+/// A terminal set raw at `baud` (when asked); what the port is, for the monitor.
+fn configure_port(file: &std::fs::File, baud: Option<u32>) -> std::io::Result<String> {
+    if !serial::is_tty(file) {
+        return Ok("comma-separated lines".into());
+    }
+    match baud {
+        Some(baud) => {
+            serial::configure(file, baud)?;
+            Ok(format!("comma-separated lines, serial {baud} baud 8N1 raw"))
+        }
+        None => Ok("comma-separated lines, serial (settings left as found)".into()),
     }
 }
 
@@ -225,6 +304,10 @@ impl Source for ImuStream {
         let rate = self.options.expected_rate_hz?;
         let speed = self.pacer.pacing().speed().unwrap_or(1.0);
         (modality == Modality::Imu).then_some(rate * speed)
+    }
+
+    fn monitor(&self) -> Option<SourceMonitor> {
+        self.options.monitor.clone()
     }
 }
 
