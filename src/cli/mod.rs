@@ -13,6 +13,7 @@ mod demo;
 mod embed;
 mod model_inspect;
 mod profile_args;
+mod sensors;
 mod synth;
 
 #[derive(Debug, Parser)]
@@ -46,6 +47,8 @@ pub enum Command {
     /// Inspect an ONNX encoder against the encoder contract.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// List the profile's live sources (opened briefly) and the machine's sensors.
+    Sensors(sensors::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +126,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Demo(args) => demo::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
+        Command::Sensors(args) => sensors::run(args),
     }
 }
 
