@@ -24,6 +24,7 @@ pub mod classes;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod dataset;
 pub mod embedding;
 pub mod encode;

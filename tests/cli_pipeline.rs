@@ -150,8 +150,19 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
     let state = PathBuf::from(summary["state"].as_str().unwrap());
     let bytes = std::fs::read(&state).unwrap();
     let (_, snapshot) = mmcl::store::decode(&bytes).unwrap();
-    let learner = mmcl::learn::load(snapshot.sections.get("learner").unwrap()).unwrap();
-    assert_eq!(learner.classes().len(), 4);
+    // The snapshot holds the learner and its class book, as the daemon's checkpoints do:
+    // the classes come back by name.
+    let model = mmcl::classes::ClassModel::restore(&snapshot.sections).unwrap();
+    let current = model.current();
+    assert_eq!(current.learner().classes().len(), 4);
+    let mut names: Vec<String> = (current.book().entries().iter())
+        .map(|e| e.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["1_upstairs", "2_downstairs", "3_drinking", "4_fall"]
+    );
     // A second run reuses the dataset it wrote.
     let again = demo("--strategy=proto");
     assert!(again.status.success());

@@ -8,8 +8,8 @@ mod config_support;
 use config_support::{fixture, layout, layout_of};
 use mmcl::align::WindowSpec;
 use mmcl::config::raw::{
-    RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawEncoder, RawImu, RawLearner,
-    RawReplay, RawRestart, RawSources, RawWindow,
+    RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawDaemon, RawEncoder, RawImu,
+    RawLearner, RawReplay, RawRestart, RawSources, RawWindow,
 };
 use mmcl::config::{Config, RawConfig, WindowShape};
 use mmcl::encode::ExecutionProvider;
@@ -103,16 +103,23 @@ fn replay() -> impl Strategy<Value = RawSources> {
         select(vec!["train", "val", "test"]),
         0.01f64..=1000.0,
         any::<bool>(),
+        select(vec!["list", "by-class"]),
+        proptest::option::of(1i64..=100_000),
     )
-        .prop_map(|(dataset, split, speed, looping)| RawSources {
-            replay: Some(RawReplay {
-                dataset: Some(dataset.into()),
-                split: Some(split.into()),
-                speed: Some(speed),
-                looping: Some(looping),
-            }),
-            ..Default::default()
-        })
+        .prop_map(
+            |(dataset, split, speed, looping, order, per_class)| RawSources {
+                replay: Some(RawReplay {
+                    dataset: Some(dataset.into()),
+                    split: Some(split.into()),
+                    speed: Some(speed),
+                    looping: Some(looping),
+                    order: Some(order.into()),
+                    classes: per_class.map(|_| vec!["walk".into(), "3_brush_teeth".into()]),
+                    clips_per_class: per_class,
+                }),
+                ..Default::default()
+            },
+        )
 }
 
 fn live() -> impl Strategy<Value = RawSources> {
@@ -181,11 +188,22 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
         "[a-z][a-z0-9._-]{0,20}",
         prop_oneof!["[a-z]{1,8}", "/var/lib/[a-z]{1,8}"],
     );
-    let channels = (1i64..=4096, 1i64..=4096, 1i64..=4096).prop_map(|(v, i, w)| RawChannels {
-        video_capacity: Some(v),
-        imu_capacity: Some(i),
-        window_capacity: Some(w),
-    });
+    let channels =
+        (1i64..=4096, 1i64..=4096, 1i64..=4096, 1i64..=4096).prop_map(|(v, i, w, a)| RawChannels {
+            video_capacity: Some(v),
+            imu_capacity: Some(i),
+            window_capacity: Some(w),
+            audio_capacity: Some(a),
+        });
+    let daemon = (1e-3f64..=1.0, 0.0f64..0.99, 1i64..=100, 1i64..=100_000).prop_map(
+        |(smoothing, margin, windows, changes)| RawDaemon {
+            smoothing: Some(smoothing),
+            switch_margin: Some(margin),
+            switch_windows: Some(windows),
+            checkpoint_changes: Some(changes),
+            ..RawDaemon::default()
+        },
+    );
     let socket = proptest::option::of(prop_oneof!["[a-z]{1,8}\\.sock", "/run/[a-z]{1,8}/c\\.sock"]);
     (
         top,
@@ -193,11 +211,19 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
         window(),
         learner(),
         prop_oneof![replay(), live()],
-        channels,
+        (channels, daemon),
         socket,
     )
         .prop_map(
-            |((profile, state_dir), encoder, window, learner, mut sources, channels, socket)| {
+            |(
+                (profile, state_dir),
+                encoder,
+                window,
+                learner,
+                mut sources,
+                (channels, daemon),
+                socket,
+            )| {
                 // Valid profiles only: the audio grid must hold at most 10^7 points per window.
                 if let (Some(a), Some(secs)) = (sources.audio.as_mut(), window.seconds) {
                     let most = (1e7 / secs).floor() as i64;
@@ -214,6 +240,7 @@ fn raw_config() -> impl Strategy<Value = RawConfig> {
                     control: RawControl {
                         socket: socket.map(Into::into),
                     },
+                    daemon,
                 }
             },
         )

@@ -83,14 +83,19 @@ fn a_missing_scale_is_an_error_naming_the_files_looked_for() {
     let dir = imu_device(&fake, 0);
     std::fs::remove_file(dir.join("in_accel_scale")).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-    let err = IioImu::open(&options(&fake, IioMode::Polled, clock.clone())).err().unwrap();
+    let err = IioImu::open(&options(&fake, IioMode::Polled, clock.clone()))
+        .err()
+        .unwrap();
     let text = err.to_string();
     assert!(
         text.contains("device iio:device0 (fakeimu): no scale for in_accel_x: none of in_accel_x_scale, in_accel_scale exists"),
         "{text}"
     );
     // With the scale given by the profile, the file is not needed.
-    let o = IioOptions { acc_scale: Some(0.001), ..options(&fake, IioMode::Polled, clock) };
+    let o = IioOptions {
+        acc_scale: Some(0.001),
+        ..options(&fake, IioMode::Polled, clock)
+    };
     let mut s = IioImu::open(&o).unwrap();
     let first = imu(s.next_sample(&Shutdown::new()).unwrap().unwrap());
     assert!(close(first.acc, [1.01, -0.49, 0.03]), "{:?}", first.acc);
@@ -108,12 +113,21 @@ fn split_accelerometer_and_gyroscope_devices_are_found_and_read_together() {
     write(&gyro, "in_anglvel_scale", &format!("{GYRO_SCALE}\n"));
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
     let o = options(&fake, IioMode::Polled, clock.clone());
-    let s = imu(IioImu::open(&o).unwrap().next_sample(&Shutdown::new()).unwrap().unwrap());
-    assert!(close(s.acc, [0.0, 0.0, 1.0]) && close(s.gyro, [3.0, 0.0, 0.0]), "{s:?}");
+    let s = imu(IioImu::open(&o)
+        .unwrap()
+        .next_sample(&Shutdown::new())
+        .unwrap()
+        .unwrap());
+    assert!(
+        close(s.acc, [0.0, 0.0, 1.0]) && close(s.gyro, [3.0, 0.0, 0.0]),
+        "{s:?}"
+    );
     let label = o.monitor.report(Instant::now()).device.unwrap();
     assert_eq!(label, "iio:device0 (accel-only) + iio:device2 (gyro-only)");
     // Two devices have two buffers: buffered reading says so.
-    let err = IioImu::open(&options(&fake, IioMode::Buffered, clock)).err().unwrap();
+    let err = IioImu::open(&options(&fake, IioMode::Buffered, clock))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("two devices"), "{err}");
 }
 
@@ -137,7 +151,12 @@ fn buffered_device(fake: &FakeIio) -> std::path::PathBuf {
     let dir = imu_device(fake, 0);
     for (i, axis) in ["x", "y", "z"].iter().enumerate() {
         scan_element(&dir, &format!("in_accel_{axis}"), i as u32, "be:s12/16>>4");
-        scan_element(&dir, &format!("in_anglvel_{axis}"), 3 + i as u32, "le:s32/32>>0");
+        scan_element(
+            &dir,
+            &format!("in_anglvel_{axis}"),
+            3 + i as u32,
+            "le:s32/32>>0",
+        );
     }
     scan_element(&dir, "in_timestamp", 6, "le:s64/64>>0");
     scan_element(&dir, "in_temp", 7, "le:s16/16>>0");
@@ -154,27 +173,55 @@ fn buffered_records_are_decoded_by_their_scan_layout_and_stamped_by_the_device()
     for k in 0..50i64 {
         // -1000 .. counts of 12-bit acc, large 32-bit gyro, 10 ms apart.
         let acc = [-1000 + k as i16, 2047, -2048];
-        bytes.extend(record(acc, [100_000 + k as i32, -7, 0], 5_000_000_000 + k * 10_000_000));
+        bytes.extend(record(
+            acc,
+            [100_000 + k as i32, -7, 0],
+            5_000_000_000 + k * 10_000_000,
+        ));
     }
     std::fs::write(fake.dev().join("iio:device0"), &bytes).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-    let o = IioOptions { trigger: Some("fakeimu-dev0".into()), ..options(&fake, IioMode::Buffered, clock) };
+    let o = IioOptions {
+        trigger: Some("fakeimu-dev0".into()),
+        ..options(&fake, IioMode::Buffered, clock)
+    };
     let mut source = IioImu::open(&o).unwrap();
     assert_eq!(read(&dir, "buffer/enable"), "1");
     assert_eq!(read(&dir, "trigger/current_trigger"), "fakeimu-dev0");
-    assert_eq!(read(&dir, "scan_elements/in_temp_en"), "0", "elements not needed are disabled");
+    assert_eq!(
+        read(&dir, "scan_elements/in_temp_en"),
+        "0",
+        "elements not needed are disabled"
+    );
     assert_eq!(read(&dir, "scan_elements/in_timestamp_en"), "1");
     let shutdown = Shutdown::new();
-    let got: Vec<ImuSample> = (0..50).map(|_| imu(source.next_sample(&shutdown).unwrap().unwrap())).collect();
+    let got: Vec<ImuSample> = (0..50)
+        .map(|_| imu(source.next_sample(&shutdown).unwrap().unwrap()))
+        .collect();
     // (raw + 10 offset) * 0.001 g; gyro raw * 0.01 °/s.
-    assert!(close(got[0].acc, [-0.99, 2.057, -2.038]), "{:?}", got[0].acc);
-    assert!(close(got[49].acc, [-0.941, 2.057, -2.038]), "{:?}", got[49].acc);
-    assert!(close(got[3].gyro, [1000.03, -0.07, 0.0]), "{:?}", got[3].gyro);
+    assert!(
+        close(got[0].acc, [-0.99, 2.057, -2.038]),
+        "{:?}",
+        got[0].acc
+    );
+    assert!(
+        close(got[49].acc, [-0.941, 2.057, -2.038]),
+        "{:?}",
+        got[49].acc
+    );
+    assert!(
+        close(got[3].gyro, [1000.03, -0.07, 0.0]),
+        "{:?}",
+        got[3].gyro
+    );
     // The device's 10 ms spacing survives the mapping onto the pipeline clock.
     let steps: Vec<u64> = got.windows(2).map(|w| w[1].t.since(w[0].t)).collect();
     assert!(steps.iter().all(|s| *s == 10_000_000), "{steps:?}");
     let format = o.monitor.report(Instant::now()).format.unwrap();
-    assert!(format.contains("32-byte records, device timestamps"), "{format}");
+    assert!(
+        format.contains("32-byte records, device timestamps"),
+        "{format}"
+    );
     drop(source);
     assert_eq!(read(&dir, "buffer/enable"), "0", "drop disables the buffer");
 }
@@ -186,8 +233,14 @@ fn a_bad_scan_type_is_named_with_its_file() {
     write(&dir, "scan_elements/in_accel_y_type", "be:s12/12>>4\n");
     std::fs::write(fake.dev().join("iio:device0"), b"").unwrap();
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-    let err = IioImu::open(&options(&fake, IioMode::Buffered, clock)).err().unwrap().to_string();
-    assert!(err.contains("scan_elements/in_accel_y_type") && err.contains("storage of 12 bits"), "{err}");
+    let err = IioImu::open(&options(&fake, IioMode::Buffered, clock))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("scan_elements/in_accel_y_type") && err.contains("storage of 12 bits"),
+        "{err}"
+    );
 }
 
 /// 10 frames per second of 8x8 grey on the clock: the modality that goes on.
@@ -211,7 +264,9 @@ impl Source for Ticker {
             }
         }
         self.next = Some(due.add_nanos(100_000_000));
-        Ok(Some(Sample::Frame(Frame::new(due, 8, 8, vec![128; 192]).unwrap())))
+        Ok(Some(Sample::Frame(
+            Frame::new(due, 8, 8, vec![128; 192]).unwrap(),
+        )))
     }
 }
 
@@ -241,18 +296,34 @@ fn a_device_that_disappears_is_restarted_with_backoff_and_its_modality_is_absent
     let fake = FakeIio::new();
     let dir = imu_device(&fake, 0);
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-    let o = IioOptions { rate_hz: 50.0, ..options(&fake, IioMode::Polled, clock.clone()) };
+    let o = IioOptions {
+        rate_hz: 50.0,
+        ..options(&fake, IioMode::Polled, clock.clone())
+    };
     let monitor = o.monitor.clone();
-    let backoff = Backoff { initial: Duration::from_millis(50), max: Duration::from_millis(200) };
+    let backoff = Backoff {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(200),
+    };
     let imu = Restarting::start(backoff, monitor.clone(), move || {
         IioImu::open(&o).map(|s| Box::new(s) as Box<dyn Source>)
     })
     .unwrap();
-    let camera = Ticker { clock: clock.clone(), next: None };
+    let camera = Ticker {
+        clock: clock.clone(),
+        next: None,
+    };
     let sources: Vec<Box<dyn Source>> = vec![Box::new(camera), Box::new(imu)];
     let shutdown = Shutdown::new();
     let start = clock.now();
-    let pipeline = Pipeline::start_windows(sources, &spec(), start, &PipelineSettings::default(), &shutdown).unwrap();
+    let pipeline = Pipeline::start_windows(
+        sources,
+        &spec(),
+        start,
+        &PipelineSettings::default(),
+        &shutdown,
+    )
+    .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     let gone_at = clock.now();
     remove(&dir);
@@ -270,25 +341,59 @@ fn a_device_that_disappears_is_restarted_with_backoff_and_its_modality_is_absent
     let imu_health = during.source("imu").unwrap();
     assert_eq!(imu_health.state, SourceState::Restarting, "{imu_health:?}");
     assert!(attempts.restarting && attempts.losses == 1, "{attempts:?}");
-    assert!(attempts.last_error.as_deref().unwrap_or("").contains("iio:device0"), "{attempts:?}");
-    let report = after.source("imu").unwrap().report.clone().unwrap().restart.unwrap();
-    assert_eq!((report.restarting, report.losses, report.restarts), (false, 1, 1), "{report:?}");
+    assert!(
+        attempts
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("iio:device0"),
+        "{attempts:?}"
+    );
+    let report = after
+        .source("imu")
+        .unwrap()
+        .report
+        .clone()
+        .unwrap()
+        .restart
+        .unwrap();
+    assert_eq!(
+        (report.restarting, report.losses, report.restarts),
+        (false, 1, 1),
+        "{report:?}"
+    );
     assert!(report.attempts == 0 && report.next_retry_ms.is_none());
     assert_eq!(after.source("imu").unwrap().state, SourceState::Running);
 
     // Windows wholly inside the outage (with a stall's margin) have video but no IMU;
     // windows wholly after the return have both.
-    let inside = |w: &mmcl::window::Window| w.start.nanos() > gone_at.nanos() + 300_000_000 && w.end < back_at;
+    let inside = |w: &mmcl::window::Window| {
+        w.start.nanos() > gone_at.nanos() + 300_000_000 && w.end < back_at
+    };
     let outage: Vec<_> = windows.iter().filter(|w| inside(w)).collect();
     assert!(!outage.is_empty(), "no window inside the outage");
     for w in &outage {
-        assert!(w.is_present(Modality::Video) && !w.is_present(Modality::Imu), "{:?}", w.present());
+        assert!(
+            w.is_present(Modality::Video) && !w.is_present(Modality::Imu),
+            "{:?}",
+            w.present()
+        );
     }
-    let returned: Vec<_> = windows.iter().filter(|w| w.start.nanos() > back_at.nanos() + 500_000_000).collect();
+    let returned: Vec<_> = windows
+        .iter()
+        .filter(|w| w.start.nanos() > back_at.nanos() + 500_000_000)
+        .collect();
     assert!(!returned.is_empty(), "no window after the return");
     for w in &returned {
-        assert!(w.is_present(Modality::Video) && w.is_present(Modality::Imu), "{:?}", w.present());
+        assert!(
+            w.is_present(Modality::Video) && w.is_present(Modality::Imu),
+            "{:?}",
+            w.present()
+        );
     }
     let before: Vec<_> = windows.iter().filter(|w| w.end < gone_at).collect();
-    assert!(before.iter().all(|w| w.is_present(Modality::Imu)), "IMU present before the loss");
+    assert!(
+        before.iter().all(|w| w.is_present(Modality::Imu)),
+        "IMU present before the loss"
+    );
 }

@@ -23,15 +23,30 @@ fn live_keys_read_with_their_defaults_and_round_trip() {
     )
     .unwrap();
     let camera = config.sources().camera().unwrap();
-    assert_eq!(camera.input(), &CameraInput::Device(PathBuf::from("/dev/video2")));
-    assert_eq!((camera.format(), camera.optional()), (Some(PixelFormat::Mjpeg), true));
+    assert_eq!(
+        camera.input(),
+        &CameraInput::Device(PathBuf::from("/dev/video2"))
+    );
+    assert_eq!(
+        (camera.format(), camera.optional()),
+        (Some(PixelFormat::Mjpeg), true)
+    );
     let imu = config.sources().imu().unwrap();
     let iio = imu.iio().unwrap();
-    assert_eq!((imu.kind(), imu.path(), imu.optional()), (ImuKind::Iio, None, false));
+    assert_eq!(
+        (imu.kind(), imu.path(), imu.optional()),
+        (ImuKind::Iio, None, false)
+    );
     assert_eq!(iio.root, PathBuf::from("/sys/bus/iio/devices"));
-    assert_eq!((iio.mode, iio.trigger.as_deref()), (IioMode::Buffered, Some("bmi160-dev0")));
+    assert_eq!(
+        (iio.mode, iio.trigger.as_deref()),
+        (IioMode::Buffered, Some("bmi160-dev0"))
+    );
     let backoff = config.sources().restart().backoff();
-    assert_eq!((backoff.initial, backoff.max), (Duration::from_millis(50), Duration::from_millis(2000)));
+    assert_eq!(
+        (backoff.initial, backoff.max),
+        (Duration::from_millis(50), Duration::from_millis(2000))
+    );
     let again = Config::parse(&config.to_toml().unwrap(), Path::new("/etc/mmcl/p.toml")).unwrap();
     assert_eq!(again, config);
 
@@ -41,7 +56,13 @@ fn live_keys_read_with_their_defaults_and_round_trip() {
     )
     .unwrap();
     let input = files.sources().camera().unwrap().input().clone();
-    assert_eq!(input, CameraInput::File { path: "/etc/mmcl/clips/a.mp4".into(), looping: true });
+    assert_eq!(
+        input,
+        CameraInput::File {
+            path: "/etc/mmcl/clips/a.mp4".into(),
+            looping: true
+        }
+    );
     assert!(files.sources().imu().unwrap().looping());
     let serial = load("[sources.imu]\nkind = \"csv-stream\"\npath = \"/dev/ttyS1\"\n").unwrap();
     assert_eq!(serial.sources().imu().unwrap().baud(), Some(115_200));
@@ -63,12 +84,25 @@ fn keys_that_mean_nothing_for_their_kind_are_refused_together() {
     ] {
         assert!(err.contains(expected), "{expected:?} not in\n{err}");
     }
-    let err = load("[sources.imu]\nkind = \"csv-stream\"\npath = \"/dev/ttyS1\"\nbaud = 12345\n").unwrap_err();
-    assert!(err.contains("sources.imu.baud = 12345: must be one of 9600, 19200"), "{err}");
-    let err = load("[sources.camera]\ndevice = \"/dev/video0\"\nloop = true\nformat = \"h264\"\n").unwrap_err();
-    assert!(err.contains("sources.camera.loop") && err.contains("sources.camera.format = \"h264\": must be \"any\" or one of"), "{err}");
+    let err = load("[sources.imu]\nkind = \"csv-stream\"\npath = \"/dev/ttyS1\"\nbaud = 12345\n")
+        .unwrap_err();
+    assert!(
+        err.contains("sources.imu.baud = 12345: must be one of 9600, 19200"),
+        "{err}"
+    );
+    let err = load("[sources.camera]\ndevice = \"/dev/video0\"\nloop = true\nformat = \"h264\"\n")
+        .unwrap_err();
+    assert!(
+        err.contains("sources.camera.loop")
+            && err.contains("sources.camera.format = \"h264\": must be \"any\" or one of"),
+        "{err}"
+    );
     let err = load("[sources.imu]\nkind = \"csv-file\"\n").unwrap_err();
-    assert!(err.contains("sources.imu.path = (missing): required for csv-stream and csv-file"), "{err}");
-    let err = load("[sources.replay]\ndataset = \"d\"\n[sources.restart]\ninitial_ms = 5\n").unwrap_err();
+    assert!(
+        err.contains("sources.imu.path = (missing): required for csv-stream and csv-file"),
+        "{err}"
+    );
+    let err =
+        load("[sources.replay]\ndataset = \"d\"\n[sources.restart]\ninitial_ms = 5\n").unwrap_err();
     assert!(err.contains("sources.restart"), "{err}");
 }

@@ -35,13 +35,20 @@ fn env_or(key: &str, default: &str) -> String {
 }
 
 fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 /// Resident set size in bytes (`/proc/self/statm`, pages).
 fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     // SAFETY: sysconf has no memory effects.
     pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
 }
@@ -49,7 +56,9 @@ fn rss_bytes() -> u64 {
 /// Data rows of a CSV recording (lines that start with a digit or a sign).
 fn rows(path: &Path) -> u64 {
     let text = std::fs::read_to_string(path).unwrap();
-    text.lines().filter(|l| l.starts_with(|c: char| c.is_ascii_digit() || c == '-')).count() as u64
+    text.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit() || c == '-'))
+        .count() as u64
 }
 
 fn profile(dir: &Path, imu: &str, imu_hz: &str, video: &str, fps: &str) -> PathBuf {
@@ -70,21 +79,47 @@ fn imu_delivered(h: &PipelineHealth) -> u64 {
 #[ignore = "runs for minutes at real time: see the module docs"]
 fn real_recordings_replayed_live_lose_no_imu_sample_and_hold_memory() {
     let seconds: u64 = env_or("MMCL_SOAK_SECONDS", "600").parse().unwrap();
-    let imu_path = env_or("MMCL_SOAK_IMU", &data("tests/data/imu/mobgap_HA001_Test11_3500-4699.csv"));
+    let imu_path = env_or(
+        "MMCL_SOAK_IMU",
+        &data("tests/data/imu/mobgap_HA001_Test11_3500-4699.csv"),
+    );
     let imu_hz: f64 = env_or("MMCL_SOAK_IMU_HZ", "100").parse().unwrap();
-    let video = env_or("MMCL_SOAK_VIDEO", &data("tests/data/dataset/vtest_baseline.mp4"));
+    let video = env_or(
+        "MMCL_SOAK_VIDEO",
+        &data("tests/data/dataset/vtest_baseline.mp4"),
+    );
     let fps = env_or("MMCL_SOAK_FPS", "25");
     let dir = tempfile::tempdir().unwrap();
-    let config = Config::load(&profile(dir.path(), &imu_path, &imu_hz.to_string(), &video, &fps)).unwrap();
+    let config = Config::load(&profile(
+        dir.path(),
+        &imu_path,
+        &imu_hz.to_string(),
+        &video,
+        &fps,
+    ))
+    .unwrap();
 
     let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
-    let ctx = LiveContext { clock: clock.clone(), frame_size: (112, 112) };
+    let ctx = LiveContext {
+        clock: clock.clone(),
+        frame_size: (112, 112),
+    };
     let shutdown = Shutdown::new();
     let start = clock.now();
     let built = live::build(config.sources(), &ctx, &shutdown).expect("both recordings open");
     assert!(built.absent.is_empty());
-    let settings = PipelineSettings { frame_size: Some((112, 112)), ..PipelineSettings::default() };
-    let pipeline = Pipeline::start_windows(built.sources, &WindowSpec::default(), start, &settings, &shutdown).unwrap();
+    let settings = PipelineSettings {
+        frame_size: Some((112, 112)),
+        ..PipelineSettings::default()
+    };
+    let pipeline = Pipeline::start_windows(
+        built.sources,
+        &WindowSpec::default(),
+        start,
+        &settings,
+        &shutdown,
+    )
+    .unwrap();
 
     // The consumer: takes every window as it comes and counts presence.
     let (windows, both) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -112,7 +147,14 @@ fn real_recordings_replayed_live_lose_no_imu_sample_and_hold_memory() {
         }
         if began.elapsed().as_secs() % 60 == 0 {
             let h = pipeline.health();
-            eprintln!("{:>4} s: rss {} KiB, imu {} delivered, video dropped {:?}, windows {}", began.elapsed().as_secs(), rss / 1024, imu_delivered(&h), h.dropped.get("video"), windows.load(Ordering::Relaxed));
+            eprintln!(
+                "{:>4} s: rss {} KiB, imu {} delivered, video dropped {:?}, windows {}",
+                began.elapsed().as_secs(),
+                rss / 1024,
+                imu_delivered(&h),
+                h.dropped.get("video"),
+                windows.load(Ordering::Relaxed)
+            );
         }
     }
     let elapsed = clock.now().since(start) as f64 * 1e-9;
@@ -128,17 +170,51 @@ fn real_recordings_replayed_live_lose_no_imu_sample_and_hold_memory() {
     let rss_warm = rss_warm.unwrap_or(rss_end);
     let growth = (rss_end as f64 - rss_warm as f64) / rss_warm as f64;
     let growth_max = (rss_max as f64 - rss_warm as f64) / rss_warm as f64;
-    println!("soak {elapsed:.1} s: IMU {} ({} rows, {imu_hz} Hz), video {video} at {fps} fps", imu_path, rows(Path::new(&imu_path)));
+    println!(
+        "soak {elapsed:.1} s: IMU {} ({} rows, {imu_hz} Hz), video {video} at {fps} fps",
+        imu_path,
+        rows(Path::new(&imu_path))
+    );
     println!("imu: delivered {} of ~{expected} due, channel dropped {}, blocked {:.1} ms, aligner late {} duplicate {} rejected {} stale {}, gaps {}",
         imu.samples_delivered, imu.dropped, imu.blocked_ms, stats.imu.late_dropped, stats.imu.duplicates_dropped, stats.imu.rejected, stats.imu.stale_dropped, imu.modalities[0].gaps);
-    println!("video: delivered {}, channel dropped {}, aligner late {} stale {} rejected {}, gaps {}",
-        video_src.samples_delivered, video_src.dropped, stats.video.late_dropped, stats.video.stale_dropped, stats.video.rejected, video_src.modalities[0].gaps);
-    println!("windows: {} emitted, {} with video and IMU", windows.load(Ordering::Relaxed), both.load(Ordering::Relaxed));
-    println!("rss: {} KiB at {} s, {} KiB at the end ({:+.3} %), max after warm-up {} KiB ({:+.3} %)",
-        rss_warm / 1024, warm.as_secs(), rss_end / 1024, growth * 100.0, rss_max / 1024, growth_max * 100.0);
+    println!(
+        "video: delivered {}, channel dropped {}, aligner late {} stale {} rejected {}, gaps {}",
+        video_src.samples_delivered,
+        video_src.dropped,
+        stats.video.late_dropped,
+        stats.video.stale_dropped,
+        stats.video.rejected,
+        video_src.modalities[0].gaps
+    );
+    println!(
+        "windows: {} emitted, {} with video and IMU",
+        windows.load(Ordering::Relaxed),
+        both.load(Ordering::Relaxed)
+    );
+    println!(
+        "rss: {} KiB at {} s, {} KiB at the end ({:+.3} %), max after warm-up {} KiB ({:+.3} %)",
+        rss_warm / 1024,
+        warm.as_secs(),
+        rss_end / 1024,
+        growth * 100.0,
+        rss_max / 1024,
+        growth_max * 100.0
+    );
 
-    assert_eq!((imu.dropped, stats.imu.late_dropped, stats.imu.duplicates_dropped, stats.imu.rejected), (0, 0, 0, 0));
+    assert_eq!(
+        (
+            imu.dropped,
+            stats.imu.late_dropped,
+            stats.imu.duplicates_dropped,
+            stats.imu.rejected
+        ),
+        (0, 0, 0, 0)
+    );
     // Every reading due by the end was delivered: at most the few in flight at the stop are missing.
-    assert!(imu.samples_delivered + 3 >= expected, "{} delivered, {expected} due", imu.samples_delivered);
+    assert!(
+        imu.samples_delivered + 3 >= expected,
+        "{} delivered, {expected} due",
+        imu.samples_delivered
+    );
     assert!(growth < 0.01, "RSS grew {:.3} %", growth * 100.0);
 }

@@ -231,6 +231,27 @@ impl ClassModel {
         self.published.write(|model| model.apply(change))
     }
 
+    /// As `apply`, then runs `then` (the daemon journals the change there) before the
+    /// result is published: when `then` fails nothing is published, so what readers see
+    /// is always what the journal holds.
+    pub fn apply_then<T, E: From<ClassError>>(
+        &self,
+        change: &Change,
+        then: impl FnOnce(&Applied) -> Result<T, E>,
+    ) -> Result<(Applied, T), E> {
+        self.published.write(|model| {
+            let applied = model.apply(change)?;
+            let out = then(&applied)?;
+            Ok((applied, out))
+        })
+    }
+
+    /// Runs `read` on the current state while no change can be applied (see
+    /// `learn::Published::exclusive`).
+    pub fn exclusive<R>(&self, read: impl FnOnce(&Model) -> R) -> R {
+        self.published.exclusive(read)
+    }
+
     /// The current state's snapshot sections.
     pub fn sections(&self) -> Sections {
         self.current().sections()

@@ -7,12 +7,14 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod bench_cl;
+mod bench_daemon;
 mod config_check;
 mod dataset_check;
 mod demo;
 mod embed;
 mod model_inspect;
 mod profile_args;
+mod run;
 mod sensors;
 mod synth;
 
@@ -41,6 +43,8 @@ pub enum Command {
     Synth(synth::Args),
     /// Encode every clip of a dataset into the embedding cache.
     Embed(embed::Args),
+    /// Run the daemon: the pipeline, predictions, enrollment, state (as systemd runs it).
+    Run(run::Args),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -67,6 +71,8 @@ pub enum DatasetCommand {
 pub enum BenchCommand {
     /// The continual-learning protocol for every strategy on the same cached embeddings.
     Cl(bench_cl::Args),
+    /// The daemon on a replayed dataset for some minutes: windows/s, latency, memory, CPU.
+    Daemon(bench_daemon::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,9 +130,11 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Synth(args) => synth::run(args),
         Command::Model(ModelCommand::Inspect(args)) => model_inspect::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
         Command::Sensors(args) => sensors::run(args),
+        Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
     }
 }
 

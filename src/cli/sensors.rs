@@ -46,11 +46,15 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let broken = inventory
         .sources
         .iter()
-        .filter(|r| r.optional == Some(false) && !matches!(r.state, SensorState::Ok | SensorState::Silent))
+        .filter(|r| {
+            r.optional == Some(false) && !matches!(r.state, SensorState::Ok | SensorState::Silent)
+        })
         .count();
     match broken {
         0 => Ok(()),
-        n => Err(CliError::Runtime(anyhow!("{n} required live source(s) unavailable"))),
+        n => Err(CliError::Runtime(anyhow!(
+            "{n} required live source(s) unavailable"
+        ))),
     }
 }
 
@@ -58,7 +62,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn load(path: &Path, iio_root: Option<&Path>) -> Result<Config, crate::config::ConfigError> {
     let root = iio_root.map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     Config::load_with(Some(path), |raw| {
-        let imu = raw.sources.imu.as_mut().filter(|i| i.kind.as_deref() == Some("iio"));
+        let imu = raw
+            .sources
+            .imu
+            .as_mut()
+            .filter(|i| i.kind.as_deref() == Some("iio"));
         if let (Some(imu), Some(root)) = (imu, root) {
             imu.iio_root = Some(root);
         }
@@ -87,10 +95,17 @@ fn inventory(config: Option<&Config>, iio_root: Option<&Path>) -> Inventory {
         None => Vec::new(),
     };
     let configured_root = config.and_then(|c| c.sources().imu()?.iio().map(|s| s.root.clone()));
-    let root = iio_root.map(Path::to_path_buf).or(configured_root).unwrap_or_else(|| DEFAULT_ROOT.into());
+    let root = iio_root
+        .map(Path::to_path_buf)
+        .or(configured_root)
+        .unwrap_or_else(|| DEFAULT_ROOT.into());
     let others: Vec<SensorRow> = live::machine(&root, Path::new(SYS_VIDEO4LINUX))
         .into_iter()
-        .filter(|m| !rows.iter().any(|r| m.device.contains(&r.device) || r.device.contains(&m.device)))
+        .filter(|m| {
+            !rows
+                .iter()
+                .any(|r| m.device.contains(&r.device) || r.device.contains(&m.device))
+        })
         .collect();
     rows.extend(others);
     Inventory { sources: rows }
@@ -108,13 +123,23 @@ fn render(inventory: &Inventory) -> String {
     if inventory.sources.is_empty() {
         return "no sensors found (no video nodes, IIO devices or sound inputs)\n".into();
     }
-    let mut out = format!("{:<8} {:<9} {:<10} {:>9}  {}\n", "source", "modality", "state", "rate_hz", "device: format / error");
+    let mut out = format!(
+        "{:<8} {:<9} {:<10} {:>9}  {}\n",
+        "source", "modality", "state", "rate_hz", "device: format / error"
+    );
     for r in &inventory.sources {
         let source = r.source.clone().unwrap_or_else(|| "-".into());
-        let state = serde_json::to_value(r.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let state = serde_json::to_value(r.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let rate = r.rate_hz.map_or("-".into(), |h| format!("{h:.1}"));
         let detail = r.error.clone().or(r.format.clone()).unwrap_or_default();
-        out += &format!("{source:<8} {:<9} {state:<10} {rate:>9}  {}: {detail}\n", r.modality.name(), r.device);
+        out += &format!(
+            "{source:<8} {:<9} {state:<10} {rate:>9}  {}: {detail}\n",
+            r.modality.name(),
+            r.device
+        );
     }
     out
 }

@@ -1,17 +1,22 @@
 //! `[channels]`: capacities of the bounded channels between pipeline threads.
 //!
 //! Only the sizes are configurable; what happens when one is full is fixed by
-//! design: the video channel drops its oldest frame (a late frame is worth less
-//! than a fresh one), the IMU channel drops its oldest sample, and the window
-//! channel never drops: an enrollment window is user input and the producer
-//! waits instead. Every drop is counted and shown by `mmcl status`.
+//! design (`pipeline::PipelineSettings`): a video channel drops its oldest frame
+//! (a late frame is worth less than a fresh one), IMU and audio channels never
+//! drop (the source waits, and the wait is counted), and the window channel
+//! never drops: an enrollment window is user input and the producer waits
+//! instead. Every drop and wait is counted and shown by `mmcl status`.
+//! `pipeline_settings` hands the section to the pipeline.
 
 use super::check::Checker;
 use super::raw::RawChannels;
+use crate::pipeline::PipelineSettings;
 
 pub const DEFAULT_VIDEO_CAPACITY: usize = 16;
 pub const DEFAULT_IMU_CAPACITY: usize = 1024;
 pub const DEFAULT_WINDOW_CAPACITY: usize = 64;
+/// 256 chunks of a microphone callback (~10 ms each at 16 kHz): ~2.5 s.
+pub const DEFAULT_AUDIO_CAPACITY: usize = 256;
 pub const MAX_CAPACITY: i64 = 4096;
 
 /// The validated `[channels]` section; every capacity in 1..=4096.
@@ -20,6 +25,7 @@ pub struct ChannelsConfig {
     video_capacity: usize,
     imu_capacity: usize,
     window_capacity: usize,
+    audio_capacity: usize,
 }
 
 impl Default for ChannelsConfig {
@@ -28,6 +34,7 @@ impl Default for ChannelsConfig {
             video_capacity: DEFAULT_VIDEO_CAPACITY,
             imu_capacity: DEFAULT_IMU_CAPACITY,
             window_capacity: DEFAULT_WINDOW_CAPACITY,
+            audio_capacity: DEFAULT_AUDIO_CAPACITY,
         }
     }
 }
@@ -38,7 +45,7 @@ impl ChannelsConfig {
         self.video_capacity
     }
 
-    /// IMU samples between the IMU source and the aligner; full = drop oldest.
+    /// IMU samples between the IMU source and the aligner; full = the source waits.
     pub fn imu_capacity(&self) -> usize {
         self.imu_capacity
     }
@@ -46,6 +53,23 @@ impl ChannelsConfig {
     /// Windows between the aligner and the encoder; full = the aligner waits (never drops).
     pub fn window_capacity(&self) -> usize {
         self.window_capacity
+    }
+
+    /// Audio chunks between the microphone and the aligner; full = the source waits.
+    pub fn audio_capacity(&self) -> usize {
+        self.audio_capacity
+    }
+
+    /// The pipeline's settings: these capacities with its fixed per-modality policies;
+    /// the encoder's output holds as many windows as the window channel.
+    pub fn pipeline_settings(&self) -> PipelineSettings {
+        let mut s = PipelineSettings::default();
+        s.video.capacity = self.video_capacity;
+        s.imu.capacity = self.imu_capacity;
+        s.audio.capacity = self.audio_capacity;
+        s.window_capacity = self.window_capacity;
+        s.output_capacity = self.window_capacity;
+        s
     }
 
     pub(crate) fn from_raw(raw: &RawChannels, c: &mut Checker) -> Option<ChannelsConfig> {
@@ -67,10 +91,16 @@ impl ChannelsConfig {
             raw.window_capacity,
             DEFAULT_WINDOW_CAPACITY,
         );
+        let audio = capacity(
+            "channels.audio_capacity",
+            raw.audio_capacity,
+            DEFAULT_AUDIO_CAPACITY,
+        );
         Some(ChannelsConfig {
             video_capacity: video?,
             imu_capacity: imu?,
             window_capacity: window?,
+            audio_capacity: audio?,
         })
     }
 
@@ -79,6 +109,7 @@ impl ChannelsConfig {
             video_capacity: Some(self.video_capacity as i64),
             imu_capacity: Some(self.imu_capacity as i64),
             window_capacity: Some(self.window_capacity as i64),
+            audio_capacity: Some(self.audio_capacity as i64),
         }
     }
 }

@@ -24,6 +24,7 @@ mod channels;
 mod check;
 mod choice;
 mod control;
+mod daemon;
 mod encoder;
 mod error;
 mod learner;
@@ -38,14 +39,15 @@ pub use bytes::parse_bytes;
 pub use channels::ChannelsConfig;
 pub use choice::{Choice, ImuKind};
 pub use control::ControlConfig;
+pub use daemon::DaemonConfig;
 pub use encoder::EncoderConfig;
 pub use error::{ConfigError, ConfigErrors, Issue};
 pub use learner::LearnerConfig;
 pub use raw::RawConfig;
 pub use settings::{Settings, SettingsError};
 pub use sources::{
-    AudioSource, CameraInput, CameraSource, IioSettings, ImuSource, ReplaySource, RestartConfig,
-    SourcesConfig,
+    AudioSource, CameraInput, CameraSource, IioSettings, ImuSource, ReplayOrder, ReplaySource,
+    RestartConfig, SourcesConfig,
 };
 pub use window::{WindowConfig, WindowShape};
 
@@ -64,6 +66,7 @@ pub struct Config {
     sources: SourcesConfig,
     channels: ChannelsConfig,
     control: ControlConfig,
+    daemon: DaemonConfig,
     warnings: Vec<Issue>,
 }
 
@@ -123,6 +126,7 @@ impl Config {
         let sources = SourcesConfig::from_raw(&raw.sources, &mut c);
         let channels = ChannelsConfig::from_raw(&raw.channels, &mut c);
         let control = ControlConfig::from_raw(&raw.control, state_dir.as_deref(), &mut c);
+        let daemon = DaemonConfig::from_raw(&raw.daemon, &mut c);
         let built = (|| {
             Some(Config {
                 profile: profile?,
@@ -133,6 +137,7 @@ impl Config {
                 sources: sources?,
                 channels: channels?,
                 control: control?,
+                daemon: daemon?,
                 warnings: Vec::new(),
             })
         })();
@@ -152,6 +157,7 @@ impl Config {
             sources: self.sources.to_raw(),
             channels: self.channels.to_raw(),
             control: self.control.to_raw(),
+            daemon: self.daemon.to_raw(),
         }
     }
 
@@ -195,6 +201,11 @@ impl Config {
         &self.control
     }
 
+    /// How the running service smooths, checkpoints and bounds enrollments.
+    pub fn daemon(&self) -> &DaemonConfig {
+        &self.daemon
+    }
+
     /// What looked doubtful when the profile was checked (a replay dataset not
     /// there yet, a sensor slower than the window asks) but did not stop it.
     pub fn warnings(&self) -> &[Issue] {
@@ -215,6 +226,7 @@ impl PartialEq for Config {
             sources,
             channels,
             control,
+            daemon,
             warnings: _,
         } = self;
         (profile, state_dir, encoder, window)
@@ -224,12 +236,13 @@ impl PartialEq for Config {
                 &other.encoder,
                 &other.window,
             )
-            && (learner, sources, channels, control)
+            && (learner, sources, channels, control, daemon)
                 == (
                     &other.learner,
                     &other.sources,
                     &other.channels,
                     &other.control,
+                    &other.daemon,
                 )
     }
 }

@@ -30,6 +30,8 @@ pub struct RawConfig {
     pub channels: RawChannels,
     #[serde(default)]
     pub control: RawControl,
+    #[serde(default)]
+    pub daemon: RawDaemon,
 }
 
 impl RawConfig {
@@ -150,6 +152,12 @@ pub struct RawReplay {
     /// `loop` in TOML (a Rust keyword).
     #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
     pub looping: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clips_per_class: Option<i64>,
 }
 
 /// `[sources.camera]`: exactly one of `device`, `index` (a V4L2 device
@@ -238,6 +246,29 @@ pub struct RawChannels {
     pub imu_capacity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_capacity: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_capacity: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_changes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshots_kept: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_enroll_windows: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoothing: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_margin: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch_windows: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_confidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,11 @@ pub trait ControlTarget: Send + Sync {
     /// Starts capturing windows for `label`: every window the pipeline encodes from now on
     /// joins the enrollment, until `seconds` of stream have passed (if given) or
     /// `enroll_stop`. One enrollment at a time: a second start is refused.
-    fn enroll_start(&self, label: &str, seconds: Option<f64>) -> Result<EnrollProgress, ControlError>;
+    fn enroll_start(
+        &self,
+        label: &str,
+        seconds: Option<f64>,
+    ) -> Result<EnrollProgress, ControlError>;
     /// The running (or just finished) enrollment's progress; `Err(NotFound)` for another id.
     fn enroll_progress(&self, id: u64) -> Result<EnrollProgress, ControlError>;
     /// Ends capture (if still running), learns the windows, journals the enrollment
@@ -29,7 +33,7 @@ pub trait ControlTarget: Send + Sync {
     fn enroll_cancel(&self, id: u64) -> Result<(), ControlError>;
     /// A stream of prediction events for one subscriber. The daemon never blocks on it:
     /// a subscriber that falls behind loses its oldest events (counted in `Event::Lagged`).
-    fn subscribe(&self) -> crossbeam_channel::Receiver<Event>;
+    fn subscribe(&self) -> Subscription;
     /// Forgets a class (journaled before the reply).
     fn forget(&self, name: &str) -> Result<ClassChange, ControlError>;
     /// Renames a class (journaled before the reply).
@@ -38,6 +42,38 @@ pub trait ControlTarget: Send + Sync {
     fn checkpoint(&self) -> Result<CheckpointReport, ControlError>;
     /// The newest snapshot file's bytes (written first if the journal holds changes).
     fn export_snapshot(&self) -> Result<Vec<u8>, ControlError>;
+}
+
+/// One subscriber's stream of events: a receiver (it derefs to one) that tells the
+/// publisher when it is dropped, so a subscriber that went away stops costing anything.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: crossbeam_channel::Receiver<Event>,
+    alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Subscription {
+    /// `alive` is cleared when the subscription is dropped.
+    pub fn new(
+        rx: crossbeam_channel::Receiver<Event>,
+        alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> Subscription {
+        Subscription { rx, alive }
+    }
+}
+
+impl std::ops::Deref for Subscription {
+    type Target = crossbeam_channel::Receiver<Event>;
+    fn deref(&self) -> &Self::Target {
+        &self.rx
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.alive
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Why a request was refused. `kind` is stable (scripts match on it); `message` is for people.

@@ -55,6 +55,14 @@ impl<T: Duplicate> Published<T> {
         )
     }
 
+    /// Runs `read` on the published value while no writer can run: for what must see the
+    /// value and something writers change alongside it as one (a snapshot and the
+    /// journal's last record). Readers still go on.
+    pub fn exclusive<R>(&self, read: impl FnOnce(&T) -> R) -> R {
+        let _turn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        read(&self.current())
+    }
+
     /// Runs `change` on a copy and publishes it when it succeeds; a refused change publishes
     /// nothing, so readers never see a half-made change.
     pub fn write<R, E>(&self, change: impl FnOnce(&mut T) -> Result<R, E>) -> Result<R, E> {

@@ -41,7 +41,7 @@ pub use health::{
     AlignerHealth, ChannelHealth, EncoderHealth, ModalityStatus, PipelineHealth, SourceHealth,
     SourceState, SourceStreamHealth, StageState,
 };
-pub use meter::Percentiles;
+pub use meter::{Percentiles, RateMeter, RecentValues};
 pub use reduce::reduce_frame;
 pub use replay::{replay_encoded, replay_windows};
 pub use settings::{ChannelPolicy, ChannelSettings, PipelineSettings};

@@ -86,13 +86,24 @@ impl Capture {
         let action = format!("open {name}");
         let (tx, rx) = bounded(capacity.max(1));
         let stop = Arc::new(AtomicBool::new(false));
-        let feed = Feed { tx, oldest: rx.clone(), stop: stop.clone(), monitor };
+        let feed = Feed {
+            tx,
+            oldest: rx.clone(),
+            stop: stop.clone(),
+            monitor,
+        };
         let (ready_tx, ready_rx) = bounded(1);
         std::thread::Builder::new()
             .name(format!("capture-{name}"))
             .spawn(move || body(feed, ready_tx))
-            .map_err(|e| SourceError::fatal(&action, format!("cannot start its capture thread: {e}")))?;
-        let capture = Capture { rx, stop, name: name.to_string() };
+            .map_err(|e| {
+                SourceError::fatal(&action, format!("cannot start its capture thread: {e}"))
+            })?;
+        let capture = Capture {
+            rx,
+            stop,
+            name: name.to_string(),
+        };
         let opened = wait_ready(&ready_rx, timeout, shutdown, &action)?;
         Ok((capture, opened))
     }
@@ -133,13 +144,19 @@ fn wait_ready<O>(
             return Err(SourceError::fatal(action, why));
         }
         if shutdown.is_triggered() {
-            return Err(SourceError::fatal(action, "stopped before the device opened"));
+            return Err(SourceError::fatal(
+                action,
+                "stopped before the device opened",
+            ));
         }
         match ready.recv_timeout(left.min(MAX_BLOCK)) {
             Ok(opened) => return opened,
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(SourceError::fatal(action, "the capture thread ended before the device opened"));
+                return Err(SourceError::fatal(
+                    action,
+                    "the capture thread ended before the device opened",
+                ));
             }
         }
     }
@@ -152,19 +169,30 @@ mod tests {
     use crate::time::Timestamp;
 
     fn chunk(t: u64) -> Item {
-        Ok(Sample::Audio(AudioChunk { t: Timestamp(t), rate_hz: 8000, pcm: vec![0.0; 4] }))
+        Ok(Sample::Audio(AudioChunk {
+            t: Timestamp(t),
+            rate_hz: 8000,
+            pcm: vec![0.0; 4],
+        }))
     }
 
     #[test]
     fn a_full_queue_keeps_the_newest_and_counts_the_dropped() {
         let monitor = SourceMonitor::new();
         let shutdown = Shutdown::new();
-        let (capture, opened) = Capture::start("test", 2, Duration::from_secs(1), monitor.clone(), &shutdown, |feed, ready| {
-            ready.send(Ok(7)).unwrap();
-            for t in 0..5 {
-                feed.push(chunk(t));
-            }
-        })
+        let (capture, opened) = Capture::start(
+            "test",
+            2,
+            Duration::from_secs(1),
+            monitor.clone(),
+            &shutdown,
+            |feed, ready| {
+                ready.send(Ok(7)).unwrap();
+                for t in 0..5 {
+                    feed.push(chunk(t));
+                }
+            },
+        )
         .unwrap();
         assert_eq!(opened, 7);
         std::thread::sleep(Duration::from_millis(50));
@@ -179,15 +207,38 @@ mod tests {
     #[test]
     fn an_open_failure_or_a_silent_thread_is_an_error() {
         let shutdown = Shutdown::new();
-        let failed = Capture::start::<(), _>("cam", 1, Duration::from_secs(1), SourceMonitor::new(), &shutdown, |_, ready| {
-            ready.send(Err(SourceError::fatal("open cam", "no such device"))).unwrap();
-        });
-        assert_eq!(failed.err().unwrap().to_string(), "open cam: no such device");
-        let silent = Capture::start::<(), _>("cam", 1, Duration::from_millis(60), SourceMonitor::new(), &shutdown, |feed, _ready| {
-            while !feed.stopped() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
-        assert!(silent.err().unwrap().to_string().contains("did not open within 60 ms"));
+        let failed = Capture::start::<(), _>(
+            "cam",
+            1,
+            Duration::from_secs(1),
+            SourceMonitor::new(),
+            &shutdown,
+            |_, ready| {
+                ready
+                    .send(Err(SourceError::fatal("open cam", "no such device")))
+                    .unwrap();
+            },
+        );
+        assert_eq!(
+            failed.err().unwrap().to_string(),
+            "open cam: no such device"
+        );
+        let silent = Capture::start::<(), _>(
+            "cam",
+            1,
+            Duration::from_millis(60),
+            SourceMonitor::new(),
+            &shutdown,
+            |feed, _ready| {
+                while !feed.stopped() {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            },
+        );
+        assert!(silent
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("did not open within 60 ms"));
     }
 }

@@ -98,7 +98,12 @@ impl SourceMonitor {
     }
 
     /// Records the device opened and what it agreed to.
-    pub fn opened(&self, device: impl Into<String>, format: impl Into<String>, rate_hz: Option<f64>) {
+    pub fn opened(
+        &self,
+        device: impl Into<String>,
+        format: impl Into<String>,
+        rate_hz: Option<f64>,
+    ) {
         let mut s = lock(&self.state);
         s.device = Some(device.into());
         s.format = Some(format.into());

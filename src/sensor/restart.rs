@@ -248,8 +248,14 @@ mod tests {
         }
         let report = monitor.report(Instant::now()).restart.unwrap();
         assert_eq!(opens.load(Ordering::SeqCst), 4);
-        assert_eq!((report.restarting, report.losses, report.restarts), (false, 1, 1));
-        assert_eq!(report.last_error.as_deref(), Some("open imu: no such device"));
+        assert_eq!(
+            (report.restarting, report.losses, report.restarts),
+            (false, 1, 1)
+        );
+        assert_eq!(
+            report.last_error.as_deref(),
+            Some("open imu: no such device")
+        );
     }
 
     #[test]

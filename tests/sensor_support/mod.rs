@@ -46,7 +46,10 @@ pub fn write(dir: &Path, file: &str, text: &str) {
 }
 
 pub fn read(dir: &Path, file: &str) -> String {
-    fs::read_to_string(dir.join(file)).unwrap().trim().to_string()
+    fs::read_to_string(dir.join(file))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 /// `in_<kind>_{x,y,z}_raw` with these values.
@@ -59,8 +62,16 @@ pub fn raw(dir: &Path, kind: &str, values: [i64; 3]) {
 /// A scan element: `_en` (0), `_index`, `_type`.
 pub fn scan_element(dir: &Path, name: &str, index: u32, ty: &str) {
     write(dir, &format!("scan_elements/{name}_en"), "0\n");
-    write(dir, &format!("scan_elements/{name}_index"), &format!("{index}\n"));
-    write(dir, &format!("scan_elements/{name}_type"), &format!("{ty}\n"));
+    write(
+        dir,
+        &format!("scan_elements/{name}_index"),
+        &format!("{index}\n"),
+    );
+    write(
+        dir,
+        &format!("scan_elements/{name}_type"),
+        &format!("{ty}\n"),
+    );
 }
 
 /// m/s² per count: 0.001 g per count.
@@ -78,7 +89,11 @@ pub fn imu_device(fake: &FakeIio, n: u32) -> PathBuf {
     write(&dir, "in_accel_offset", "10\n");
     raw(&dir, "anglvel", [100, 0, -250]);
     for axis in ["x", "y", "z"] {
-        write(&dir, &format!("in_anglvel_{axis}_scale"), &format!("{GYRO_SCALE}\n"));
+        write(
+            &dir,
+            &format!("in_anglvel_{axis}_scale"),
+            &format!("{GYRO_SCALE}\n"),
+        );
     }
     write(&dir, "sampling_frequency", "100\n");
     dir

@@ -1,20 +1,30 @@
-//! One demo run: the learner, the encoder and the evaluation windows, task by task.
+//! One demo run: the class model, the encoder and the evaluation windows, task by task.
+//!
+//! The demo is a client of the library's classes: each activity's windows become an
+//! `Enrollment` applied to the `ClassModel` as a `Change`, exactly as the daemon applies
+//! an enrollment from the control socket; predictions and accuracies read the published
+//! model by class name.
 
 use super::Args;
 use crate::align::WindowSpec;
+use crate::classes::{Applied, Change, ChangeKind, ClassModel, ClassName, Enrollment};
 use crate::cli::CliError;
 use crate::config::Settings;
 use crate::dataset::{Clip, Dataset, Split};
 use crate::embedding::Embedding;
 use crate::encode::Encoder;
 use crate::eval::{Protocol, ProtocolConfig};
-use crate::learn::{self, ClassId, Learner};
-use crate::pipeline::replay_encoded;
+use crate::learn::{self, ClassId};
+use crate::pipeline::{replay_encoded, EncodedWindow};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The encoded windows of one evaluation clip, with its true class.
 pub struct ClipWindows {
     pub clip: String,
+    /// The dataset's label of the clip's activity.
     pub class: ClassId,
+    /// The activity's name, as enrolled in the class book.
+    pub name: String,
     pub embeddings: Vec<Embedding>,
 }
 
@@ -23,7 +33,7 @@ pub struct Session<'a> {
     pub encoder: Box<dyn Encoder>,
     pub spec: WindowSpec,
     pub protocol: Protocol,
-    pub learner: Box<dyn Learner>,
+    pub model: ClassModel,
     /// Val and test clips, encoded once and re-scored after every task.
     pub eval_clips: Vec<ClipWindows>,
     /// `rows[i][j]`: window accuracy on task j after task i.
@@ -63,13 +73,14 @@ impl<'a> Session<'a> {
         .map_err(|e| CliError::Input(e.into()))?;
         let learner =
             learn::build(c.dim, settings.learner()).map_err(|e| CliError::Input(e.into()))?;
+        let model = ClassModel::new(learner);
         let eval_clips = encode_eval_clips(&dataset, encoder.as_mut(), &spec)?;
         Ok(Session {
             dataset,
             encoder,
             spec,
             protocol,
-            learner,
+            model,
             eval_clips,
             rows: Vec::new(),
             enrolled: 0,
@@ -97,9 +108,10 @@ impl<'a> Session<'a> {
         let row = self.task_accuracies(task);
         let seen = self.accuracy(|t| t <= task);
         let seen_classes: usize = self.protocol.tasks()[..=task].iter().map(Vec::len).sum();
-        let per_task: Vec<String> = row.iter().map(|a| format!("{:.0} %", 100.0 * a)).collect();
+        let per_task: Vec<String> = row.iter().map(|a| format!("{:.1} %", 100.0 * a)).collect();
         (self.say)(format!(
-            "after task {}: accuracy on the {seen_classes} activities so far {:.1} %  (per task: {})",
+            "after task {}: accuracy on all windows of the {seen_classes} activities so far {:.1} % \
+             (final_accuracy_weighted); per task: {}",
             task + 1,
             100.0 * seen,
             per_task.join(", ")
@@ -117,30 +129,39 @@ impl<'a> Session<'a> {
             .cloned()
             .collect();
         let n_clips = clips.len();
-        let embeddings = stream_embeddings(clips, self.encoder.as_mut(), &self.spec)?;
-        if embeddings.is_empty() {
+        let windows = stream_windows(clips, self.encoder.as_mut(), &self.spec)?;
+        let Some(enrollment) = enrollment(class, windows)? else {
             (self.say)(format!("  {}: no usable window, skipped", name(class)));
             return Ok(());
-        }
-        let labels = vec![class; embeddings.len()];
-        let report = self
-            .learner
-            .learn(&embeddings, &labels)
+        };
+        let windows = enrollment.embeddings.len();
+        let change = Change {
+            at_ms: now_ms(),
+            kind: ChangeKind::Enroll(enrollment),
+        };
+        let applied = self
+            .model
+            .apply(&change)
             .map_err(|e| CliError::Runtime(e.into()))?;
+        let memory = match applied {
+            Applied::Enrolled { report, .. } => report.memory_bytes,
+            _ => self.model.current().learner().memory_bytes(),
+        };
         (self.say)(format!(
-            "  enrolled {:<20} {:>3} windows from {} clips  (learner {} / {} bytes)",
+            "  enrolled {:<20} {:>3} windows from {} clips  (learner memory {} of {} bytes)",
             name(class),
-            embeddings.len(),
+            windows,
             n_clips,
-            report.memory_bytes,
-            self.learner.budget_bytes()
+            memory,
+            self.model.current().learner().budget_bytes()
         ));
-        self.enrolled += embeddings.len();
+        self.enrolled += windows;
         Ok(())
     }
 
     /// Prints the live prediction of the first window of one evaluation clip per class.
     fn show_predictions(&self, classes: &[ClassId]) {
+        let model = self.model.current();
         for &class in classes {
             let first = self.eval_clips.iter().find_map(|c| {
                 (c.class == class)
@@ -148,13 +169,11 @@ impl<'a> Session<'a> {
                     .flatten()
             });
             let Some((c, e)) = first else { continue };
-            if let Ok(p) = self.learner.predict(e) {
-                let mark = if p.class == class { "ok" } else { "WRONG" };
+            if let Ok(p) = model.predict(e) {
+                let mark = if p.name == c.name { "ok" } else { "WRONG" };
                 (self.say)(format!(
-                    "  live: {} -> {} ({:.2}) {mark}",
-                    c.clip,
-                    name(p.class),
-                    p.confidence
+                    "  live: {} -> {} (confidence {:.2}) {mark}",
+                    c.clip, p.name, p.confidence
                 ));
             }
         }
@@ -169,6 +188,7 @@ impl<'a> Session<'a> {
 
     /// Window accuracy on the evaluation clips whose task passes `keep`.
     pub fn accuracy(&self, keep: impl Fn(usize) -> bool) -> f64 {
+        let model = self.model.current();
         let (mut right, mut all) = (0usize, 0usize);
         let clips = self
             .eval_clips
@@ -177,7 +197,7 @@ impl<'a> Session<'a> {
         for c in clips {
             for e in &c.embeddings {
                 all += 1;
-                right += usize::from(self.learner.predict(e).is_ok_and(|p| p.class == c.class));
+                right += usize::from(model.predict(e).is_ok_and(|p| p.name == c.name));
             }
         }
         if all == 0 {
@@ -189,13 +209,37 @@ impl<'a> Session<'a> {
 }
 
 /// Plays `clips` through the pipeline and encodes every window.
-fn stream_embeddings(
+fn stream_windows(
     clips: Vec<Clip>,
     encoder: &mut dyn Encoder,
     spec: &WindowSpec,
-) -> Result<Vec<Embedding>, CliError> {
-    let encoded = replay_encoded(clips, spec, encoder).map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(encoded.into_iter().map(|e| e.encoded.embedding).collect())
+) -> Result<Vec<EncodedWindow>, CliError> {
+    replay_encoded(clips, spec, encoder).map_err(|e| CliError::Runtime(e.into()))
+}
+
+/// The enrollment of `class` from its encoded windows; `None` when there are none.
+fn enrollment(class: ClassId, windows: Vec<EncodedWindow>) -> Result<Option<Enrollment>, CliError> {
+    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
+        return Ok(None);
+    };
+    let span = (first.start, last.end);
+    let label = ClassName::new(&name(class)).map_err(|e| CliError::Runtime(e.into()))?;
+    Ok(Some(Enrollment {
+        label,
+        span,
+        source: format!(
+            "replay of the demo dataset's training clips of {}",
+            name(class)
+        ),
+        embeddings: windows.into_iter().map(|w| w.encoded.embedding).collect(),
+    }))
+}
+
+/// Unix milliseconds now (0 if the clock is before 1970).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The val and test clips, each played and encoded on its own.
@@ -206,10 +250,12 @@ fn encode_eval_clips(
 ) -> Result<Vec<ClipWindows>, CliError> {
     let mut out = Vec::new();
     for clip in dataset.clips().iter().filter(|c| c.split() != Split::Train) {
+        let windows = stream_windows(vec![clip.clone()], encoder, spec)?;
         out.push(ClipWindows {
             clip: clip.id().to_string(),
             class: clip.label(),
-            embeddings: stream_embeddings(vec![clip.clone()], encoder, spec)?,
+            name: name(clip.label()),
+            embeddings: windows.into_iter().map(|w| w.encoded.embedding).collect(),
         });
     }
     Ok(out)

@@ -2,12 +2,12 @@
 
 use super::session::Session;
 use super::Args;
+use crate::classes::Model;
 use crate::cli::{print_json, CliError};
 use crate::config::Settings;
 use crate::encode::Encoder;
 use crate::eval::metrics::{backward_transfer, final_average_accuracy, forgetting, AccuracyMatrix};
-use crate::learn::Learner;
-use crate::store::{Sections, Snapshot, SnapshotStore, LEARNER_SECTION};
+use crate::store::{Snapshot, SnapshotStore};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -32,8 +32,9 @@ pub struct Summary {
 /// Saves the learner as a snapshot, writes demo-report.json and prints the summary.
 pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), CliError> {
     let matrix = AccuracyMatrix::new(s.rows.clone()).map_err(|e| CliError::Runtime(e.into()))?;
-    let (learner, encoder) = (s.learner.as_ref(), s.encoder.as_ref());
-    let state = save_state(settings.config().state_dir(), encoder, learner)?;
+    let model = s.model.current();
+    let learner = model.learner();
+    let state = save_state(settings.config().state_dir(), s.encoder.as_ref(), &model)?;
     let summary = Summary {
         strategy: learner.name().to_string(),
         classes: args.classes,
@@ -56,11 +57,12 @@ pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), Cl
         return print_json(&summary);
     }
     (s.say)(format!(
-        "\naccuracy matrix (row i: after task i; column j: task j)\n{}",
+        "\naccuracy matrix, % of windows right (row i: after task i; column j: task j)\n{}",
         matrix_text(&summary.accuracy_matrix)
     ));
     (s.say)(format!(
-        "final average accuracy {:.1} %, forgetting {}, BWT {}; learner {} of {} bytes",
+        "final_accuracy (mean over tasks of the last row) {:.1} %, forgetting {}, BWT {}; \
+         learner memory {} of {} bytes",
         100.0 * summary.final_accuracy,
         percent(summary.forgetting),
         percent(summary.bwt),
@@ -75,16 +77,13 @@ pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), Cl
     Ok(())
 }
 
-fn save_state(
-    dir: &Path,
-    encoder: &dyn Encoder,
-    learner: &dyn Learner,
-) -> Result<PathBuf, CliError> {
+/// Commits the learner and its class book as one snapshot, as the daemon's checkpoint does.
+fn save_state(dir: &Path, encoder: &dyn Encoder, model: &Model) -> Result<PathBuf, CliError> {
     let store = SnapshotStore::open(dir, 3).map_err(|e| CliError::Runtime(e.into()))?;
     let snapshot = Snapshot {
         encoder_sha256: encoder.contract().sha256.clone(),
         journal_seq: 0,
-        sections: Sections::new().with(LEARNER_SECTION, learner.save()),
+        sections: model.sections(),
     };
     let commit = store
         .commit(&snapshot)

@@ -37,13 +37,25 @@ impl AudioSource {
     }
 
     pub(super) fn from_raw(raw: &RawAudio, c: &mut Checker) -> Option<AudioSource> {
-        let device = raw.device.clone().unwrap_or_else(|| DEFAULT_AUDIO_DEVICE.to_string());
+        let device = raw
+            .device
+            .clone()
+            .unwrap_or_else(|| DEFAULT_AUDIO_DEVICE.to_string());
         let device = if device.trim().is_empty() {
-            c.error("sources.audio.device", format!("{device:?}"), "must not be empty")
+            c.error(
+                "sources.audio.device",
+                format!("{device:?}"),
+                "must not be empty",
+            )
         } else {
             Some(device)
         };
-        let rate = c.int_in("sources.audio.rate_hz", raw.rate_hz.unwrap_or(DEFAULT_AUDIO_RATE_HZ.into()), 8000, 192_000);
+        let rate = c.int_in(
+            "sources.audio.rate_hz",
+            raw.rate_hz.unwrap_or(DEFAULT_AUDIO_RATE_HZ.into()),
+            8000,
+            192_000,
+        );
         Some(AudioSource {
             device: device?,
             rate_hz: rate?,
@@ -69,7 +81,10 @@ pub struct RestartConfig {
 
 impl Default for RestartConfig {
     fn default() -> Self {
-        RestartConfig { initial_ms: DEFAULT_RESTART_INITIAL_MS, max_ms: DEFAULT_RESTART_MAX_MS }
+        RestartConfig {
+            initial_ms: DEFAULT_RESTART_INITIAL_MS,
+            max_ms: DEFAULT_RESTART_MAX_MS,
+        }
     }
 }
 
@@ -93,17 +108,28 @@ impl RestartConfig {
 
     pub(super) fn from_raw(raw: &RawRestart, c: &mut Checker) -> Option<RestartConfig> {
         let initial = raw.initial_ms.unwrap_or(DEFAULT_RESTART_INITIAL_MS as i64);
-        let initial: Option<u64> = c.int_in("sources.restart.initial_ms", initial, 1, MAX_RESTART_MS);
+        let initial: Option<u64> =
+            c.int_in("sources.restart.initial_ms", initial, 1, MAX_RESTART_MS);
         let max = raw.max_ms.unwrap_or(DEFAULT_RESTART_MAX_MS as i64);
         let lo = initial.map_or(1, |i| i as i64);
         let max = match initial {
-            Some(_) if max < lo => c.error("sources.restart.max_ms", max.to_string(), format!("must be >= sources.restart.initial_ms ({lo}) and <= {MAX_RESTART_MS}")),
+            Some(_) if max < lo => c.error(
+                "sources.restart.max_ms",
+                max.to_string(),
+                format!("must be >= sources.restart.initial_ms ({lo}) and <= {MAX_RESTART_MS}"),
+            ),
             _ => c.int_in("sources.restart.max_ms", max, 1, MAX_RESTART_MS),
         };
-        Some(RestartConfig { initial_ms: initial?, max_ms: max? })
+        Some(RestartConfig {
+            initial_ms: initial?,
+            max_ms: max?,
+        })
     }
 
     pub(super) fn to_raw(self) -> RawRestart {
-        RawRestart { initial_ms: Some(self.initial_ms as i64), max_ms: Some(self.max_ms as i64) }
+        RawRestart {
+            initial_ms: Some(self.initial_ms as i64),
+            max_ms: Some(self.max_ms as i64),
+        }
     }
 }

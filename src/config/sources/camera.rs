@@ -73,15 +73,34 @@ impl CameraSource {
     pub(super) fn from_raw(raw: &RawCamera, c: &mut Checker) -> Option<CameraSource> {
         let input = camera_input(raw, c);
         let size = DEFAULT_CAMERA_SIZE;
-        let width = c.int_in("sources.camera.width", raw.width.unwrap_or(size.0.into()), 16, 7680);
-        let height = c.int_in("sources.camera.height", raw.height.unwrap_or(size.1.into()), 16, 4320);
-        let fps = c.int_in("sources.camera.fps", raw.fps.unwrap_or(DEFAULT_CAMERA_FPS.into()), 1, 240);
+        let width = c.int_in(
+            "sources.camera.width",
+            raw.width.unwrap_or(size.0.into()),
+            16,
+            7680,
+        );
+        let height = c.int_in(
+            "sources.camera.height",
+            raw.height.unwrap_or(size.1.into()),
+            16,
+            4320,
+        );
+        let fps = c.int_in(
+            "sources.camera.fps",
+            raw.fps.unwrap_or(DEFAULT_CAMERA_FPS.into()),
+            1,
+            240,
+        );
         let format = match raw.format.as_deref() {
             None | Some(ANY_FORMAT) => Some(None),
             Some(name) => pixel_format(name, c).map(Some),
         };
         if raw.file.is_some() && format.is_some_and(|f| f.is_some()) {
-            c.error::<()>("sources.camera.format", format!("{:?}", raw.format.as_deref().unwrap_or("")), "only with a device (a file is decoded whatever its format)");
+            c.error::<()>(
+                "sources.camera.format",
+                format!("{:?}", raw.format.as_deref().unwrap_or("")),
+                "only with a device (a file is decoded whatever its format)",
+            );
         }
         Some(CameraSource {
             input: input?,
@@ -106,7 +125,11 @@ impl CameraSource {
             width: Some(self.width.into()),
             height: Some(self.height.into()),
             fps: Some(self.fps.into()),
-            format: Some(self.format.map_or(ANY_FORMAT, PixelFormat::name).to_string()),
+            format: Some(
+                self.format
+                    .map_or(ANY_FORMAT, PixelFormat::name)
+                    .to_string(),
+            ),
             optional: Some(self.optional),
         }
     }
@@ -118,30 +141,54 @@ fn pixel_format(name: &str, c: &mut Checker) -> Option<PixelFormat> {
         None => c.error(
             "sources.camera.format",
             format!("{name:?}"),
-            format!("must be \"any\" or one of {}", <PixelFormat as Choice>::expected()),
+            format!(
+                "must be \"any\" or one of {}",
+                <PixelFormat as Choice>::expected()
+            ),
         ),
     }
 }
 
 /// Exactly one of `device`, `index`, `file`; `loop` only with `file`.
 fn camera_input(raw: &RawCamera, c: &mut Checker) -> Option<CameraInput> {
-    let given = [raw.device.is_some(), raw.index.is_some(), raw.file.is_some()];
+    let given = [
+        raw.device.is_some(),
+        raw.index.is_some(),
+        raw.file.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() != 1 {
-        let value = if given.contains(&true) { "(several)" } else { super::super::check::MISSING };
-        return c.error("sources.camera.device", value, "set exactly one of device, index (a V4L2 device number) or file (a recording)");
+        let value = if given.contains(&true) {
+            "(several)"
+        } else {
+            super::super::check::MISSING
+        };
+        return c.error(
+            "sources.camera.device",
+            value,
+            "set exactly one of device, index (a V4L2 device number) or file (a recording)",
+        );
     }
     if raw.looping.is_some() && raw.file.is_none() {
-        return c.error("sources.camera.loop", "true", "only with file (a device does not end)");
+        return c.error(
+            "sources.camera.loop",
+            "true",
+            "only with file (a device does not end)",
+        );
     }
     if let Some(index) = raw.index {
         let index: u32 = c.int_in("sources.camera.index", index, 0, MAX_CAMERA_INDEX)?;
-        return Some(CameraInput::Device(PathBuf::from(format!("/dev/video{index}"))));
+        return Some(CameraInput::Device(PathBuf::from(format!(
+            "/dev/video{index}"
+        ))));
     }
     if let Some(file) = &raw.file {
         let path = c.nonempty_path("sources.camera.file", file)?;
-        return Some(CameraInput::File { path, looping: raw.looping.unwrap_or(false) });
+        return Some(CameraInput::File {
+            path,
+            looping: raw.looping.unwrap_or(false),
+        });
     }
     let device = raw.device.as_deref()?;
-    c.nonempty_path("sources.camera.device", device).map(CameraInput::Device)
+    c.nonempty_path("sources.camera.device", device)
+        .map(CameraInput::Device)
 }
-

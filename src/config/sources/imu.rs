@@ -88,12 +88,32 @@ impl ImuSource {
         let kind = c.required("sources.imu.kind", raw.kind.as_deref());
         let kind: Option<ImuKind> = kind.and_then(|name| c.choice("sources.imu.kind", name));
         let path = imu_path(raw, kind, c);
-        let rate = c.positive("sources.imu.rate_hz", raw.rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ), Some(Bound::fixed(MAX_IMU_RATE_HZ)));
-        let acc = optional_scale("sources.imu.acc_scale_g_per_count", raw.acc_scale_g_per_count, c);
-        let gyro = optional_scale("sources.imu.gyro_scale_dps_per_count", raw.gyro_scale_dps_per_count, c);
+        let rate = c.positive(
+            "sources.imu.rate_hz",
+            raw.rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ),
+            Some(Bound::fixed(MAX_IMU_RATE_HZ)),
+        );
+        let acc = optional_scale(
+            "sources.imu.acc_scale_g_per_count",
+            raw.acc_scale_g_per_count,
+            c,
+        );
+        let gyro = optional_scale(
+            "sources.imu.gyro_scale_dps_per_count",
+            raw.gyro_scale_dps_per_count,
+            c,
+        );
         let baud = kind.and_then(|k| imu_baud(raw, k, c));
         let looping = kind
-            .and_then(|k| only_for(k, ImuKind::CsvFile, "sources.imu.loop", raw.looping.map(|b| b.to_string()), c))
+            .and_then(|k| {
+                only_for(
+                    k,
+                    ImuKind::CsvFile,
+                    "sources.imu.loop",
+                    raw.looping.map(|b| b.to_string()),
+                    c,
+                )
+            })
             .map(|is_file| is_file && raw.looping.unwrap_or(false));
         let iio = kind.and_then(|k| iio_settings(raw, k, c));
         Some(ImuSource {
@@ -133,14 +153,24 @@ fn imu_path(raw: &RawImu, kind: Option<ImuKind>, c: &mut Checker) -> Option<Opti
     match (&raw.path, kind) {
         (Some(p), _) => c.nonempty_path("sources.imu.path", p).map(Some),
         (None, Some(ImuKind::Iio)) => Some(None),
-        (None, Some(_)) => c.error("sources.imu.path", super::super::check::MISSING, "required for csv-stream and csv-file"),
+        (None, Some(_)) => c.error(
+            "sources.imu.path",
+            super::super::check::MISSING,
+            "required for csv-stream and csv-file",
+        ),
         (None, None) => Some(None),
     }
 }
 
 /// `Some(true)` when `kind` is `wanted`, `Some(false)` when it is not and the
 /// key is unset; an error when the key is set for another kind.
-fn only_for(kind: ImuKind, wanted: ImuKind, key: &str, value: Option<String>, c: &mut Checker) -> Option<bool> {
+fn only_for(
+    kind: ImuKind,
+    wanted: ImuKind,
+    key: &str,
+    value: Option<String>,
+    c: &mut Checker,
+) -> Option<bool> {
     match (kind == wanted, value) {
         (true, _) => Some(true),
         (false, None) => Some(false),
@@ -149,7 +179,13 @@ fn only_for(kind: ImuKind, wanted: ImuKind, key: &str, value: Option<String>, c:
 }
 
 fn imu_baud(raw: &RawImu, kind: ImuKind, c: &mut Checker) -> Option<Option<u32>> {
-    let stream = only_for(kind, ImuKind::CsvStream, "sources.imu.baud", raw.baud.map(|b| b.to_string()), c)?;
+    let stream = only_for(
+        kind,
+        ImuKind::CsvStream,
+        "sources.imu.baud",
+        raw.baud.map(|b| b.to_string()),
+        c,
+    )?;
     if !stream {
         return Some(None);
     }
@@ -158,30 +194,58 @@ fn imu_baud(raw: &RawImu, kind: ImuKind, c: &mut Checker) -> Option<Option<u32>>
         Some(b) => Some(Some(*b)),
         None => {
             let rates: Vec<String> = BAUD_RATES.iter().map(u32::to_string).collect();
-            c.error("sources.imu.baud", baud.to_string(), format!("must be one of {}", rates.join(", ")))
+            c.error(
+                "sources.imu.baud",
+                baud.to_string(),
+                format!("must be one of {}", rates.join(", ")),
+            )
         }
     }
 }
 
 fn iio_settings(raw: &RawImu, kind: ImuKind, c: &mut Checker) -> Option<Option<IioSettings>> {
     if kind != ImuKind::Iio {
-        let set = [("iio_root", raw.iio_root.is_some()), ("iio_dev_dir", raw.iio_dev_dir.is_some()), ("iio_mode", raw.iio_mode.is_some()), ("iio_trigger", raw.iio_trigger.is_some())];
+        let set = [
+            ("iio_root", raw.iio_root.is_some()),
+            ("iio_dev_dir", raw.iio_dev_dir.is_some()),
+            ("iio_mode", raw.iio_mode.is_some()),
+            ("iio_trigger", raw.iio_trigger.is_some()),
+        ];
         for (key, _) in set.iter().filter(|(_, on)| *on) {
-            c.error::<()>(&format!("sources.imu.{key}"), "(set)", "only with kind = \"iio\"");
+            c.error::<()>(
+                &format!("sources.imu.{key}"),
+                "(set)",
+                "only with kind = \"iio\"",
+            );
         }
         return set.iter().all(|(_, on)| !on).then_some(None);
     }
-    let root = c.nonempty_path("sources.imu.iio_root", raw.iio_root.as_deref().unwrap_or(Path::new(DEFAULT_ROOT)));
-    let dev_dir = c.nonempty_path("sources.imu.iio_dev_dir", raw.iio_dev_dir.as_deref().unwrap_or(Path::new(DEFAULT_DEV_DIR)));
+    let root = c.nonempty_path(
+        "sources.imu.iio_root",
+        raw.iio_root.as_deref().unwrap_or(Path::new(DEFAULT_ROOT)),
+    );
+    let dev_dir = c.nonempty_path(
+        "sources.imu.iio_dev_dir",
+        raw.iio_dev_dir
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_DEV_DIR)),
+    );
     let mode = match raw.iio_mode.as_deref() {
         Some(name) => c.choice("sources.imu.iio_mode", name),
         None => Some(IioMode::Polled),
     };
     let trigger = match raw.iio_trigger.as_deref() {
-        Some(t) if t.trim().is_empty() => c.error("sources.imu.iio_trigger", "\"\"", "must not be empty"),
+        Some(t) if t.trim().is_empty() => {
+            c.error("sources.imu.iio_trigger", "\"\"", "must not be empty")
+        }
         other => Some(other.map(str::to_string)),
     };
-    Some(Some(IioSettings { root: root?, dev_dir: dev_dir?, mode: mode?, trigger: trigger? }))
+    Some(Some(IioSettings {
+        root: root?,
+        dev_dir: dev_dir?,
+        mode: mode?,
+        trigger: trigger?,
+    }))
 }
 
 fn optional_scale(key: &str, value: Option<f64>, c: &mut Checker) -> Option<Option<f64>> {
@@ -190,4 +254,3 @@ fn optional_scale(key: &str, value: Option<f64>, c: &mut Checker) -> Option<Opti
         None => Some(None),
     }
 }
-

@@ -17,6 +17,7 @@ pub use camera::{CameraInput, CameraSource};
 pub use imu::{IioSettings, ImuSource};
 
 use super::check::{float_text, path_text, Checker};
+use super::choice::Choice;
 use super::error::Issue;
 use super::raw::{RawReplay, RawSources};
 use crate::dataset::Split;
@@ -88,7 +89,11 @@ impl SourcesConfig {
             return c.error("sources.replay", "{…}", rule);
         }
         if raw.restart.is_some() && live.is_empty() {
-            return c.error("sources.restart", "{…}", "only with live sources (a replay does not lose its device)");
+            return c.error(
+                "sources.restart",
+                "{…}",
+                "only with live sources (a replay does not lose its device)",
+            );
         }
         Some(SourcesConfig {
             replay: lift(replay)?,
@@ -118,13 +123,38 @@ fn lift<T>(section: Option<Option<T>>) -> Option<Option<T>> {
     }
 }
 
-/// `[sources.replay]`: one split of a dataset in the UESTC-MMEA-CL layout, played on a clock.
+/// In which order replay plays a split's clips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOrder {
+    /// The list file's order.
+    List,
+    /// Grouped by class: the classes of `classes` in that order (else by label), each
+    /// class's clips in list order, at most `clips_per_class` of each.
+    ByClass,
+}
+
+impl Choice for ReplayOrder {
+    const ALL: &'static [ReplayOrder] = &[ReplayOrder::List, ReplayOrder::ByClass];
+    fn name(self) -> &'static str {
+        match self {
+            ReplayOrder::List => "list",
+            ReplayOrder::ByClass => "by-class",
+        }
+    }
+}
+
+/// `[sources.replay]`: one split of a dataset in the UESTC-MMEA-CL layout, played on a
+/// clock from a playlist.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplaySource {
     dataset: PathBuf,
     split: Split,
     speed: f64,
     looping: bool,
+    order: ReplayOrder,
+    /// Only these classes (class folder names, with or without the `<n>_` prefix).
+    classes: Option<Vec<String>>,
+    clips_per_class: Option<u32>,
 }
 
 impl ReplaySource {
@@ -145,6 +175,20 @@ impl ReplaySource {
     /// Start the split again after its last clip (`loop` in TOML).
     pub fn looping(&self) -> bool {
         self.looping
+    }
+
+    pub fn order(&self) -> ReplayOrder {
+        self.order
+    }
+
+    /// The classes to play (names as the dataset's class folders give them); `None`: all.
+    pub fn classes(&self) -> Option<&[String]> {
+        self.classes.as_deref()
+    }
+
+    /// At most this many clips of each class (in `by-class` order), 1..=100000.
+    pub fn clips_per_class(&self) -> Option<u32> {
+        self.clips_per_class
     }
 
     fn from_raw(raw: &RawReplay, c: &mut Checker) -> Option<ReplaySource> {
@@ -168,11 +212,28 @@ impl ReplaySource {
             raw.speed.unwrap_or(DEFAULT_SPEED),
             Some(super::check::Bound::fixed(MAX_SPEED)),
         );
+        let order = match &raw.order {
+            Some(name) => c.choice("sources.replay.order", name),
+            None => Some(ReplayOrder::List),
+        };
+        let classes = match &raw.classes {
+            Some(list) => replay_classes(list, c).map(Some),
+            None => Some(None),
+        };
+        let clips_per_class = match raw.clips_per_class {
+            Some(n) => c
+                .int_in("sources.replay.clips_per_class", n, 1, 100_000)
+                .map(Some),
+            None => Some(None),
+        };
         Some(ReplaySource {
             dataset: dataset?,
             split: split?,
             speed: speed?,
             looping: raw.looping.unwrap_or(false),
+            order: order?,
+            classes: classes?,
+            clips_per_class: clips_per_class?,
         })
     }
 
@@ -182,8 +243,35 @@ impl ReplaySource {
             split: Some(self.split.name().to_string()),
             speed: Some(self.speed),
             looping: Some(self.looping),
+            order: Some(self.order.name().to_string()),
+            classes: self.classes.clone(),
+            clips_per_class: self.clips_per_class.map(i64::from),
         }
     }
+}
+
+/// A non-empty list of non-empty, distinct class names.
+fn replay_classes(list: &[String], c: &mut Checker) -> Option<Vec<String>> {
+    const KEY: &str = "sources.replay.classes";
+    let shown = format!("{list:?}");
+    if list.is_empty() {
+        return c.error(
+            KEY,
+            shown,
+            "must name at least one class (leave it out to play all)",
+        );
+    }
+    if let Some(bad) = list.iter().find(|n| n.trim().is_empty()) {
+        return c.error(KEY, shown, format!("{bad:?} is not a class name"));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for name in list {
+        if seen.contains(&name.as_str()) {
+            return c.error(KEY, shown, format!("{name:?} is listed twice"));
+        }
+        seen.push(name);
+    }
+    Some(list.to_vec())
 }
 
 /// Rules that need the encoder's window shape (checked by `Settings::resolve`):

@@ -55,8 +55,17 @@ struct LiveMic {
 
 pub fn open(options: &AudioOptions, shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
     let o = options.clone();
-    let (capture, n) = Capture::start(&options.name, QUEUE, OPEN_TIMEOUT, o.monitor.clone(), shutdown, move |feed, ready| run(feed, ready, o))?;
-    options.monitor.opened(n.device.clone(), n.to_string(), Some(f64::from(n.rate_hz)));
+    let (capture, n) = Capture::start(
+        &options.name,
+        QUEUE,
+        OPEN_TIMEOUT,
+        o.monitor.clone(),
+        shutdown,
+        move |feed, ready| run(feed, ready, o),
+    )?;
+    options
+        .monitor
+        .opened(n.device.clone(), n.to_string(), Some(f64::from(n.rate_hz)));
     Ok(Box::new(LiveMic {
         name: options.name.clone(),
         capture,
@@ -70,7 +79,10 @@ fn run(feed: Feed, ready: Ready<Negotiated>, o: AudioOptions) {
     let (stream, negotiated) = match start(&o, feed.clone()) {
         Ok(started) => started,
         Err(reason) => {
-            let _ = ready.send(Err(SourceError::fatal(format!("open microphone {:?}", o.device), reason)));
+            let _ = ready.send(Err(SourceError::fatal(
+                format!("open microphone {:?}", o.device),
+                reason,
+            )));
             return;
         }
     };
@@ -85,15 +97,28 @@ fn run(feed: Feed, ready: Ready<Negotiated>, o: AudioOptions) {
 fn start(o: &AudioOptions, feed: Arc<Feed>) -> Result<(cpal::Stream, Negotiated), String> {
     let device = find(&o.device)?;
     let name = device.to_string();
-    let ranges: Vec<_> = device.supported_input_configs().map_err(|e| e.to_string())?.collect();
+    let ranges: Vec<_> = device
+        .supported_input_configs()
+        .map_err(|e| e.to_string())?
+        .collect();
     let offers: Vec<Offer> = ranges
         .iter()
-        .map(|r| Offer { channels: r.channels(), min_hz: r.min_sample_rate(), max_hz: r.max_sample_rate(), format_rank: rank(r.sample_format()) })
+        .map(|r| Offer {
+            channels: r.channels(),
+            min_hz: r.min_sample_rate(),
+            max_hz: r.max_sample_rate(),
+            format_rank: rank(r.sample_format()),
+        })
         .collect();
-    let (i, device_hz) = choose(&offers, o.rate_hz).ok_or("offers no input configuration in a sample format mmcl converts")?;
+    let (i, device_hz) = choose(&offers, o.rate_hz)
+        .ok_or("offers no input configuration in a sample format mmcl converts")?;
     let range = ranges.get(i).ok_or("the chosen configuration vanished")?;
     let (channels, format) = (range.channels(), range.sample_format());
-    let config = StreamConfig { channels, sample_rate: device_hz, buffer_size: BufferSize::Default };
+    let config = StreamConfig {
+        channels,
+        sample_rate: device_hz,
+        buffer_size: BufferSize::Default,
+    };
     let mut chunker = Chunker {
         channels: usize::from(channels),
         resampler: Resampler::new(device_hz, o.rate_hz),
@@ -115,16 +140,29 @@ fn start(o: &AudioOptions, feed: Arc<Feed>) -> Result<(cpal::Stream, Negotiated)
         };
         feed.push(Err(error));
     };
-    let stream = device.build_input_stream_raw(config, format, on_data, on_error, None).map_err(|e| e.to_string())?;
+    let stream = device
+        .build_input_stream_raw(config, format, on_data, on_error, None)
+        .map_err(|e| e.to_string())?;
     stream.play().map_err(|e| e.to_string())?;
-    Ok((stream, Negotiated { device: name, channels, device_hz, format, rate_hz: o.rate_hz }))
+    Ok((
+        stream,
+        Negotiated {
+            device: name,
+            channels,
+            device_hz,
+            format,
+            rate_hz: o.rate_hz,
+        },
+    ))
 }
 
 /// The default input or the device named `wanted`; ALSA's null device only by name.
 fn find(wanted: &str) -> Result<cpal::Device, String> {
     let host = cpal::default_host();
     let device = match wanted {
-        DEFAULT_DEVICE => host.default_input_device().ok_or("the host has no default input device")?,
+        DEFAULT_DEVICE => host
+            .default_input_device()
+            .ok_or("the host has no default input device")?,
         name => host
             .input_devices()
             .map_err(|e| e.to_string())?
@@ -156,12 +194,36 @@ fn to_f32(data: &Data) -> Option<Vec<f32>> {
     use cpal::Sample as _;
     Some(match data.sample_format() {
         SampleFormat::F32 => data.as_slice::<f32>()?.to_vec(),
-        SampleFormat::I16 => data.as_slice::<i16>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
-        SampleFormat::I32 => data.as_slice::<i32>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
-        SampleFormat::U16 => data.as_slice::<u16>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
-        SampleFormat::I8 => data.as_slice::<i8>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
-        SampleFormat::U8 => data.as_slice::<u8>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
-        SampleFormat::F64 => data.as_slice::<f64>()?.iter().map(|s| s.to_sample::<f32>()).collect(),
+        SampleFormat::I16 => data
+            .as_slice::<i16>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
+        SampleFormat::I32 => data
+            .as_slice::<i32>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
+        SampleFormat::U16 => data
+            .as_slice::<u16>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
+        SampleFormat::I8 => data
+            .as_slice::<i8>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
+        SampleFormat::U8 => data
+            .as_slice::<u8>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
+        SampleFormat::F64 => data
+            .as_slice::<f64>()?
+            .iter()
+            .map(|s| s.to_sample::<f32>())
+            .collect(),
         _ => return None,
     })
 }
@@ -187,7 +249,11 @@ impl Chunker {
         let delay = ts.callback.duration_since(ts.capture);
         let estimate = Timestamp(now.nanos().saturating_sub(delay.as_nanos() as u64));
         let t = self.stamps.stamp(estimate, pcm.len());
-        Some(AudioChunk { t, rate_hz: self.rate_hz, pcm })
+        Some(AudioChunk {
+            t,
+            rate_hz: self.rate_hz,
+            pcm,
+        })
     }
 }
 

@@ -78,7 +78,13 @@ impl Resampler {
             return Vec::new();
         };
         let x0 = self.last.unwrap_or(first);
-        let at = |i: usize| if i == 0 { x0 } else { input.get(i - 1).copied().unwrap_or(x0) };
+        let at = |i: usize| {
+            if i == 0 {
+                x0
+            } else {
+                input.get(i - 1).copied().unwrap_or(x0)
+            }
+        };
         let offset = if self.last.is_some() { 0.0 } else { 1.0 };
         let mut out = Vec::with_capacity((input.len() as f64 / self.step) as usize + 1);
         let mut pos = self.pos + offset;
@@ -112,13 +118,20 @@ pub struct ChunkClock {
 
 impl ChunkClock {
     pub fn new(rate_hz: u32, tolerance_ns: u64) -> ChunkClock {
-        ChunkClock { rate_hz, tolerance_ns, next: None, restarts: 0 }
+        ChunkClock {
+            rate_hz,
+            tolerance_ns,
+            next: None,
+            restarts: 0,
+        }
     }
 
     /// The start of a chunk of `len` samples estimated to start at `estimate`.
     pub fn stamp(&mut self, estimate: Timestamp, len: usize) -> Timestamp {
         let t = match self.next {
-            Some(next) if estimate.nanos() <= next.nanos().saturating_add(self.tolerance_ns) => next,
+            Some(next) if estimate.nanos() <= next.nanos().saturating_add(self.tolerance_ns) => {
+                next
+            }
             Some(_) => {
                 self.restarts += 1;
                 estimate
@@ -138,10 +151,30 @@ mod tests {
     #[test]
     fn the_offer_holding_the_rate_with_fewest_channels_wins() {
         let offers = [
-            Offer { channels: 2, min_hz: 8_000, max_hz: 48_000, format_rank: Some(0) },
-            Offer { channels: 1, min_hz: 8_000, max_hz: 48_000, format_rank: Some(1) },
-            Offer { channels: 1, min_hz: 44_100, max_hz: 44_100, format_rank: Some(0) },
-            Offer { channels: 1, min_hz: 8_000, max_hz: 96_000, format_rank: None },
+            Offer {
+                channels: 2,
+                min_hz: 8_000,
+                max_hz: 48_000,
+                format_rank: Some(0),
+            },
+            Offer {
+                channels: 1,
+                min_hz: 8_000,
+                max_hz: 48_000,
+                format_rank: Some(1),
+            },
+            Offer {
+                channels: 1,
+                min_hz: 44_100,
+                max_hz: 44_100,
+                format_rank: Some(0),
+            },
+            Offer {
+                channels: 1,
+                min_hz: 8_000,
+                max_hz: 96_000,
+                format_rank: None,
+            },
         ];
         assert_eq!(choose(&offers, 16_000), Some((1, 16_000)));
         assert_eq!(choose(&offers[2..], 16_000), Some((0, 44_100)));

@@ -83,7 +83,12 @@ pub enum ConvertError {
 }
 
 /// `data` of `format` at `width` x `height` as RGB8, row-major.
-pub fn to_rgb(format: PixelFormat, width: u32, height: u32, data: &[u8]) -> Result<Vec<u8>, ConvertError> {
+pub fn to_rgb(
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+    data: &[u8],
+) -> Result<Vec<u8>, ConvertError> {
     let (w, h) = (width as usize, height as usize);
     if let Some(expected) = format.frame_bytes(w, h) {
         if data.len() < expected {
@@ -100,7 +105,11 @@ pub fn to_rgb(format: PixelFormat, width: u32, height: u32, data: &[u8]) -> Resu
         PixelFormat::Yuyv => yuyv(data, w, h),
         PixelFormat::Nv12 => nv12(data, w, h),
         PixelFormat::Rgb => data.get(..w * h * 3).unwrap_or_default().to_vec(),
-        PixelFormat::Bgr => data.chunks_exact(3).take(w * h).flat_map(|p| [p[2], p[1], p[0]]).collect(),
+        PixelFormat::Bgr => data
+            .chunks_exact(3)
+            .take(w * h)
+            .flat_map(|p| [p[2], p[1], p[0]])
+            .collect(),
         PixelFormat::Gray => data.iter().take(w * h).flat_map(|&g| [g, g, g]).collect(),
         PixelFormat::Mjpeg => return jpeg(data, width, height),
     })
@@ -111,7 +120,11 @@ fn ycbcr(y: u8, u: u8, v: u8) -> [u8; 3] {
     let c = 298 * (i32::from(y) - 16);
     let (d, e) = (i32::from(u) - 128, i32::from(v) - 128);
     let clamp = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
-    [clamp(c + 409 * e), clamp(c - 100 * d - 208 * e), clamp(c + 516 * d)]
+    [
+        clamp(c + 409 * e),
+        clamp(c - 100 * d - 208 * e),
+        clamp(c + 516 * d),
+    ]
 }
 
 /// Y0 U Y1 V per two pixels; an odd width's last macropixel gives one pixel.
@@ -150,7 +163,9 @@ fn nv12(data: &[u8], w: usize, h: usize) -> Vec<u8> {
 
 fn jpeg(data: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ConvertError> {
     let image = image::load_from_memory_with_format(data, image::ImageFormat::Jpeg)
-        .map_err(|e| ConvertError::Jpeg { reason: e.to_string() })?
+        .map_err(|e| ConvertError::Jpeg {
+            reason: e.to_string(),
+        })?
         .to_rgb8();
     if image.dimensions() != (width, height) {
         return Err(ConvertError::JpegSize {
@@ -193,19 +208,35 @@ mod tests {
         // 2x2 white luma, one neutral chroma pair.
         let rgb = to_rgb(PixelFormat::Nv12, 2, 2, &[235, 235, 235, 235, 128, 128]).unwrap();
         assert_eq!(rgb, vec![255; 12]);
-        assert_eq!(to_rgb(PixelFormat::Bgr, 1, 1, &[1, 2, 3]).unwrap(), [3, 2, 1]);
-        assert_eq!(to_rgb(PixelFormat::Gray, 2, 1, &[9, 7]).unwrap(), [9, 9, 9, 7, 7, 7]);
+        assert_eq!(
+            to_rgb(PixelFormat::Bgr, 1, 1, &[1, 2, 3]).unwrap(),
+            [3, 2, 1]
+        );
+        assert_eq!(
+            to_rgb(PixelFormat::Gray, 2, 1, &[9, 7]).unwrap(),
+            [9, 9, 9, 7, 7, 7]
+        );
     }
 
     #[test]
     fn mjpeg_decodes_and_checks_the_size() {
         let mut jpeg = Vec::new();
         let img = image::RgbImage::from_pixel(8, 4, image::Rgb([200, 30, 30]));
-        img.write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg).unwrap();
+        img.write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .unwrap();
         let rgb = to_rgb(PixelFormat::Mjpeg, 8, 4, &jpeg).unwrap();
         assert_eq!(rgb.len(), 8 * 4 * 3);
         assert!(rgb[0] > 180 && rgb[1] < 60, "{:?}", &rgb[..3]);
-        assert!(matches!(to_rgb(PixelFormat::Mjpeg, 4, 4, &jpeg), Err(ConvertError::JpegSize { .. })));
-        assert!(matches!(to_rgb(PixelFormat::Mjpeg, 8, 4, &[0xFF, 0xD8, 0]), Err(ConvertError::Jpeg { .. })));
+        assert!(matches!(
+            to_rgb(PixelFormat::Mjpeg, 4, 4, &jpeg),
+            Err(ConvertError::JpegSize { .. })
+        ));
+        assert!(matches!(
+            to_rgb(PixelFormat::Mjpeg, 8, 4, &[0xFF, 0xD8, 0]),
+            Err(ConvertError::Jpeg { .. })
+        ));
     }
 }

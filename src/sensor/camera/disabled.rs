@@ -8,7 +8,11 @@ use crate::shutdown::Shutdown;
 
 pub const ENABLED: bool = false;
 
-pub fn open(options: &CameraOptions, _index: u32, _shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
+pub fn open(
+    options: &CameraOptions,
+    _index: u32,
+    _shutdown: &Shutdown,
+) -> Result<Box<dyn Source>, SourceError> {
     Err(SourceError::fatal(
         format!("open camera {}", options.device.display()),
         "mmcl was built without the `camera` feature (cargo build --features camera)",

@@ -17,7 +17,10 @@ use crate::sensor::capture::{Capture, Feed, Ready};
 use crate::sensor::{Source, SourceError, SourceMonitor};
 use crate::shutdown::Shutdown;
 use crate::time::{Clock, Timestamp};
-use nokhwa::utils::{ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType, Resolution};
+use nokhwa::utils::{
+    ApiBackend, CameraFormat, CameraIndex, FrameFormat, RequestedFormat, RequestedFormatType,
+    Resolution,
+};
 use nokhwa::Camera;
 use std::time::{Duration, SystemTime};
 
@@ -64,7 +67,12 @@ fn theirs(f: PixelFormat) -> FrameFormat {
 }
 
 fn mode_of(f: &CameraFormat) -> Mode {
-    Mode { width: f.width(), height: f.height(), fps: f.frame_rate(), format: ours(f.format()) }
+    Mode {
+        width: f.width(),
+        height: f.height(),
+        fps: f.frame_rate(),
+        format: ours(f.format()),
+    }
 }
 
 /// A live camera: frames from its capture thread.
@@ -76,13 +84,31 @@ struct LiveCamera {
 }
 
 /// Opens the camera on its capture thread; the negotiated mode goes on the monitor.
-pub fn open(options: &CameraOptions, index: u32, shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
+pub fn open(
+    options: &CameraOptions,
+    index: u32,
+    shutdown: &Shutdown,
+) -> Result<Box<dyn Source>, SourceError> {
     let o = options.clone();
-    let wanted = Mode { width: o.width, height: o.height, fps: o.fps, format: PixelFormat::Yuyv };
-    let (capture, mode) = Capture::start(&options.name, QUEUE, OPEN_TIMEOUT, o.monitor.clone(), shutdown, move |feed, ready| {
-        run(feed, ready, index, wanted, &o)
-    })?;
-    options.monitor.opened(options.device.display().to_string(), mode.to_string(), Some(f64::from(mode.fps)));
+    let wanted = Mode {
+        width: o.width,
+        height: o.height,
+        fps: o.fps,
+        format: PixelFormat::Yuyv,
+    };
+    let (capture, mode) = Capture::start(
+        &options.name,
+        QUEUE,
+        OPEN_TIMEOUT,
+        o.monitor.clone(),
+        shutdown,
+        move |feed, ready| run(feed, ready, index, wanted, &o),
+    )?;
+    options.monitor.opened(
+        options.device.display().to_string(),
+        mode.to_string(),
+        Some(f64::from(mode.fps)),
+    );
     Ok(Box::new(LiveCamera {
         name: options.name.clone(),
         capture,
@@ -108,7 +134,10 @@ fn run(feed: Feed, ready: Ready<Mode>, index: u32, wanted: Mode, o: &CameraOptio
         let item = match camera.frame() {
             Ok(buffer) => frame(&buffer, mode, o.frame_size, o.clock.as_ref()),
             // A dequeue error is what an unplugged camera gives: fatal, to restart.
-            Err(e) => Err(SourceError::fatal(format!("read camera {}", o.device.display()), e)),
+            Err(e) => Err(SourceError::fatal(
+                format!("read camera {}", o.device.display()),
+                e,
+            )),
         };
         let fatal = matches!(&item, Err(e) if !e.is_transient());
         if !feed.push(item) || fatal {
@@ -120,26 +149,48 @@ fn run(feed: Feed, ready: Ready<Mode>, index: u32, wanted: Mode, o: &CameraOptio
 /// Opens device `index`, chooses the mode and starts the stream.
 fn start(index: u32, wanted: Mode, format: Option<PixelFormat>) -> Result<(Camera, Mode), String> {
     let any = RequestedFormat::with_formats(RequestedFormatType::None, &FRAME_FORMATS);
-    let mut camera = Camera::with_backend(CameraIndex::Index(index), any, ApiBackend::Video4Linux).map_err(|e| e.to_string())?;
-    let offered: Vec<Mode> = camera.compatible_camera_formats().map_err(|e| e.to_string())?.iter().map(mode_of).collect();
+    let mut camera = Camera::with_backend(CameraIndex::Index(index), any, ApiBackend::Video4Linux)
+        .map_err(|e| e.to_string())?;
+    let offered: Vec<Mode> = camera
+        .compatible_camera_formats()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(mode_of)
+        .collect();
     let Some(chosen) = choose(&offered, wanted, format) else {
         let asked = format.map_or("any convertible format".to_string(), |f| f.to_string());
-        return Err(format!("offers no mode in {asked} ({} modes listed)", offered.len()));
+        return Err(format!(
+            "offers no mode in {asked} ({} modes listed)",
+            offered.len()
+        ));
     };
     let res = Resolution::new(chosen.width, chosen.height);
-    let exact = RequestedFormatType::Exact(CameraFormat::new(res, theirs(chosen.format), chosen.fps));
-    camera.set_camera_requset(RequestedFormat::with_formats(exact, &FRAME_FORMATS)).map_err(|e| e.to_string())?;
+    let exact =
+        RequestedFormatType::Exact(CameraFormat::new(res, theirs(chosen.format), chosen.fps));
+    camera
+        .set_camera_requset(RequestedFormat::with_formats(exact, &FRAME_FORMATS))
+        .map_err(|e| e.to_string())?;
     camera.open_stream().map_err(|e| e.to_string())?;
     let mode = mode_of(&camera.camera_format());
     Ok((camera, mode))
 }
 
 /// One buffer as a reduced RGB frame stamped with its capture time.
-fn frame(buffer: &nokhwa::Buffer, mode: Mode, size: Option<(u32, u32)>, clock: &dyn Clock) -> Result<Sample, SourceError> {
+fn frame(
+    buffer: &nokhwa::Buffer,
+    mode: Mode,
+    size: Option<(u32, u32)>,
+    clock: &dyn Clock,
+) -> Result<Sample, SourceError> {
     let now = clock.now();
     let age = buffer
         .capture_timestamp()
-        .and_then(|at| SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).ok()?.checked_sub(at))
+        .and_then(|at| {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .ok()?
+                .checked_sub(at)
+        })
         .filter(|age| *age <= MAX_AGE)
         .unwrap_or_default();
     let t = Timestamp(now.nanos().saturating_sub(age.as_nanos() as u64));
@@ -147,7 +198,8 @@ fn frame(buffer: &nokhwa::Buffer, mode: Mode, size: Option<(u32, u32)>, clock: &
     let format = ours(buffer.source_frame_format());
     let rgb = to_rgb(format, res.width(), res.height(), buffer.buffer())
         .map_err(|e| SourceError::transient(format!("convert a {mode} frame"), e))?;
-    let frame = Frame::new(t, res.width(), res.height(), rgb).map_err(|e| SourceError::transient("convert a frame", e))?;
+    let frame = Frame::new(t, res.width(), res.height(), rgb)
+        .map_err(|e| SourceError::transient("convert a frame", e))?;
     Ok(Sample::Frame(match size {
         Some(size) => reduce_frame(frame, size),
         None => frame,

@@ -48,7 +48,9 @@ impl FileCamera {
         let fatal = |e: crate::dataset::DatasetError| SourceError::fatal(action(), e);
         let storage = match options.path.is_dir() {
             true => VideoStorage::Frames(FrameFolder::open(&options.path).map_err(fatal)?),
-            false => VideoStorage::Mp4(Mp4Video::open(&options.path, &options.name).map_err(fatal)?),
+            false => {
+                VideoStorage::Mp4(Mp4Video::open(&options.path, &options.name).map_err(fatal)?)
+            }
         };
         let fps = f64::from(options.fps.max(1));
         let frames = match &storage {
@@ -65,7 +67,9 @@ impl FileCamera {
         };
         let looping = if options.looping { ", looping" } else { "" };
         let format = format!("{frames} frames at {fps} fps{looping}");
-        options.monitor.opened(options.path.display().to_string(), format, Some(fps));
+        options
+            .monitor
+            .opened(options.path.display().to_string(), format, Some(fps));
         Ok(FileCamera {
             options: options.clone(),
             pass_ns: (frames as f64 * 1e9 / fps).round() as u64,
@@ -77,7 +81,10 @@ impl FileCamera {
     }
 
     fn decode_error(&self, e: crate::dataset::DatasetError) -> SourceError {
-        SourceError::fatal(format!("decode video file {}", self.options.path.display()), e)
+        SourceError::fatal(
+            format!("decode video file {}", self.options.path.display()),
+            e,
+        )
     }
 }
 

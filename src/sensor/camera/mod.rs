@@ -59,8 +59,9 @@ pub struct CameraOptions {
 
 /// Opens the camera: the device must exist and be a V4L2 node.
 pub fn open(options: &CameraOptions, shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
-    let index = video_index(&options.device)
-        .map_err(|reason| SourceError::fatal(format!("open camera {}", options.device.display()), reason))?;
+    let index = video_index(&options.device).map_err(|reason| {
+        SourceError::fatal(format!("open camera {}", options.device.display()), reason)
+    })?;
     backend::open(options, index, shutdown)
 }
 
@@ -96,7 +97,13 @@ pub fn list(sys: &Path) -> Vec<CameraInfo> {
             let n = node.strip_prefix("video")?.parse::<u32>().ok()?;
             let name = std::fs::read_to_string(e.path().join("name")).ok();
             let device = format!("/dev/{node}");
-            Some((n, CameraInfo { device, name: name.map(|s| s.trim().to_string()) }))
+            Some((
+                n,
+                CameraInfo {
+                    device,
+                    name: name.map(|s| s.trim().to_string()),
+                },
+            ))
         })
         .collect();
     found.sort_by_key(|(n, _)| *n);
@@ -114,7 +121,9 @@ mod tests {
         assert!(missing.contains("no such device"), "{missing}");
         let other = dir.path().join("ttyUSB0");
         std::fs::write(&other, "").unwrap();
-        assert!(video_index(&other).unwrap_err().contains("not a V4L2 video node"));
+        assert!(video_index(&other)
+            .unwrap_err()
+            .contains("not a V4L2 video node"));
         let node = dir.path().join("video3");
         std::fs::write(&node, "").unwrap();
         std::os::unix::fs::symlink(&node, dir.path().join("by-id")).unwrap();
@@ -130,7 +139,10 @@ mod tests {
         }
         std::fs::create_dir(dir.path().join("v4l-subdev0")).unwrap();
         let got = list(dir.path());
-        assert_eq!(got.iter().map(|c| c.device.as_str()).collect::<Vec<_>>(), ["/dev/video2", "/dev/video10"]);
+        assert_eq!(
+            got.iter().map(|c| c.device.as_str()).collect::<Vec<_>>(),
+            ["/dev/video2", "/dev/video10"]
+        );
         assert_eq!(got[0].name.as_deref(), Some("a"));
         assert!(list(&dir.path().join("none")).is_empty());
     }

@@ -20,7 +20,11 @@ pub struct Mode {
 
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}x{} @ {} fps", self.format, self.width, self.height, self.fps)
+        write!(
+            f,
+            "{} {}x{} @ {} fps",
+            self.format, self.width, self.height, self.fps
+        )
     }
 }
 
@@ -46,7 +50,12 @@ mod tests {
     use PixelFormat::{Mjpeg, Yuyv};
 
     fn mode(width: u32, height: u32, fps: u32, format: PixelFormat) -> Mode {
-        Mode { width, height, fps, format }
+        Mode {
+            width,
+            height,
+            fps,
+            format,
+        }
     }
 
     #[test]
@@ -60,12 +69,21 @@ mod tests {
         ];
         let want = |w, h, fps| mode(w, h, fps, Yuyv);
         assert_eq!(choose(&offered, want(640, 480, 30), None), Some(offered[2]));
-        assert_eq!(choose(&offered, want(640, 480, 30), Some(Mjpeg)), Some(offered[1]));
+        assert_eq!(
+            choose(&offered, want(640, 480, 30), Some(Mjpeg)),
+            Some(offered[1])
+        );
         // 20 fps asked: 30 (enough) beats 15 (closer but too slow).
-        assert_eq!(choose(&offered, want(640, 480, 20), Some(Yuyv)), Some(offered[2]));
+        assert_eq!(
+            choose(&offered, want(640, 480, 20), Some(Yuyv)),
+            Some(offered[2])
+        );
         // A size nobody offers: the nearest one.
         assert_eq!(choose(&offered, want(300, 200, 30), None), Some(offered[4]));
-        assert_eq!(choose(&offered, want(640, 480, 30), Some(PixelFormat::Nv12)), None);
+        assert_eq!(
+            choose(&offered, want(640, 480, 30), Some(PixelFormat::Nv12)),
+            None
+        );
         assert_eq!(choose(&[], want(640, 480, 30), None), None);
     }
 }

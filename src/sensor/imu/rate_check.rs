@@ -62,7 +62,11 @@ mod tests {
     fn feed(check: &mut RateCheck, hz: f64, secs: f64) -> Vec<RateCheckReport> {
         let n = (hz * secs) as u64;
         (0..n)
-            .filter_map(|k| check.observe(Timestamp((k as f64 * 1e9 / hz) as u64)).cloned())
+            .filter_map(|k| {
+                check
+                    .observe(Timestamp((k as f64 * 1e9 / hz) as u64))
+                    .cloned()
+            })
             .collect()
     }
 

@@ -10,8 +10,8 @@ use std::os::fd::AsRawFd;
 
 /// The rates a profile may ask for (`sources.imu.baud`): the standard termios speeds.
 pub const BAUD_RATES: [u32; 12] = [
-    9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 500_000, 576_000, 921_600,
-    1_000_000, 2_000_000,
+    9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 500_000, 576_000, 921_600, 1_000_000,
+    2_000_000,
 ];
 
 /// The default for a UART IMU (most microcontroller examples use it).
@@ -103,7 +103,9 @@ pub(crate) mod tests {
             assert_eq!(libc::unlockpt(fd), 0);
             let mut name = [0 as libc::c_char; 128];
             assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0);
-            let path = std::ffi::CStr::from_ptr(name.as_ptr()).to_string_lossy().into_owned();
+            let path = std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_string_lossy()
+                .into_owned();
             (File::from_raw_fd(fd), PathBuf::from(path))
         }
     }

@@ -118,7 +118,8 @@ impl ImuStream {
             .metadata()
             .map_err(|e| SourceError::fatal(action(), e))?
             .is_file();
-        let port = configure_port(&file, options.baud).map_err(|e| SourceError::fatal(action(), e))?;
+        let port =
+            configure_port(&file, options.baud).map_err(|e| SourceError::fatal(action(), e))?;
         if let Some(monitor) = &options.monitor {
             monitor.opened(path.display().to_string(), port, options.expected_rate_hz);
         }
@@ -152,7 +153,8 @@ impl ImuStream {
         self.reader.rewind().map_err(|e| {
             SourceError::fatal(format!("rewind IMU recording {}", self.path.display()), e)
         })?;
-        if let (Stamping::Rate { rate_hz, .. }, Some(last)) = (&self.options.stamping, self.last_t) {
+        if let (Stamping::Rate { rate_hz, .. }, Some(last)) = (&self.options.stamping, self.last_t)
+        {
             self.pass_start = last.add_nanos((1e9 / rate_hz.max(1e-9)).round() as u64);
         }
         self.lines = 0;

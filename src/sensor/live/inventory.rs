@@ -54,17 +54,27 @@ pub struct Inventory {
 
 /// Every configured live section, probed.
 pub fn configured(sources: &SourcesConfig, ctx: &LiveContext, probe: Duration) -> Vec<SensorRow> {
-    plan(sources).iter().map(|p| probe_one(p, sources, ctx, probe)).collect()
+    plan(sources)
+        .iter()
+        .map(|p| probe_one(p, sources, ctx, probe))
+        .collect()
 }
 
-fn probe_one(p: &Planned<'_>, sources: &SourcesConfig, ctx: &LiveContext, probe: Duration) -> SensorRow {
+fn probe_one(
+    p: &Planned<'_>,
+    sources: &SourcesConfig,
+    ctx: &LiveContext,
+    probe: Duration,
+) -> SensorRow {
     // A shutdown of its own ends the probe's waits (a restarting device included).
     let stop = Shutdown::new();
     let timer = stop.clone();
-    let _ = std::thread::Builder::new().name("probe-timer".into()).spawn(move || {
-        timer.wait_timeout(probe);
-        timer.trigger();
-    });
+    let _ = std::thread::Builder::new()
+        .name("probe-timer".into())
+        .spawn(move || {
+            timer.wait_timeout(probe);
+            timer.trigger();
+        });
     let mut row = SensorRow {
         modality: p.modality,
         device: p.device.clone(),
@@ -98,13 +108,16 @@ fn read_probe(source: &mut dyn Source, stop: &Shutdown, probe: Duration, row: &m
             row.error = restart.last_error;
         }
     }
-    row.rate_hz = row.rate_hz.or_else(|| source.expected_rate_hz(row.modality));
+    row.rate_hz = row
+        .rate_hz
+        .or_else(|| source.expected_rate_hz(row.modality));
     match got {
         Ok(Some(_)) => row.state = SensorState::Ok,
         Ok(None) => {
             row.state = SensorState::Silent;
             let waited = began.elapsed().min(probe).as_secs_f64();
-            row.error.get_or_insert(format!("no sample within {waited:.1} s"));
+            row.error
+                .get_or_insert(format!("no sample within {waited:.1} s"));
         }
         Err(e) => row.error = Some(e.to_string()),
     }
@@ -132,7 +145,11 @@ fn classify(p: &Planned<'_>) -> SensorState {
                 audio::DEFAULT_DEVICE => devices.iter().any(|d| d.name != "null"),
                 name => devices.iter().any(|d| d.name == name),
             };
-            if there { SensorState::Error } else { SensorState::Missing }
+            if there {
+                SensorState::Error
+            } else {
+                SensorState::Missing
+            }
         }
     }
 }
@@ -144,8 +161,22 @@ fn exists(path: &Path) -> SensorState {
     }
 }
 
-fn available(modality: Modality, device: String, rate_hz: Option<f64>, format: Option<String>) -> SensorRow {
-    SensorRow { modality, device, state: SensorState::Available, rate_hz, format, error: None, source: None, optional: None }
+fn available(
+    modality: Modality,
+    device: String,
+    rate_hz: Option<f64>,
+    format: Option<String>,
+) -> SensorRow {
+    SensorRow {
+        modality,
+        device,
+        state: SensorState::Available,
+        rate_hz,
+        format,
+        error: None,
+        source: None,
+        optional: None,
+    }
 }
 
 /// What the machine lists: video nodes under `video_sys`, IIO devices with an
@@ -165,11 +196,21 @@ pub fn machine(iio_root: &Path, video_sys: &Path) -> Vec<SensorRow> {
         };
         let kind = if acc { Kind::Accel } else { Kind::AnglVel };
         let rate = d.frequency_path(kind).and_then(|p| iio::read_f64(&p).ok());
-        rows.push(available(Modality::Imu, format!("{} {}", d.label(), d.dir.display()), rate, Some(what.into())));
+        rows.push(available(
+            Modality::Imu,
+            format!("{} {}", d.label(), d.dir.display()),
+            rate,
+            Some(what.into()),
+        ));
     }
     for a in audio::list().unwrap_or_default() {
         let format = a.channels.map(|n| format!("{n} ch"));
-        rows.push(available(Modality::Audio, a.name, a.rate_hz.map(f64::from), format));
+        rows.push(available(
+            Modality::Audio,
+            a.name,
+            a.rate_hz.map(f64::from),
+            format,
+        ));
     }
     rows
 }

@@ -49,7 +49,11 @@ pub struct Unavailable {
 
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}) {}: {}", self.name, self.modality, self.device, self.reason)
+        write!(
+            f,
+            "{} ({}) {}: {}",
+            self.name, self.modality, self.device, self.reason
+        )
     }
 }
 
@@ -94,14 +98,32 @@ pub(crate) fn plan(sources: &SourcesConfig) -> Vec<Planned<'_>> {
     let mut planned = Vec::new();
     if let Some(c) = sources.camera() {
         let device = c.device().display().to_string();
-        planned.push(Planned { name: CAMERA, modality: Modality::Video, device, optional: c.optional(), section: Section::Camera(c) });
+        planned.push(Planned {
+            name: CAMERA,
+            modality: Modality::Video,
+            device,
+            optional: c.optional(),
+            section: Section::Camera(c),
+        });
     }
     if let Some(i) = sources.imu() {
-        planned.push(Planned { name: IMU, modality: Modality::Imu, device: imu_device(i), optional: i.optional(), section: Section::Imu(i) });
+        planned.push(Planned {
+            name: IMU,
+            modality: Modality::Imu,
+            device: imu_device(i),
+            optional: i.optional(),
+            section: Section::Imu(i),
+        });
     }
     if let Some(a) = sources.audio() {
         let device = a.device().to_string();
-        planned.push(Planned { name: AUDIO, modality: Modality::Audio, device, optional: a.optional(), section: Section::Audio(a) });
+        planned.push(Planned {
+            name: AUDIO,
+            modality: Modality::Audio,
+            device,
+            optional: a.optional(),
+            section: Section::Audio(a),
+        });
     }
     planned
 }
@@ -116,7 +138,12 @@ fn imu_device(i: &crate::config::ImuSource) -> String {
 }
 
 /// Opens one planned section.
-pub(crate) fn open_planned(p: &Planned<'_>, sources: &SourcesConfig, ctx: &LiveContext, shutdown: &Shutdown) -> Result<Box<dyn Source>, crate::sensor::SourceError> {
+pub(crate) fn open_planned(
+    p: &Planned<'_>,
+    sources: &SourcesConfig,
+    ctx: &LiveContext,
+    shutdown: &Shutdown,
+) -> Result<Box<dyn Source>, crate::sensor::SourceError> {
     let backoff = sources.restart().backoff();
     match p.section {
         Section::Camera(c) => open::camera(c, ctx, backoff, shutdown),
@@ -126,14 +153,23 @@ pub(crate) fn open_planned(p: &Planned<'_>, sources: &SourcesConfig, ctx: &LiveC
 }
 
 /// One `Source` per configured live device; see the module docs.
-pub fn build(sources: &SourcesConfig, ctx: &LiveContext, shutdown: &Shutdown) -> Result<Built, BuildError> {
+pub fn build(
+    sources: &SourcesConfig,
+    ctx: &LiveContext,
+    shutdown: &Shutdown,
+) -> Result<Built, BuildError> {
     let mut built = Built::default();
     let mut missing = Vec::new();
     for p in plan(sources) {
         match open_planned(&p, sources, ctx, shutdown) {
             Ok(source) => built.sources.push(source),
             Err(e) => {
-                let gone = Unavailable { name: p.name.into(), modality: p.modality, device: p.device.clone(), reason: e.to_string() };
+                let gone = Unavailable {
+                    name: p.name.into(),
+                    modality: p.modality,
+                    device: p.device.clone(),
+                    reason: e.to_string(),
+                };
                 match p.optional {
                     true => built.absent.push(gone),
                     false => missing.push(gone),

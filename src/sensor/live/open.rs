@@ -23,7 +23,12 @@ fn boxed<S: Source + 'static>(s: S) -> Box<dyn Source> {
     Box::new(s)
 }
 
-pub fn camera(cfg: &CameraSource, ctx: &LiveContext, backoff: Backoff, shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
+pub fn camera(
+    cfg: &CameraSource,
+    ctx: &LiveContext,
+    backoff: Backoff,
+    shutdown: &Shutdown,
+) -> Result<Box<dyn Source>, SourceError> {
     let monitor = SourceMonitor::new();
     let frame_size = Some(ctx.frame_size);
     match cfg.input() {
@@ -50,17 +55,23 @@ pub fn camera(cfg: &CameraSource, ctx: &LiveContext, backoff: Backoff, shutdown:
                 monitor: monitor.clone(),
             };
             let shutdown = shutdown.clone();
-            Restarting::start(backoff, monitor, move || camera::open(&options, &shutdown)).map(boxed)
+            Restarting::start(backoff, monitor, move || camera::open(&options, &shutdown))
+                .map(boxed)
         }
     }
 }
 
-pub fn imu(cfg: &ImuSource, ctx: &LiveContext, backoff: Backoff) -> Result<Box<dyn Source>, SourceError> {
+pub fn imu(
+    cfg: &ImuSource,
+    ctx: &LiveContext,
+    backoff: Backoff,
+) -> Result<Box<dyn Source>, SourceError> {
     let monitor = SourceMonitor::new();
     match cfg.kind() {
         ImuKind::Iio => {
             let options = iio_options(cfg, ctx, monitor.clone());
-            Restarting::start(backoff, monitor, move || IioImu::open(&options).map(boxed)).map(boxed)
+            Restarting::start(backoff, monitor, move || IioImu::open(&options).map(boxed))
+                .map(boxed)
         }
         ImuKind::CsvStream => {
             let path = csv_path(cfg)?;
@@ -70,14 +81,24 @@ pub fn imu(cfg: &ImuSource, ctx: &LiveContext, backoff: Backoff) -> Result<Box<d
                 monitor: Some(monitor.clone()),
                 ..csv_options(cfg)
             };
-            Restarting::start(backoff, monitor, move || ImuStream::open(&path, options.clone()).map(boxed)).map(boxed)
+            Restarting::start(backoff, monitor, move || {
+                ImuStream::open(&path, options.clone()).map(boxed)
+            })
+            .map(boxed)
         }
         ImuKind::CsvFile => {
             let path = csv_path(cfg)?;
             let start = ctx.clock.now();
             let options = ImuStreamOptions {
-                stamping: Stamping::Rate { start, rate_hz: cfg.rate_hz() },
-                pacing: Pacing::Clock { clock: ctx.clock.clone(), speed: 1.0, origin: start },
+                stamping: Stamping::Rate {
+                    start,
+                    rate_hz: cfg.rate_hz(),
+                },
+                pacing: Pacing::Clock {
+                    clock: ctx.clock.clone(),
+                    speed: 1.0,
+                    origin: start,
+                },
                 looping: cfg.looping(),
                 monitor: Some(monitor),
                 ..csv_options(cfg)
@@ -120,7 +141,12 @@ fn iio_options(cfg: &ImuSource, ctx: &LiveContext, monitor: SourceMonitor) -> Ii
     }
 }
 
-pub fn audio(cfg: &AudioSource, ctx: &LiveContext, backoff: Backoff, shutdown: &Shutdown) -> Result<Box<dyn Source>, SourceError> {
+pub fn audio(
+    cfg: &AudioSource,
+    ctx: &LiveContext,
+    backoff: Backoff,
+    shutdown: &Shutdown,
+) -> Result<Box<dyn Source>, SourceError> {
     let monitor = SourceMonitor::new();
     let options = AudioOptions {
         name: AUDIO.into(),

@@ -158,10 +158,13 @@ impl Buffered {
         let mut chunk = [0u8; READ_BYTES];
         let n = match self.file.read(&mut chunk) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => return Ok(true),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                return Ok(true)
+            }
             Err(e) => return Err(IioError::io(&self.dev_path, "read", e)),
         };
-        self.partial.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+        self.partial
+            .extend_from_slice(chunk.get(..n).unwrap_or(&[]));
         self.decode_records();
         Ok(n > 0)
     }
@@ -182,7 +185,11 @@ impl Buffered {
             let v: Vec<f32> = (0..6).map(|i| value(i).unwrap_or(0.0)).collect();
             let t = times.get(k).copied().unwrap_or(arrival);
             if let [ax, ay, az, gx, gy, gz] = v[..] {
-                self.pending.push_back(ImuSample { t, acc: [ax, ay, az], gyro: [gx, gy, gz] });
+                self.pending.push_back(ImuSample {
+                    t,
+                    acc: [ax, ay, az],
+                    gyro: [gx, gy, gz],
+                });
             }
         }
     }
@@ -194,14 +201,20 @@ impl Buffered {
             return (0..count)
                 .map(|k| {
                     let back = (count - 1 - k) as u64 * self.period_ns;
-                    self.stamps.after_last(Timestamp(arrival.nanos().saturating_sub(back)))
+                    self.stamps
+                        .after_last(Timestamp(arrival.nanos().saturating_sub(back)))
                 })
                 .collect();
         };
         let element = self.layout.elements.get(slot).cloned();
         let device_ns: Vec<i64> = records
             .chunks_exact(size)
-            .map(|r| element.as_ref().and_then(|e| self.layout.value(e, r)).unwrap_or(0))
+            .map(|r| {
+                element
+                    .as_ref()
+                    .and_then(|e| self.layout.value(e, r))
+                    .unwrap_or(0)
+            })
             .collect();
         if let Some(newest) = device_ns.last() {
             self.stamps.observe(*newest, arrival);
@@ -258,7 +271,12 @@ fn enable_elements(device: &IioDevice) -> Result<ScanLayout, IioError> {
     let entries = std::fs::read_dir(&dir).map_err(|e| IioError::io(&dir, "list", e))?;
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix("_en").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix("_en")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     let wanted = wanted();
@@ -300,17 +318,28 @@ fn place_channels(
 ) -> Result<Channels, IioError> {
     let mut values = Vec::with_capacity(6);
     for kind in [Kind::Accel, Kind::AnglVel] {
-        let scale = if kind == Kind::Accel { scales.0 } else { scales.1 };
+        let scale = if kind == Kind::Accel {
+            scales.0
+        } else {
+            scales.1
+        };
         for axis in AXES {
             let name = format!("{}_{axis}", kind.prefix());
-            let slot = layout.elements.iter().position(|e| e.name == name).ok_or_else(|| IioError::Buffer {
-                device: device.label(),
-                reason: format!("scan element {name} could not be enabled"),
-            })?;
+            let slot = layout
+                .elements
+                .iter()
+                .position(|e| e.name == name)
+                .ok_or_else(|| IioError::Buffer {
+                    device: device.label(),
+                    reason: format!("scan element {name} could not be enabled"),
+                })?;
             values.push((slot, device.calibration(kind, axis, scale)?));
         }
     }
-    let timestamp = layout.elements.iter().position(|e| e.name == "in_timestamp");
+    let timestamp = layout
+        .elements
+        .iter()
+        .position(|e| e.name == "in_timestamp");
     Ok(Channels { values, timestamp })
 }
 
@@ -323,7 +352,11 @@ mod tests {
         let mut c = DeviceClock::default();
         c.observe(1_000, Timestamp(50_000));
         assert_eq!(c.map(1_000), Timestamp(50_000));
-        assert_eq!(c.map(900), Timestamp(50_001), "an older record is put just after");
+        assert_eq!(
+            c.map(900),
+            Timestamp(50_001),
+            "an older record is put just after"
+        );
         // A later read arriving with less delay lowers the offset; times stay increasing.
         c.observe(3_000, Timestamp(51_500));
         assert_eq!(c.map(3_000), Timestamp(51_500));

@@ -121,7 +121,12 @@ impl IioDevice {
     }
 
     /// The axis's calibration; `scale` overrides the device's (sample units per count).
-    pub fn calibration(&self, kind: Kind, axis: &str, scale: Option<f64>) -> Result<Calibration, IioError> {
+    pub fn calibration(
+        &self,
+        kind: Kind,
+        axis: &str,
+        scale: Option<f64>,
+    ) -> Result<Calibration, IioError> {
         let offset = match self.find(&Self::attribute_names(kind, axis, "offset")) {
             Some(path) => read_f64(&path)?,
             None => 0.0,
@@ -243,12 +248,14 @@ pub fn find_pair(root: &Path, path: Option<&Path>) -> Result<DevicePair, IioErro
     let all = list(root)?;
     let accel = match path {
         Some(path) => named(root, path)?,
-        None => all.iter().find(|d| d.has(Kind::Accel)).cloned().ok_or_else(|| {
-            IioError::NotFound {
+        None => all
+            .iter()
+            .find(|d| d.has(Kind::Accel))
+            .cloned()
+            .ok_or_else(|| IioError::NotFound {
                 root: root.to_path_buf(),
                 what: "with in_accel_{x,y,z}_raw".into(),
-            }
-        })?,
+            })?,
     };
     if !accel.has(Kind::Accel) {
         return Err(IioError::MissingAttribute {
@@ -259,14 +266,21 @@ pub fn find_pair(root: &Path, path: Option<&Path>) -> Result<DevicePair, IioErro
         });
     }
     if accel.has(Kind::AnglVel) {
-        return Ok(DevicePair { gyro: accel.clone(), accel });
+        return Ok(DevicePair {
+            gyro: accel.clone(),
+            accel,
+        });
     }
-    let gyro = all.into_iter().find(|d| d.has(Kind::AnglVel)).ok_or_else(|| {
-        IioError::NotFound {
+    let gyro = all
+        .into_iter()
+        .find(|d| d.has(Kind::AnglVel))
+        .ok_or_else(|| IioError::NotFound {
             root: root.to_path_buf(),
-            what: format!("with in_anglvel_{{x,y,z}}_raw (the gyroscope beside {})", accel.label()),
-        }
-    })?;
+            what: format!(
+                "with in_anglvel_{{x,y,z}}_raw (the gyroscope beside {})",
+                accel.label()
+            ),
+        })?;
     Ok(DevicePair { accel, gyro })
 }
 

@@ -38,7 +38,11 @@ pub enum IioError {
 }
 
 impl IioError {
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, error: std::io::Error) -> Self {
+    pub(crate) fn io(
+        path: impl Into<PathBuf>,
+        action: &'static str,
+        error: std::io::Error,
+    ) -> Self {
         IioError::Io {
             path: path.into(),
             action,

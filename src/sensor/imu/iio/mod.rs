@@ -110,9 +110,13 @@ impl IioImu {
         // buffer delivers at the rate the device kept.
         let (reader, rate_hz, format) = match options.mode {
             IioMode::Polled => {
-                let polled = Polled::open(pair.clone(), options.rate_hz, scales, clock).map_err(fatal)?;
+                let polled =
+                    Polled::open(pair.clone(), options.rate_hz, scales, clock).map_err(fatal)?;
                 let device_rate = rate.map_or("unknown".into(), |r| format!("{r} Hz"));
-                let format = format!("polled sysfs at {} Hz (device at {device_rate})", options.rate_hz);
+                let format = format!(
+                    "polled sysfs at {} Hz (device at {device_rate})",
+                    options.rate_hz
+                );
                 (Reader::Polled(polled), options.rate_hz, format)
             }
             IioMode::Buffered => {
@@ -132,7 +136,11 @@ impl IioImu {
     }
 }
 
-fn open_buffered(pair: &DevicePair, options: &IioOptions, rate_hz: f64) -> Result<Buffered, IioError> {
+fn open_buffered(
+    pair: &DevicePair,
+    options: &IioOptions,
+    rate_hz: f64,
+) -> Result<Buffered, IioError> {
     if !pair.is_single() {
         return Err(IioError::Buffer {
             device: pair.label(),
@@ -141,7 +149,14 @@ fn open_buffered(pair: &DevicePair, options: &IioOptions, rate_hz: f64) -> Resul
     }
     let scales = (options.acc_scale, options.gyro_scale);
     let trigger = options.trigger.as_deref();
-    Buffered::open(pair.accel.clone(), &options.dev_dir, rate_hz, scales, trigger, options.clock.clone())
+    Buffered::open(
+        pair.accel.clone(),
+        &options.dev_dir,
+        rate_hz,
+        scales,
+        trigger,
+        options.clock.clone(),
+    )
 }
 
 fn buffer_format(b: &Buffered, rate_hz: f64) -> String {
@@ -149,7 +164,10 @@ fn buffer_format(b: &Buffered, rate_hz: f64) -> String {
         true => "device timestamps",
         false => "stamped on arrival",
     };
-    format!("buffered, {}-byte records, {stamps}, {rate_hz} Hz", b.record_bytes())
+    format!(
+        "buffered, {}-byte records, {stamps}, {rate_hz} Hz",
+        b.record_bytes()
+    )
 }
 
 impl Source for IioImu {

@@ -30,7 +30,12 @@ struct Axis {
 }
 
 impl Axis {
-    fn open(device: &IioDevice, kind: Kind, axis: &str, scale: Option<f64>) -> Result<Axis, IioError> {
+    fn open(
+        device: &IioDevice,
+        kind: Kind,
+        axis: &str,
+        scale: Option<f64>,
+    ) -> Result<Axis, IioError> {
         let path = device.raw_path(kind, axis);
         let calibration = device.calibration(kind, axis, scale)?;
         let file = File::open(&path).map_err(|e| IioError::io(&path, "open", e))?;
@@ -74,7 +79,10 @@ impl Polled {
         clock: Arc<dyn Clock>,
     ) -> Result<Polled, IioError> {
         let mut axes = Vec::with_capacity(6);
-        for (device, kind, scale) in [(&pair.accel, Kind::Accel, scales.0), (&pair.gyro, Kind::AnglVel, scales.1)] {
+        for (device, kind, scale) in [
+            (&pair.accel, Kind::Accel, scales.0),
+            (&pair.gyro, Kind::AnglVel, scales.1),
+        ] {
             for axis in AXES {
                 axes.push(Axis::open(device, kind, axis, scale)?);
             }

@@ -174,14 +174,27 @@ mod tests {
     fn types_parse_with_and_without_repeat() {
         let t = ScanType::parse("be:s12/16>>4\n").unwrap();
         assert_eq!(
-            (t.big_endian, t.signed, t.bits, t.storage_bits, t.repeat, t.shift),
+            (
+                t.big_endian,
+                t.signed,
+                t.bits,
+                t.storage_bits,
+                t.repeat,
+                t.shift
+            ),
             (true, true, 12, 16, 1, 4)
         );
         let t = ScanType::parse("le:u10/16X3>>0").unwrap();
         assert_eq!((t.repeat, t.element_bytes()), (3, 6));
-        assert!(ScanType::parse("xe:s16/16>>0").unwrap_err().contains("endianness"));
-        assert!(ScanType::parse("le:s12/12>>0").unwrap_err().contains("storage of 12"));
-        assert!(ScanType::parse("le:s16/16>>4").unwrap_err().contains("do not fit"));
+        assert!(ScanType::parse("xe:s16/16>>0")
+            .unwrap_err()
+            .contains("endianness"));
+        assert!(ScanType::parse("le:s12/12>>0")
+            .unwrap_err()
+            .contains("storage of 12"));
+        assert!(ScanType::parse("le:s16/16>>4")
+            .unwrap_err()
+            .contains("do not fit"));
         assert!(ScanType::parse("le:s16/16").is_err());
     }
 
@@ -217,10 +230,19 @@ mod tests {
             .collect();
         assert_eq!(
             offsets,
-            [("in_accel_x", 0), ("in_accel_y", 2), ("in_accel_z", 4), ("in_timestamp", 8)]
+            [
+                ("in_accel_x", 0),
+                ("in_accel_y", 2),
+                ("in_accel_z", 4),
+                ("in_timestamp", 8)
+            ]
         );
         assert_eq!(layout.record_bytes, 16);
-        let two = ScanLayout::new(vec![("a".into(), 0, s16), ("b".into(), 1, s64), ("c".into(), 2, s16)]);
+        let two = ScanLayout::new(vec![
+            ("a".into(), 0, s16),
+            ("b".into(), 1, s64),
+            ("c".into(), 2, s16),
+        ]);
         assert_eq!((two.elements[2].offset, two.record_bytes), (16, 24));
     }
 }
