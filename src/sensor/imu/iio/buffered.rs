@@ -52,9 +52,14 @@ impl DeviceClock {
         });
     }
 
-    pub fn map(&mut self, device_ns: i64) -> Timestamp {
+    /// The record's time on the pipeline clock; `None` for a record taken
+    /// before the clock's origin (a backlog older than the pipeline): it
+    /// precedes every window, and stamping such records all at 0 would pile
+    /// them onto one instant.
+    pub fn map(&mut self, device_ns: i64) -> Option<Timestamp> {
         let mapped = i128::from(device_ns) + self.offset.unwrap_or(0);
-        self.after_last(Timestamp(mapped.clamp(0, i128::from(u64::MAX)) as u64))
+        let t = u64::try_from(mapped).ok()?;
+        Some(self.after_last(Timestamp(t)))
     }
 
     /// `t`, or just after the last time handed out if `t` is not later.
@@ -183,7 +188,9 @@ impl Buffered {
                 self.layout.value(element, record).map(|raw| cal.apply(raw))
             };
             let v: Vec<f32> = (0..6).map(|i| value(i).unwrap_or(0.0)).collect();
-            let t = times.get(k).copied().unwrap_or(arrival);
+            let Some(t) = times.get(k).copied().unwrap_or(Some(arrival)) else {
+                continue;
+            };
             if let [ax, ay, az, gx, gy, gz] = v[..] {
                 self.pending.push_back(ImuSample {
                     t,
@@ -195,14 +202,15 @@ impl Buffered {
     }
 
     /// Times of the records of one read: device time mapped, or spaced back from arrival.
-    fn stamp(&mut self, records: &[u8], size: usize, arrival: Timestamp) -> Vec<Timestamp> {
+    /// `None`: a record from before the clock's origin, skipped.
+    fn stamp(&mut self, records: &[u8], size: usize, arrival: Timestamp) -> Vec<Option<Timestamp>> {
         let count = records.len() / size;
         let Some(slot) = self.channels.timestamp else {
             return (0..count)
                 .map(|k| {
                     let back = (count - 1 - k) as u64 * self.period_ns;
-                    self.stamps
-                        .after_last(Timestamp(arrival.nanos().saturating_sub(back)))
+                    let t = Timestamp(arrival.nanos().saturating_sub(back));
+                    Some(self.stamps.after_last(t))
                 })
                 .collect();
         };
@@ -351,17 +359,27 @@ mod tests {
     fn device_times_keep_their_spacing_and_never_repeat() {
         let mut c = DeviceClock::default();
         c.observe(1_000, Timestamp(50_000));
-        assert_eq!(c.map(1_000), Timestamp(50_000));
+        assert_eq!(c.map(1_000), Some(Timestamp(50_000)));
         assert_eq!(
             c.map(900),
-            Timestamp(50_001),
+            Some(Timestamp(50_001)),
             "an older record is put just after"
         );
         // A later read arriving with less delay lowers the offset; times stay increasing.
         c.observe(3_000, Timestamp(51_500));
-        assert_eq!(c.map(3_000), Timestamp(51_500));
+        assert_eq!(c.map(3_000), Some(Timestamp(51_500)));
         // Far behind its arrival (a suspend): re-anchored.
         c.observe(4_000, Timestamp(2_000_000_000));
-        assert_eq!(c.map(4_000), Timestamp(2_000_000_000));
+        assert_eq!(c.map(4_000), Some(Timestamp(2_000_000_000)));
+    }
+
+    #[test]
+    fn records_from_before_the_clock_origin_are_not_stamped() {
+        let mut c = DeviceClock::default();
+        // 0.49 s of backlog read 10 ms after the clock started.
+        c.observe(5_490_000_000, Timestamp(10_000_000));
+        assert_eq!(c.map(5_000_000_000), None);
+        assert_eq!(c.map(5_480_000_000), Some(Timestamp(0)));
+        assert_eq!(c.map(5_490_000_000), Some(Timestamp(10_000_000)));
     }
 }
