@@ -45,7 +45,8 @@ impl PixelFormat {
     fn frame_bytes(self, width: usize, height: usize) -> Option<usize> {
         let pixels = width * height;
         match self {
-            PixelFormat::Yuyv => Some(pixels * 2),
+            // Rows hold whole 2-pixel macropixels (an odd width is padded).
+            PixelFormat::Yuyv => Some(4 * width.div_ceil(2) * height),
             PixelFormat::Nv12 => Some(pixels + 2 * width.div_ceil(2) * height.div_ceil(2)),
             PixelFormat::Rgb | PixelFormat::Bgr => Some(pixels * 3),
             PixelFormat::Gray => Some(pixels),
@@ -129,7 +130,7 @@ fn ycbcr(y: u8, u: u8, v: u8) -> [u8; 3] {
 
 /// Y0 U Y1 V per two pixels; an odd width's last macropixel gives one pixel.
 fn yuyv(data: &[u8], w: usize, h: usize) -> Vec<u8> {
-    let stride = w * 2;
+    let stride = 4 * w.div_ceil(2);
     let mut rgb = Vec::with_capacity(w * h * 3);
     for row in data.chunks_exact(stride.max(1)).take(h) {
         let mut x = 0;
@@ -197,7 +198,13 @@ mod tests {
         // Two pixels: black and white, neutral chroma; then one row of a 3-wide frame.
         let rgb = to_rgb(PixelFormat::Yuyv, 2, 1, &[16, 128, 235, 128]).unwrap();
         assert_eq!(rgb, [0, 0, 0, 255, 255, 255]);
-        let odd = to_rgb(PixelFormat::Yuyv, 3, 1, &[16, 128, 16, 128, 235, 128]).unwrap();
+        let odd = to_rgb(
+            PixelFormat::Yuyv,
+            3,
+            1,
+            &[16, 128, 16, 128, 235, 128, 0, 128],
+        )
+        .unwrap();
         assert_eq!(odd, [0, 0, 0, 0, 0, 0, 255, 255, 255]);
         let err = to_rgb(PixelFormat::Yuyv, 4, 4, &[0; 10]).unwrap_err();
         assert_eq!(err.to_string(), "YUYV frame 4x4 needs 32 bytes, got 10");
