@@ -9,7 +9,7 @@ use config_support::{fixture, layout, layout_of};
 use mmcl::align::WindowSpec;
 use mmcl::config::raw::{
     RawAudio, RawBytes, RawCamera, RawChannels, RawControl, RawDaemon, RawEncoder, RawImu,
-    RawLearner, RawReplay, RawSources, RawWindow,
+    RawLearner, RawReplay, RawRestart, RawSources, RawWindow,
 };
 use mmcl::config::{Config, RawConfig, WindowShape};
 use mmcl::encode::ExecutionProvider;
@@ -123,18 +123,24 @@ fn replay() -> impl Strategy<Value = RawSources> {
 }
 
 fn live() -> impl Strategy<Value = RawSources> {
-    let camera =
-        ("/dev/video[0-9]", 16i64..=7680, 16i64..=4320, 1i64..=240).prop_map(|(d, w, h, fps)| {
-            RawCamera {
-                device: Some(d.into()),
-                width: Some(w),
-                height: Some(h),
-                fps: Some(fps),
-            }
+    let camera = (
+        "/dev/video[0-9]",
+        16i64..=7680,
+        16i64..=4320,
+        1i64..=240,
+        any::<bool>(),
+    )
+        .prop_map(|(d, w, h, fps, optional)| RawCamera {
+            device: Some(d.into()),
+            width: Some(w),
+            height: Some(h),
+            fps: Some(fps),
+            optional: Some(optional),
+            ..RawCamera::default()
         });
     let scale = proptest::option::of(1e-6f64..=10.0);
     let imu = (
-        select(vec!["iio", "csv-stream"]),
+        select(vec!["iio", "csv-stream", "csv-file"]),
         "/dev/[a-z]{1,8}",
         0.1f64..=8000.0,
         scale.clone(),
@@ -146,24 +152,34 @@ fn live() -> impl Strategy<Value = RawSources> {
             rate_hz: Some(rate),
             acc_scale_g_per_count: acc,
             gyro_scale_dps_per_count: gyro,
+            ..RawImu::default()
         });
     let audio = ("[a-z:,0-9]{1,16}", 8000i64..=192_000).prop_map(|(d, r)| RawAudio {
         device: Some(d),
         rate_hz: Some(r),
+        ..RawAudio::default()
     });
+    let restart = proptest::option::of((1i64..=1000, 1000i64..=3_600_000).prop_map(
+        |(initial, max)| RawRestart {
+            initial_ms: Some(initial),
+            max_ms: Some(max),
+        },
+    ));
     (
         proptest::option::of(camera),
         proptest::option::of(imu),
         proptest::option::of(audio),
+        restart,
     )
-        .prop_filter("at least one live source", |(c, i, a)| {
+        .prop_filter("at least one live source", |(c, i, a, _)| {
             c.is_some() || i.is_some() || a.is_some()
         })
-        .prop_map(|(camera, imu, audio)| RawSources {
+        .prop_map(|(camera, imu, audio, restart)| RawSources {
             replay: None,
             camera,
             imu,
             audio,
+            restart,
         })
 }
 

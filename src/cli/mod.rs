@@ -29,6 +29,7 @@ mod run;
 mod snapshot;
 mod status;
 mod sync;
+mod sensors;
 mod synth;
 mod watch;
 
@@ -87,6 +88,8 @@ pub enum Command {
     /// The host devices sync to: serve, tokens, evaluation.
     #[command(subcommand)]
     Host(host::Command),
+    /// List the profile's live sources (opened briefly) and the machine's sensors.
+    Sensors(sensors::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +241,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Run(args) => run::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
+        Command::Sensors(args) => sensors::run(args),
         Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
         Command::Enroll(args) => enroll::run(args),
         Command::Status(args) => status::run(args),

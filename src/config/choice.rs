@@ -1,12 +1,15 @@
 //! The closed sets of names a profile may choose from, spelled in TOML as the
 //! lower-case names their owners give them. The sets belong to the domain
 //! modules (`encode::Backend`, `encode::ExecutionProvider`, `dataset::Split`,
-//! `learn::Strategy`); this file only teaches the checker to read them. The
-//! IMU kind is config's own: only a profile names how an IMU is read.
+//! `learn::Strategy`, `sensor::imu::iio::IioMode`, `sensor::camera::PixelFormat`);
+//! this file only teaches the checker to read them. The IMU kind is config's
+//! own: only a profile names how an IMU is read.
 
 use crate::dataset::Split;
 use crate::encode::{Backend, ExecutionProvider};
 use crate::learn::Strategy;
+use crate::sensor::camera::PixelFormat;
+use crate::sensor::imu::iio::IioMode;
 use std::fmt;
 
 /// An enum whose values are written in a profile by name.
@@ -58,6 +61,20 @@ impl Choice for Strategy {
     }
 }
 
+impl Choice for IioMode {
+    const ALL: &'static [IioMode] = &IioMode::ALL;
+    fn name(self) -> &'static str {
+        IioMode::name(self)
+    }
+}
+
+impl Choice for PixelFormat {
+    const ALL: &'static [PixelFormat] = &PixelFormat::PREFERENCE;
+    fn name(self) -> &'static str {
+        PixelFormat::name(self)
+    }
+}
+
 impl Choice for Split {
     const ALL: &'static [Split] = &Split::ALL;
     fn name(self) -> &'static str {
@@ -72,14 +89,17 @@ pub enum ImuKind {
     Iio,
     /// Comma-separated readings from a file, FIFO or serial port (format: `sensor::imu`).
     CsvStream,
+    /// A recorded CSV played as a live IMU at its stated rate (soak tests, demos).
+    CsvFile,
 }
 
 impl Choice for ImuKind {
-    const ALL: &'static [ImuKind] = &[ImuKind::Iio, ImuKind::CsvStream];
+    const ALL: &'static [ImuKind] = &[ImuKind::Iio, ImuKind::CsvStream, ImuKind::CsvFile];
     fn name(self) -> &'static str {
         match self {
             ImuKind::Iio => "iio",
             ImuKind::CsvStream => "csv-stream",
+            ImuKind::CsvFile => "csv-file",
         }
     }
 }

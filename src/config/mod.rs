@@ -46,7 +46,10 @@ pub use error::{ConfigError, ConfigErrors, Issue};
 pub use learner::LearnerConfig;
 pub use raw::RawConfig;
 pub use settings::{Settings, SettingsError};
-pub use sources::{AudioSource, CameraSource, ImuSource, ReplayOrder, ReplaySource, SourcesConfig};
+pub use sources::{
+    AudioSource, CameraInput, CameraSource, IioSettings, ImuSource, ReplayOrder, ReplaySource,
+    RestartConfig, SourcesConfig,
+};
 pub use uplink::{TokenSource, UplinkConfig};
 pub use window::{WindowConfig, WindowShape};
 

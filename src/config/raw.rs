@@ -137,6 +137,9 @@ pub struct RawSources {
     pub imu: Option<RawImu>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audio: Option<RawAudio>,
+    /// Backoff bounds for reopening a lost live device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RawRestart>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -159,17 +162,30 @@ pub struct RawReplay {
     pub clips_per_class: Option<i64>,
 }
 
+/// `[sources.camera]`: exactly one of `device`, `index` (a V4L2 device
+/// number) or `file` (a recording played as a camera).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCamera {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// `loop` in TOML: play `file` again at its end.
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub looping: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fps: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -185,6 +201,22 @@ pub struct RawImu {
     pub acc_scale_g_per_count: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gyro_scale_dps_per_count: Option<f64>,
+    /// `csv-stream` on a terminal: the serial port's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baud: Option<i64>,
+    /// `loop` in TOML: `csv-file` only.
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    pub looping: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iio_root: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iio_dev_dir: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iio_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iio_trigger: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -194,6 +226,17 @@ pub struct RawAudio {
     pub device: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_hz: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRestart {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,17 +1,20 @@
 //! The daemon's sources, from the profile's `[sources.*]`: the replay of a dataset (with
-//! its ground truth), or the live devices this build can read. A CSV/serial IMU stream
-//! (`kind = "csv-stream"`) is read here; the camera, Linux IIO and microphone sources are
-//! refused at start by name until their readers are built in (docs/daemon.md).
+//! its ground truth), or the live devices (`sensor::live::build`: camera, IIO or CSV/serial
+//! IMU, microphone, and recordings played as live sources). A required device that is not
+//! there refuses the start by name; an optional one is left out and logged as absent.
 
 use super::replay;
 use super::stats::StreamClock;
 use super::DaemonError;
-use crate::config::{ImuKind, Settings};
-use crate::sensor::imu::{ImuStream, ImuStreamOptions, Stamping};
+use crate::config::Settings;
+use crate::sensor::live::{self, BuildError, LiveContext};
 use crate::sensor::replay::PlayLog;
-use crate::sensor::{Pacing, Source};
-use crate::time::Clock;
-use std::sync::Arc;
+use crate::sensor::Source;
+use crate::shutdown::Shutdown;
+
+/// Frames are reduced to this at capture when the encoder's window names no size
+/// (the pipeline reduces again at entry to what the encoder takes).
+const DEFAULT_FRAME_SIZE: (u32, u32) = (112, 112);
 
 /// The sources to start, and the replay's play log when replaying.
 pub struct Built {
@@ -48,44 +51,36 @@ pub fn build(settings: &Settings, clock: &StreamClock) -> Result<Built, DaemonEr
             described,
         });
     }
-    let mut built: Vec<Box<dyn Source>> = Vec::new();
-    if sources.camera().is_some() {
-        return Err(unsupported("camera", "camera capture"));
+    live(settings, clock)
+}
+
+/// The profile's live devices through `sensor::live::build`, optional ones that are
+/// missing named in the log line (their modality is absent from every window).
+fn live(settings: &Settings, clock: &StreamClock) -> Result<Built, DaemonError> {
+    let ctx = LiveContext {
+        clock: clock.clock.clone(),
+        frame_size: settings.window().frame_size().unwrap_or(DEFAULT_FRAME_SIZE),
+    };
+    // Bounds only the waits for a device to open here; the pipeline's own shutdown
+    // stops the running sources (the daemon passes it to every `next_sample`).
+    let opening = Shutdown::new();
+    let built = live::build(settings.config().sources(), &ctx, &opening).map_err(refused)?;
+    let mut described = format!("reading {} live source(s)", built.sources.len());
+    for gone in &built.absent {
+        described.push_str(&format!("; optional {gone}, absent"));
     }
-    if sources.audio().is_some() {
-        return Err(unsupported("audio", "microphone capture"));
-    }
-    if let Some(imu) = sources.imu() {
-        if imu.kind() == ImuKind::Iio {
-            return Err(unsupported("imu", "Linux IIO reading"));
-        }
-        let options = ImuStreamOptions {
-            name: "imu".into(),
-            stamping: Stamping::Arrival(clock.clock.clone() as Arc<dyn Clock>),
-            pacing: Pacing::Unpaced,
-            acc_scale: imu.acc_scale_g_per_count().unwrap_or(1.0) as f32,
-            gyro_scale: imu.gyro_scale_dps_per_count().unwrap_or(1.0) as f32,
-            expected_rate_hz: Some(imu.rate_hz()),
-        };
-        let stream = ImuStream::open(imu.path(), options).map_err(|e| DaemonError::Source {
-            name: "imu".into(),
-            why: e.to_string(),
-        })?;
-        built.push(Box::new(stream));
-    }
-    let described = format!("reading {} live source(s)", built.len());
     Ok(Built {
-        sources: built,
+        sources: built.sources,
         play_log: None,
         described,
     })
 }
 
-fn unsupported(name: &str, what: &str) -> DaemonError {
+/// Every required device that would not open, by name.
+fn refused(e: BuildError) -> DaemonError {
+    let names: Vec<&str> = e.missing.iter().map(|m| m.name.as_str()).collect();
     DaemonError::Source {
-        name: name.into(),
-        why: format!(
-            "{what} is not built into this mmcl yet (use a csv-stream IMU or a replay profile)"
-        ),
+        name: names.join(", "),
+        why: e.to_string(),
     }
 }

@@ -233,6 +233,7 @@ impl Wired {
             .channels
             .extend(self.gauges.iter().map(|(_, g)| g.clone()));
         let cell = SourceCell::new(source.name().to_string(), &self.gauges);
+        super::health::lock(&cell).monitor = source.monitor();
         cells.sources.push(cell.clone());
         SourceStage {
             source,

@@ -11,6 +11,7 @@ use super::channel::Gauge;
 use super::meter::{Percentiles, RateMeter, RecentValues};
 use crate::align::AlignStats;
 use crate::sample::Modality;
+use crate::sensor::{SourceMonitor, SourceReport};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -19,6 +20,10 @@ use std::time::{Duration, Instant};
 const RATE_INTERVAL: Duration = Duration::from_secs(2);
 /// Encoder times kept for the percentiles.
 const RECENT_ENCODES: usize = 512;
+/// An interval between two samples of a stream longer than this many nominal
+/// periods is a gap: long enough not to count jitter, short enough to see one
+/// lost frame in three.
+const GAP_PERIODS: f64 = 2.5;
 
 /// A source's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -27,6 +32,9 @@ pub enum SourceState {
     /// Started, no sample delivered yet.
     Starting,
     Running,
+    /// Lost its device and is reopening it (`sensor::Restarting`); its
+    /// modalities are absent meanwhile.
+    Restarting,
     /// Its stream ended, or the pipeline stopped it.
     Ended,
     /// A fatal error (or a panic) stopped it.
@@ -55,6 +63,26 @@ pub(super) struct StreamCell {
     pub rate: RateMeter,
     pub expected_rate_hz: Option<f64>,
     pub gauge: Arc<Gauge>,
+    /// The previous sample's timestamp, for gaps.
+    pub last_t_ns: Option<u64>,
+    pub gaps: u64,
+    pub longest_gap_ns: u64,
+}
+
+impl StreamCell {
+    /// Counts a gap when the step from the previous sample to `t_ns` is longer
+    /// than `GAP_PERIODS` nominal periods (only when the rate is known).
+    pub fn note_time(&mut self, t_ns: u64) {
+        let step = self.last_t_ns.map(|last| t_ns.saturating_sub(last));
+        self.last_t_ns = Some(t_ns);
+        let (Some(step), Some(rate)) = (step, self.expected_rate_hz) else {
+            return;
+        };
+        if rate > 0.0 && step as f64 > GAP_PERIODS * 1e9 / rate {
+            self.gaps += 1;
+            self.longest_gap_ns = self.longest_gap_ns.max(step);
+        }
+    }
 }
 
 /// A source thread's report.
@@ -67,6 +95,8 @@ pub(super) struct SourceCell {
     pub transient_errors: u64,
     pub fatal_errors: u64,
     pub last_error: Option<String>,
+    /// The source's own report (`Source::monitor`), read at every snapshot.
+    pub monitor: Option<SourceMonitor>,
 }
 
 impl SourceCell {
@@ -80,6 +110,9 @@ impl SourceCell {
                 rate: RateMeter::new(RATE_INTERVAL, now),
                 expected_rate_hz: None,
                 gauge: g.clone(),
+                last_t_ns: None,
+                gaps: 0,
+                longest_gap_ns: 0,
             })
             .collect();
         Arc::new(Mutex::new(SourceCell {
@@ -90,6 +123,7 @@ impl SourceCell {
             transient_errors: 0,
             fatal_errors: 0,
             last_error: None,
+            monitor: None,
         }))
     }
 
@@ -108,11 +142,22 @@ impl SourceCell {
                 blocked_ms: s.gauge.blocked_ns() as f64 * 1e-6,
                 rate_hz: s.rate.rate_hz(now),
                 expected_rate_hz: s.expected_rate_hz,
+                gaps: s.gaps,
+                longest_gap_ms: s.longest_gap_ns as f64 * 1e-6,
             })
             .collect();
+        let report = self.monitor.as_ref().map(|m| m.report(now));
+        let restarting = report
+            .as_ref()
+            .and_then(|r| r.restart.as_ref())
+            .is_some_and(|r| r.restarting);
+        let live = matches!(self.state, SourceState::Starting | SourceState::Running);
         SourceHealth {
             name: self.name.clone(),
-            state: self.state,
+            state: match restarting && live {
+                true => SourceState::Restarting,
+                false => self.state,
+            },
             samples_delivered: streams.iter().map(|s| s.delivered).sum(),
             dropped: streams.iter().map(|s| s.dropped).sum(),
             blocked_ms: streams.iter().map(|s| s.blocked_ms).sum(),
@@ -121,6 +166,7 @@ impl SourceCell {
             transient_errors: self.transient_errors,
             fatal_errors: self.fatal_errors,
             last_error: self.last_error.clone(),
+            report,
         }
     }
 }
@@ -264,6 +310,9 @@ pub struct SourceHealth {
     pub transient_errors: u64,
     pub fatal_errors: u64,
     pub last_error: Option<String>,
+    /// What a live source says of itself: device, negotiated mode, restarts,
+    /// rate checks (`sensor::SourceReport`); `None` for sources without a monitor.
+    pub report: Option<SourceReport>,
 }
 
 /// One modality of one source.
@@ -277,6 +326,10 @@ pub struct SourceStreamHealth {
     pub rate_hz: f64,
     /// What the source says it should be, when it knows.
     pub expected_rate_hz: Option<f64>,
+    /// Steps between consecutive sample times longer than 2.5 nominal periods
+    /// (counted only when the expected rate is known), and the longest, ms.
+    pub gaps: u64,
+    pub longest_gap_ms: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -114,6 +114,7 @@ impl SourceStage {
             stream.delivered += 1;
             stream.rate.tick(Instant::now());
             stream.expected_rate_hz = expected;
+            stream.note_time(t.nanos());
         }
         None
     }

@@ -2,17 +2,31 @@
 //!
 //! A source runs on its own thread (see `pipeline`) and hands out samples in
 //! timestamp order. Implemented: `replay` (dataset clips played on a timeline,
-//! with a play log of what it played) and `imu` (comma-separated IMU readings
-//! from a file, FIFO or serial port, read with poll timeouts). `pace` waits for a
-//! sample's time on an injected clock, honouring the shutdown signal. Live camera
-//! (nokhwa) and microphone (cpal) sources arrive with the daemon and implement
-//! the same trait.
+//! with a play log of what it played); `imu` (Linux IIO devices, polled or
+//! buffered; comma-separated readings from a file, FIFO or serial port; a CSV
+//! recording played live); `camera` (V4L2 through nokhwa, feature `camera`, or
+//! a video file played as a camera); `audio` (a microphone through cpal,
+//! feature `audio`). `live` builds the sources a profile's `[sources.*]` names
+//! and lists what the machine offers (`mmcl sensors`).
+//!
+//! Around them: `restart` (`Restarting`: a lost device reopened with backoff),
+//! `monitor` (what a live source reports of itself to health), `capture` (a
+//! blocking driver read on a thread of its own), `pace` (waiting for a
+//! sample's time on an injected clock, honouring the shutdown signal).
 
+pub mod audio;
+pub mod camera;
+mod capture;
 pub mod imu;
+pub mod live;
+mod monitor;
 mod pace;
 pub mod replay;
+mod restart;
 
+pub use monitor::{RateCheckReport, RestartReport, SourceMonitor, SourceReport};
 pub use pace::{Pacer, Pacing};
+pub use restart::{Backoff, Restarting};
 
 use crate::dataset::DatasetError;
 use crate::sample::{Modality, Sample};
@@ -88,12 +102,20 @@ impl SourceError {
 ///
 /// Provided: `expected_rate_hz`, the nominal rate of a modality when the source
 /// knows it (health compares it with the achieved rate); `None` by default.
+/// `monitor`, the handle through which a live source reports its device, the
+/// mode it negotiated and its restarts (`SourceMonitor`); the pipeline takes it
+/// once, when it wires the source, and reads it in every health snapshot.
+/// `None` by default (a recording has nothing to add).
 pub trait Source: Send {
     fn name(&self) -> &str;
     fn modalities(&self) -> &[Modality];
     fn next_sample(&mut self, shutdown: &Shutdown) -> Result<Option<Sample>, SourceError>;
 
     fn expected_rate_hz(&self, _modality: Modality) -> Option<f64> {
+        None
+    }
+
+    fn monitor(&self) -> Option<SourceMonitor> {
         None
     }
 }

@@ -85,6 +85,15 @@ impl LineReader {
         Some(Read1::Line(String::from_utf8_lossy(&line).into_owned()))
     }
 
+    /// Back to the start of the file (a looping recording), buffered bytes dropped.
+    pub fn rewind(&mut self) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.file.seek(SeekFrom::Start(0))?;
+        self.buf.clear();
+        self.skipping = None;
+        Ok(())
+    }
+
     fn take_rest(&mut self) -> String {
         let rest = String::from_utf8_lossy(&self.buf).into_owned();
         self.buf.clear();
@@ -92,7 +101,7 @@ impl LineReader {
     }
 }
 
-fn set_nonblocking(file: &File) -> std::io::Result<()> {
+pub(crate) fn set_nonblocking(file: &File) -> std::io::Result<()> {
     let fd = file.as_raw_fd();
     // SAFETY: fcntl on a descriptor this `File` owns; no memory is passed.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
@@ -107,7 +116,7 @@ fn set_nonblocking(file: &File) -> std::io::Result<()> {
 }
 
 /// Waits up to `timeout` for `file` to be readable (or at EOF / hung up).
-fn wait_readable(file: &File, timeout: Duration) -> std::io::Result<bool> {
+pub(crate) fn wait_readable(file: &File, timeout: Duration) -> std::io::Result<bool> {
     let mut fds = libc::pollfd {
         fd: file.as_raw_fd(),
         events: libc::POLLIN,

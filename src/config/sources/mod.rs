@@ -4,24 +4,28 @@
 //!
 //! Device paths are not checked here (a camera may be plugged in after boot); a
 //! replay dataset that does not exist yet is a warning, since `mmcl synth` or a
-//! copy may create it before the daemon starts.
+//! copy may create it before the daemon starts. The live sections are in
+//! `camera`, `imu` and `audio` (with `[sources.restart]`); each may be `optional`:
+//! missing at start means absent, not an error (`sensor::live::build`).
+
+mod audio;
+mod camera;
+mod imu;
+
+pub use audio::{AudioSource, RestartConfig};
+pub use camera::{CameraInput, CameraSource};
+pub use imu::{IioSettings, ImuSource};
 
 use super::check::{float_text, path_text, Checker};
-use super::choice::{Choice, ImuKind};
+use super::choice::Choice;
 use super::error::Issue;
-use super::raw::{RawAudio, RawCamera, RawImu, RawReplay, RawSources};
+use super::raw::{RawReplay, RawSources};
 use crate::dataset::Split;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_SPLIT: Split = Split::Test;
 pub const DEFAULT_SPEED: f64 = 1.0;
 pub const MAX_SPEED: f64 = 1000.0;
-pub const DEFAULT_CAMERA_SIZE: (u32, u32) = (640, 480);
-pub const DEFAULT_CAMERA_FPS: u32 = 30;
-pub const DEFAULT_IMU_RATE_HZ: f64 = 100.0;
-pub const MAX_IMU_RATE_HZ: f64 = 8000.0;
-pub const DEFAULT_AUDIO_DEVICE: &str = "default";
-pub const DEFAULT_AUDIO_RATE_HZ: u32 = 16_000;
 
 /// The validated `[sources]` table: at least one source, replay alone or live ones.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +34,7 @@ pub struct SourcesConfig {
     camera: Option<CameraSource>,
     imu: Option<ImuSource>,
     audio: Option<AudioSource>,
+    restart: RestartConfig,
 }
 
 impl SourcesConfig {
@@ -49,11 +54,22 @@ impl SourcesConfig {
         self.audio.as_ref()
     }
 
+    /// Backoff bounds for reopening a lost live device (defaults without `[sources.restart]`).
+    pub fn restart(&self) -> RestartConfig {
+        self.restart
+    }
+
+    /// Whether any live section (camera, IMU, audio) is configured.
+    pub fn is_live(&self) -> bool {
+        self.camera.is_some() || self.imu.is_some() || self.audio.is_some()
+    }
+
     pub(crate) fn from_raw(raw: &RawSources, c: &mut Checker) -> Option<SourcesConfig> {
         let replay = raw.replay.as_ref().map(|r| ReplaySource::from_raw(r, c));
         let camera = raw.camera.as_ref().map(|r| CameraSource::from_raw(r, c));
         let imu = raw.imu.as_ref().map(|r| ImuSource::from_raw(r, c));
         let audio = raw.audio.as_ref().map(|r| AudioSource::from_raw(r, c));
+        let restart = raw.restart.as_ref().map(|r| RestartConfig::from_raw(r, c));
         let live: Vec<&str> = [
             ("camera", raw.camera.is_some()),
             ("imu", raw.imu.is_some()),
@@ -72,11 +88,19 @@ impl SourcesConfig {
             );
             return c.error("sources.replay", "{…}", rule);
         }
+        if raw.restart.is_some() && live.is_empty() {
+            return c.error(
+                "sources.restart",
+                "{…}",
+                "only with live sources (a replay does not lose its device)",
+            );
+        }
         Some(SourcesConfig {
             replay: lift(replay)?,
             camera: lift(camera)?,
             imu: lift(imu)?,
             audio: lift(audio)?,
+            restart: lift(restart)?.unwrap_or_default(),
         })
     }
 
@@ -86,6 +110,7 @@ impl SourcesConfig {
             camera: self.camera.as_ref().map(CameraSource::to_raw),
             imu: self.imu.as_ref().map(ImuSource::to_raw),
             audio: self.audio.as_ref().map(AudioSource::to_raw),
+            restart: self.is_live().then(|| self.restart.to_raw()),
         }
     }
 }
@@ -249,209 +274,6 @@ fn replay_classes(list: &[String], c: &mut Checker) -> Option<Vec<String>> {
     Some(list.to_vec())
 }
 
-/// `[sources.camera]`: a V4L2 device and the mode asked of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CameraSource {
-    device: PathBuf,
-    width: u32,
-    height: u32,
-    fps: u32,
-}
-
-impl CameraSource {
-    /// e.g. `/dev/video0`; not checked at config time (hot-plug).
-    pub fn device(&self) -> &Path {
-        &self.device
-    }
-
-    /// Capture width in pixels, in 16..=7680 (frames are resized for the encoder).
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-
-    /// Capture height in pixels, in 16..=4320.
-    pub fn height(&self) -> u32 {
-        self.height
-    }
-
-    /// Requested frames per second, in 1..=240.
-    pub fn fps(&self) -> u32 {
-        self.fps
-    }
-
-    fn from_raw(raw: &RawCamera, c: &mut Checker) -> Option<CameraSource> {
-        let device = c.required("sources.camera.device", raw.device.as_deref());
-        let device = device.and_then(|p| c.nonempty_path("sources.camera.device", p));
-        let width = c.int_in(
-            "sources.camera.width",
-            raw.width.unwrap_or(DEFAULT_CAMERA_SIZE.0.into()),
-            16,
-            7680,
-        );
-        let height = c.int_in(
-            "sources.camera.height",
-            raw.height.unwrap_or(DEFAULT_CAMERA_SIZE.1.into()),
-            16,
-            4320,
-        );
-        let fps = c.int_in(
-            "sources.camera.fps",
-            raw.fps.unwrap_or(DEFAULT_CAMERA_FPS.into()),
-            1,
-            240,
-        );
-        Some(CameraSource {
-            device: device?,
-            width: width?,
-            height: height?,
-            fps: fps?,
-        })
-    }
-
-    fn to_raw(&self) -> RawCamera {
-        RawCamera {
-            device: Some(self.device.clone()),
-            width: Some(self.width.into()),
-            height: Some(self.height.into()),
-            fps: Some(self.fps.into()),
-        }
-    }
-}
-
-/// `[sources.imu]`: a 6-axis IMU (accelerometer in g, gyroscope in °/s after scaling).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImuSource {
-    kind: ImuKind,
-    path: PathBuf,
-    rate_hz: f64,
-    acc_scale_g_per_count: Option<f64>,
-    gyro_scale_dps_per_count: Option<f64>,
-}
-
-impl ImuSource {
-    pub fn kind(&self) -> ImuKind {
-        self.kind
-    }
-
-    /// The IIO device (sysfs dir or `/dev/iio:deviceN`) or the CSV stream (file, FIFO, tty).
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The sampling rate asked of the device, in (0, 8000] Hz.
-    pub fn rate_hz(&self) -> f64 {
-        self.rate_hz
-    }
-
-    /// g per raw count; `None` = the scale the driver reports (IIO), or values already in g (CSV).
-    pub fn acc_scale_g_per_count(&self) -> Option<f64> {
-        self.acc_scale_g_per_count
-    }
-
-    /// °/s per raw count; `None` as for the accelerometer.
-    pub fn gyro_scale_dps_per_count(&self) -> Option<f64> {
-        self.gyro_scale_dps_per_count
-    }
-
-    fn from_raw(raw: &RawImu, c: &mut Checker) -> Option<ImuSource> {
-        let kind = c.required("sources.imu.kind", raw.kind.as_deref());
-        let kind = kind.and_then(|name| c.choice("sources.imu.kind", name));
-        let path = c.required("sources.imu.path", raw.path.as_deref());
-        let path = path.and_then(|p| c.nonempty_path("sources.imu.path", p));
-        let rate = c.positive(
-            "sources.imu.rate_hz",
-            raw.rate_hz.unwrap_or(DEFAULT_IMU_RATE_HZ),
-            Some(super::check::Bound::fixed(MAX_IMU_RATE_HZ)),
-        );
-        let acc = optional_scale(
-            "sources.imu.acc_scale_g_per_count",
-            raw.acc_scale_g_per_count,
-            c,
-        );
-        let gyro = optional_scale(
-            "sources.imu.gyro_scale_dps_per_count",
-            raw.gyro_scale_dps_per_count,
-            c,
-        );
-        Some(ImuSource {
-            kind: kind?,
-            path: path?,
-            rate_hz: rate?,
-            acc_scale_g_per_count: acc?,
-            gyro_scale_dps_per_count: gyro?,
-        })
-    }
-
-    fn to_raw(&self) -> RawImu {
-        RawImu {
-            kind: Some(self.kind.name().to_string()),
-            path: Some(self.path.clone()),
-            rate_hz: Some(self.rate_hz),
-            acc_scale_g_per_count: self.acc_scale_g_per_count,
-            gyro_scale_dps_per_count: self.gyro_scale_dps_per_count,
-        }
-    }
-}
-
-fn optional_scale(key: &str, value: Option<f64>, c: &mut Checker) -> Option<Option<f64>> {
-    match value {
-        Some(v) => c.positive(key, v, None).map(Some),
-        None => Some(None),
-    }
-}
-
-/// `[sources.audio]`: a capture device by name (cpal) and the rate asked of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AudioSource {
-    device: String,
-    rate_hz: u32,
-}
-
-impl AudioSource {
-    /// The device name as cpal lists it; `"default"` = the host's default input.
-    pub fn device(&self) -> &str {
-        &self.device
-    }
-
-    /// Sample rate in 8000..=192000 Hz.
-    pub fn rate_hz(&self) -> u32 {
-        self.rate_hz
-    }
-
-    fn from_raw(raw: &RawAudio, c: &mut Checker) -> Option<AudioSource> {
-        let device = raw
-            .device
-            .clone()
-            .unwrap_or_else(|| DEFAULT_AUDIO_DEVICE.to_string());
-        let device = if device.trim().is_empty() {
-            c.error(
-                "sources.audio.device",
-                format!("{device:?}"),
-                "must not be empty",
-            )
-        } else {
-            Some(device)
-        };
-        let rate = c.int_in(
-            "sources.audio.rate_hz",
-            raw.rate_hz.unwrap_or(DEFAULT_AUDIO_RATE_HZ.into()),
-            8000,
-            192_000,
-        );
-        Some(AudioSource {
-            device: device?,
-            rate_hz: rate?,
-        })
-    }
-
-    fn to_raw(&self) -> RawAudio {
-        RawAudio {
-            device: Some(self.device.clone()),
-            rate_hz: Some(self.rate_hz.into()),
-        }
-    }
-}
-
 /// Rules that need the encoder's window shape (checked by `Settings::resolve`):
 /// an audio grid the aligner can hold (an error), sensors slower than what a
 /// window asks (warnings). Returns (errors, warnings).
@@ -462,7 +284,7 @@ pub(crate) fn check_against_shape(
     let (mut errors, mut warnings) = (Vec::new(), Vec::new());
     if let Some(audio) = &sources.audio {
         // The aligner resamples audio to seconds * rate points per window (2..=10^7).
-        let points = (shape.seconds * f64::from(audio.rate_hz)).round();
+        let points = (shape.seconds * f64::from(audio.rate_hz())).round();
         if !(2.0..=1e7).contains(&points) {
             let rule = format!(
                 "with the encoder's {} s windows gives {points} audio points per window; must be 2..=10000000",
@@ -470,31 +292,31 @@ pub(crate) fn check_against_shape(
             );
             errors.push(Issue::new(
                 "sources.audio.rate_hz",
-                audio.rate_hz.to_string(),
+                audio.rate_hz().to_string(),
                 rule,
             ));
         }
     }
     if let Some(imu) = &sources.imu {
-        if imu.rate_hz < shape.imu_rate_hz {
+        if imu.rate_hz() < shape.imu_rate_hz {
             let note = format!(
                 "below the encoder's IMU rate ({} Hz): IMU windows will be upsampled",
                 float_text(shape.imu_rate_hz)
             );
             warnings.push(Issue::new(
                 "sources.imu.rate_hz",
-                float_text(imu.rate_hz),
+                float_text(imu.rate_hz()),
                 note,
             ));
         }
     }
     if let Some(camera) = &sources.camera {
         let needed = shape.frames as f64 / shape.seconds;
-        if f64::from(camera.fps) < needed {
+        if f64::from(camera.fps()) < needed {
             let note = format!("below the {needed:.2} frames/s the encoder's window needs ({} frames in {} s): frames will repeat", shape.frames, float_text(shape.seconds));
             warnings.push(Issue::new(
                 "sources.camera.fps",
-                camera.fps.to_string(),
+                camera.fps().to_string(),
                 note,
             ));
         }
