@@ -28,6 +28,7 @@ fn settings(root: &Path, camera_optional: bool) -> Settings {
 fn start(settings: Settings) -> Result<daemon::Running, daemon::DaemonError> {
     let options = StartOptions {
         notifier: Notifier::none(),
+        control_socket: false,
     };
     daemon::start(settings, options, Shutdown::new())
 }

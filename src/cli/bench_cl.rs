@@ -38,11 +38,11 @@ pub struct Args {
     #[arg(long, default_value = "all")]
     pub strategies: String,
     /// Number of seeds (class orders 1993, 1994, ...).
-    #[arg(long, default_value_t = 3)]
-    pub seeds: usize,
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub seeds: u16,
     /// Classes per task after the first.
-    #[arg(long, default_value_t = 4)]
-    pub increment: usize,
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub increment: u16,
     /// Classes in the first task (default: the increment).
     #[arg(long)]
     pub initial: Option<usize>,
@@ -82,6 +82,7 @@ fn parse_budget(text: &str) -> Result<u64, String> {
 
 pub fn run(args: Args) -> Result<(), CliError> {
     let strategies = parse_strategies(&args.strategies)?;
+    check_out(&args.out)?;
     let settings = args.profile.offline_settings(|raw| {
         offline_dataset(raw, &args.dataset);
         args.encoder.apply(&mut raw.encoder);
@@ -111,13 +112,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let protocol = Protocol::new(&ProtocolConfig {
         classes: class_ids.len(),
         class_ids,
-        initial: args.initial.unwrap_or(args.increment),
-        increment: args.increment,
+        initial: args.initial.unwrap_or(usize::from(args.increment)),
+        increment: usize::from(args.increment),
         scenario: args.scenario,
         ..ProtocolConfig::default()
     })
     .map_err(|e| CliError::Input(e.into()))?;
-    let seeds = default_seeds(args.seeds.max(1));
+    let seeds = default_seeds(usize::from(args.seeds));
     // The budget every bounded learner runs with: the flag, else the profile's, else the default.
     let budget = settings.learner().budget_bytes;
     let plan = Plan {
@@ -158,14 +159,37 @@ pub fn run(args: Args) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The `--strategies` list, each named once; refused before any work starts.
 fn parse_strategies(list: &str) -> Result<Vec<Strategy>, CliError> {
     if list == "all" {
         return Ok(Strategy::ALL.to_vec());
     }
-    list.split(',')
+    let strategies: Vec<Strategy> = list
+        .split(',')
         .map(|s| s.trim().parse::<Strategy>())
         .collect::<Result<_, _>>()
-        .map_err(|e| CliError::Input(anyhow!("--strategies: {e}, or all")))
+        .map_err(|e| CliError::Input(anyhow!("--strategies: {e}, or all")))?;
+    for (i, s) in strategies.iter().enumerate() {
+        if strategies[..i].contains(s) {
+            return Err(CliError::Input(anyhow!(
+                "--strategies names {} twice; give each strategy once",
+                s.name()
+            )));
+        }
+    }
+    Ok(strategies)
+}
+
+/// `--out` must be a directory or not exist yet: checked before the benchmark runs,
+/// not after.
+fn check_out(out: &std::path::Path) -> Result<(), CliError> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(CliError::Input(anyhow!(
+            "--out {} exists and is not a directory; the report needs a directory",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// What every strategy's run shares.

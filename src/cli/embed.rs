@@ -92,12 +92,13 @@ pub fn run(args: Args) -> Result<(), CliError> {
     } else {
         print_human(&report)?;
     }
-    match report.summary.failed.len() {
-        0 => Ok(()),
-        n => Err(CliError::Input(anyhow!(
+    let e = match report.summary.failed.len() {
+        0 => return Ok(()),
+        n => CliError::Input(anyhow!(
             "{n} clip(s) could not be encoded (listed above); the others are cached"
-        ))),
-    }
+        )),
+    };
+    Err(if args.json { e.reported() } else { e })
 }
 
 fn print_human(r: &Report) -> Result<(), CliError> {

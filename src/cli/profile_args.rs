@@ -44,7 +44,7 @@ pub struct BackendArgs {
     #[arg(long)]
     pub ort_library: Option<PathBuf>,
     /// Intra-op threads, 1 to 64 [default: the profile's, else 1].
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=64))]
     pub threads: Option<i64>,
 }
 

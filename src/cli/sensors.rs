@@ -50,12 +50,12 @@ pub fn run(args: Args) -> Result<(), CliError> {
             r.optional == Some(false) && !matches!(r.state, SensorState::Ok | SensorState::Silent)
         })
         .count();
-    match broken {
-        0 => Ok(()),
-        n => Err(CliError::Runtime(anyhow!(
-            "{n} required live source(s) unavailable"
-        ))),
-    }
+    let e = match broken {
+        0 => return Ok(()),
+        n => CliError::Runtime(anyhow!("{n} required live source(s) unavailable")),
+    };
+    // With --json the inventory printed above is the one document; it lists them.
+    Err(if args.json { e.reported() } else { e })
 }
 
 /// The profile with `--iio-root` applied to an IIO IMU.
@@ -77,7 +77,8 @@ fn load(path: &Path, iio_root: Option<&Path>) -> Result<Config, crate::config::C
 fn fail(args: &Args, e: crate::config::ConfigError) -> CliError {
     if args.json {
         let doc = serde_json::json!({"error": {"kind": "input", "message": e.to_string()}});
-        println!("{doc:#}");
+        let _ = super::print_line(&format!("{doc:#}"));
+        return CliError::Input(e.into()).reported();
     }
     CliError::Input(e.into())
 }

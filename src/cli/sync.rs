@@ -72,10 +72,14 @@ pub fn run(args: Args) -> Result<(), CliError> {
         print_human(&report);
     }
     match pass.and_then(|p| p.stopped) {
-        Some(why) => Err(CliError::Runtime(anyhow!(
-            "the push stopped: {why} ({} still queued)",
-            status.queued
-        ))),
+        Some(why) => {
+            let e = CliError::Runtime(anyhow!(
+                "the push stopped: {why} ({} still queued)",
+                status.queued
+            ));
+            // With --json the report above is the one document; it holds `push.stopped`.
+            Err(if args.json { e.reported() } else { e })
+        }
         None => Ok(()),
     }
 }

@@ -127,6 +127,16 @@ impl Settings {
         encode::open_model(&self.model, &self.config.encoder().options())
     }
 
+    /// As `open_encoder`, running at most `batch_size` windows at once (at least 1). A
+    /// batch's activations dominate the encoder's memory (tract keeps one plan per row
+    /// count), so a memory-bound run such as the demo encodes windows one at a time, as
+    /// they come, like the daemon on a device.
+    pub fn open_encoder_batched(&self, batch_size: usize) -> Result<Box<dyn Encoder>, EncodeError> {
+        let mut options = self.config.encoder().options();
+        options.batch_size = batch_size.max(1);
+        encode::open_model(&self.model, &options)
+    }
+
     /// The effective profile: every default filled in, the window shape and the
     /// learner budget as resolved. It reloads (with the same model) to the same settings.
     pub fn to_raw(&self) -> RawConfig {

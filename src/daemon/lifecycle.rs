@@ -99,7 +99,7 @@ pub fn start(
         ),
         None => None,
     };
-    let built = sources::build(&settings, &stream_clock)?;
+    let built = sources::build(&settings, &stream_clock, &shutdown)?;
     log(&built.described);
     let pipeline = Pipeline::start(
         built.sources,

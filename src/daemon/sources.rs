@@ -26,7 +26,11 @@ pub struct Built {
 
 /// Builds the profile's sources on `clock` (the stream clock's origin and speed are set
 /// by replay; live sources stamp samples on the clock itself).
-pub fn build(settings: &Settings, clock: &StreamClock) -> Result<Built, DaemonError> {
+pub fn build(
+    settings: &Settings,
+    clock: &StreamClock,
+    shutdown: &Shutdown,
+) -> Result<Built, DaemonError> {
     let sources = settings.config().sources();
     if let Some(r) = sources.replay() {
         let (source, log, clips) = replay::source(
@@ -51,20 +55,22 @@ pub fn build(settings: &Settings, clock: &StreamClock) -> Result<Built, DaemonEr
             described,
         });
     }
-    live(settings, clock)
+    live(settings, clock, shutdown)
 }
 
 /// The profile's live devices through `sensor::live::build`, optional ones that are
 /// missing named in the log line (their modality is absent from every window).
-fn live(settings: &Settings, clock: &StreamClock) -> Result<Built, DaemonError> {
+fn live(
+    settings: &Settings,
+    clock: &StreamClock,
+    shutdown: &Shutdown,
+) -> Result<Built, DaemonError> {
     let ctx = LiveContext {
         clock: clock.clock.clone(),
         frame_size: settings.window().frame_size().unwrap_or(DEFAULT_FRAME_SIZE),
     };
-    // Bounds only the waits for a device to open here; the pipeline's own shutdown
-    // stops the running sources (the daemon passes it to every `next_sample`).
-    let opening = Shutdown::new();
-    let built = live::build(settings.config().sources(), &ctx, &opening).map_err(refused)?;
+    // The daemon's shutdown, so a SIGTERM also ends a wait for a device to (re)open.
+    let built = live::build(settings.config().sources(), &ctx, shutdown).map_err(refused)?;
     let mut described = format!("reading {} live source(s)", built.sources.len());
     for gone in &built.absent {
         described.push_str(&format!("; optional {gone}, absent"));

@@ -16,6 +16,8 @@
 
 pub mod audio;
 pub mod camera;
+// Only the device readers behind `camera` and `audio` use the capture thread.
+#[cfg(any(feature = "camera", feature = "audio"))]
 mod capture;
 pub mod imu;
 pub mod live;

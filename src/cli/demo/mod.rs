@@ -29,15 +29,15 @@ pub struct Args {
     /// Where the dataset, learner state and report go.
     #[arg(long, default_value = "target/mmcl-demo")]
     pub out: PathBuf,
-    /// Activities in the synthetic dataset.
-    #[arg(long, default_value_t = 12)]
-    pub classes: usize,
+    /// Activities in the synthetic dataset, 2 to 32.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u16).range(2..=32))]
+    pub classes: u16,
     /// Clips per activity (about 70 % enroll, 30 % evaluate).
-    #[arg(long, default_value_t = 8)]
-    pub clips_per_class: usize,
-    /// Activities enrolled per task.
-    #[arg(long, default_value_t = 4)]
-    pub increment: usize,
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub clips_per_class: u16,
+    /// Activities enrolled per task, at least 1 and at most --classes.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    pub increment: u16,
     /// Learner strategy [default: the profile's, else the learner's default].
     #[arg(long)]
     pub strategy: Option<learn::Strategy>,
@@ -60,7 +60,19 @@ pub struct Args {
 /// while each enrolled clip still gives several windows.
 const DEMO_STRIDE_SECONDS: f64 = 2.5;
 
+/// Windows encoded at once: one, as the daemon encodes them as they arrive; a batch of
+/// 8 holds ~160 MB of activations in tract (`Settings::open_encoder_batched`).
+const DEMO_BATCH: usize = 1;
+
 pub fn run(args: Args) -> Result<(), CliError> {
+    if args.increment > args.classes {
+        return Err(CliError::Input(anyhow!(
+            "--increment {} is more than --classes {}: a task cannot enroll more activities \
+             than the dataset has",
+            args.increment,
+            args.classes
+        )));
+    }
     let settings = settings(&args)?;
     if args.profile.print_config {
         return print_settings(&settings);
@@ -71,8 +83,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
             let _ = super::print_line(&line);
         }
     };
+    // The encoder first: a backend this build lacks is refused before any file is written.
+    let encoder = settings
+        .open_encoder_batched(DEMO_BATCH)
+        .map_err(encoder_error)?;
     let dataset = prepare_dataset(&args, &say)?;
-    let encoder = settings.open_encoder().map_err(encoder_error)?;
     let mut session = Session::start(&args, &settings, dataset, encoder, &say)?;
     for task in 0..session.tasks() {
         session.run_task(task)?;
@@ -114,8 +129,8 @@ fn prepare_dataset(args: &Args, say: &dyn Fn(String)) -> Result<Dataset, CliErro
     let stamp_path = args.out.join("dataset.params");
     if std::fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) {
         let params = SynthParams::new(RawParams {
-            classes: Some(args.classes),
-            clips_per_class: Some(args.clips_per_class),
+            classes: Some(usize::from(args.classes)),
+            clips_per_class: Some(usize::from(args.clips_per_class)),
             like: None,
             seed: args.seed,
             size: 64,

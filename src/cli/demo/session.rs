@@ -65,9 +65,9 @@ impl<'a> Session<'a> {
             spec.stride_ns() as f64 * 1e-9
         ));
         let protocol = Protocol::new(&ProtocolConfig {
-            classes: args.classes,
-            initial: args.increment,
-            increment: args.increment,
+            classes: usize::from(args.classes),
+            initial: usize::from(args.increment),
+            increment: usize::from(args.increment),
             ..ProtocolConfig::default()
         })
         .map_err(|e| CliError::Input(e.into()))?;
@@ -248,8 +248,18 @@ fn encode_eval_clips(
     encoder: &mut dyn Encoder,
     spec: &WindowSpec,
 ) -> Result<Vec<ClipWindows>, CliError> {
+    let clips: Vec<&Clip> = (dataset.clips().iter())
+        .filter(|c| c.split() != Split::Train)
+        .collect();
+    // On stderr, drawn only on a terminal (indicatif hides it otherwise).
+    let bar = indicatif::ProgressBar::new(clips.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "encoding the evaluation clips [{bar:30}] {pos}/{len} {elapsed} (eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
     let mut out = Vec::new();
-    for clip in dataset.clips().iter().filter(|c| c.split() != Split::Train) {
+    for clip in bar.wrap_iter(clips.into_iter()) {
         let windows = stream_windows(vec![clip.clone()], encoder, spec)?;
         out.push(ClipWindows {
             clip: clip.id().to_string(),
@@ -258,6 +268,7 @@ fn encode_eval_clips(
             embeddings: windows.into_iter().map(|w| w.encoded.embedding).collect(),
         });
     }
+    bar.finish_and_clear();
     Ok(out)
 }
 

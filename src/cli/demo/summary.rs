@@ -37,7 +37,7 @@ pub fn finish(args: &Args, settings: &Settings, s: Session<'_>) -> Result<(), Cl
     let state = save_state(settings.config().state_dir(), s.encoder.as_ref(), &model)?;
     let summary = Summary {
         strategy: learner.name().to_string(),
-        classes: args.classes,
+        classes: usize::from(args.classes),
         tasks: s.tasks(),
         accuracy_matrix: s.rows.clone(),
         final_accuracy: final_average_accuracy(&matrix),
