@@ -40,7 +40,8 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
             args.testset.display()
         )));
     }
-    let device = report::evaluate(storage.as_ref(), &args.device, &sha, &test).map_err(report_error)?;
+    let device =
+        report::evaluate(storage.as_ref(), &args.device, &sha, &test).map_err(report_error)?;
     let fleet = report::fleet_summary(storage.as_ref(), &sha, &test).map_err(report_error)?;
     let report = HostReport {
         format: HOST_REPORT_FORMAT,
@@ -124,4 +125,3 @@ fn summarize(report: &HostReport, written: &[std::path::PathBuf]) -> Result<(), 
     }
     Ok(())
 }
-

@@ -28,10 +28,10 @@ mod model_inspect;
 mod profile_args;
 mod rename;
 mod run;
+mod sensors;
 mod snapshot;
 mod status;
 mod sync;
-mod sensors;
 mod synth;
 mod watch;
 

@@ -5,9 +5,9 @@
 //! The output is plain text built from fixed-precision numbers, so the same
 //! report always gives byte-identical files (diffable, testable).
 
+use super::metrics::AccuracyMatrix;
 use super::report::BenchReport;
 use super::seeds::StrategyRun;
-use super::metrics::AccuracyMatrix;
 use super::EvalError;
 use std::fmt::Write as _;
 

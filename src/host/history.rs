@@ -14,7 +14,9 @@ pub enum HistoryError {
         #[source]
         source: StorageError,
     },
-    #[error("device {device:?} snapshot {seq}: bundle {hash} is listed but its bytes are not stored")]
+    #[error(
+        "device {device:?} snapshot {seq}: bundle {hash} is listed but its bytes are not stored"
+    )]
     Missing {
         device: String,
         seq: u64,

@@ -56,15 +56,27 @@ fn summary_table(report: &HostReport) -> String {
 
 fn figures(report: &HostReport) -> String {
     let d = &report.device;
-    let heatmap = AccuracyMatrix::new(d.accuracy_matrix.clone())
-        .map_or_else(|e| format!("<p>{}</p>", escape(&e.to_string())), |m| {
-            heatmap_svg(&d.device_id, &m)
-        });
+    let heatmap = AccuracyMatrix::new(d.accuracy_matrix.clone()).map_or_else(
+        |e| format!("<p>{}</p>", escape(&e.to_string())),
+        |m| heatmap_svg(&d.device_id, &m),
+    );
     let mut html = String::new();
     let plots = [
-        ("matrix", "Accuracy matrix: row i after task i, column j on task j.", heatmap),
-        ("snapshots", "Accuracy on all seen classes after each snapshot.", super::svg::snapshots_svg(&d.snapshots)),
-        ("per-class", "Per-class accuracy after the newest snapshot.", super::svg::per_class_svg(&d.per_class_accuracy)),
+        (
+            "matrix",
+            "Accuracy matrix: row i after task i, column j on task j.",
+            heatmap,
+        ),
+        (
+            "snapshots",
+            "Accuracy on all seen classes after each snapshot.",
+            super::svg::snapshots_svg(&d.snapshots),
+        ),
+        (
+            "per-class",
+            "Per-class accuracy after the newest snapshot.",
+            super::svg::per_class_svg(&d.per_class_accuracy),
+        ),
     ];
     for (id, caption, svg) in plots {
         let _ = writeln!(
@@ -78,7 +90,11 @@ fn figures(report: &HostReport) -> String {
         .enumerate()
         .map(|(t, names)| format!("<li>task {t}: {}</li>", escape(&names.join(", "))))
         .collect();
-    let _ = writeln!(html, "<h2>Tasks</h2><ol start=\"0\">{}</ol>", tasks.concat());
+    let _ = writeln!(
+        html,
+        "<h2>Tasks</h2><ol start=\"0\">{}</ol>",
+        tasks.concat()
+    );
     html
 }
 

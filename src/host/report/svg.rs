@@ -51,7 +51,11 @@ fn frame(svg: &mut String, title: &str, x_label: &str) {
 /// Accuracy on all seen classes after each snapshot, in time order (x: snapshot seq).
 pub fn snapshots_svg(snapshots: &[SnapshotScore]) -> String {
     let mut svg = open_svg(WIDTH, HEIGHT);
-    frame(&mut svg, "Accuracy on all seen classes, per snapshot", "snapshot (seq)");
+    frame(
+        &mut svg,
+        "Accuracy on all seen classes, per snapshot",
+        "snapshot (seq)",
+    );
     let n = snapshots.len().max(1) as f64;
     let x = |i: usize| LEFT + (RIGHT - LEFT) * (i as f64 + 0.5) / n;
     let points: Vec<String> = snapshots
@@ -101,7 +105,14 @@ pub fn per_class_svg(classes: &[ClassScore]) -> String {
             c.samples
         );
         let label: String = c.name.chars().take(14).collect();
-        svg.push_str(&text(x + bar / 2.0, BOTTOM + 18.0, "middle", 11.0, "normal", &label));
+        svg.push_str(&text(
+            x + bar / 2.0,
+            BOTTOM + 18.0,
+            "middle",
+            11.0,
+            "normal",
+            &label,
+        ));
     }
     svg.push_str("</svg>\n");
     svg
