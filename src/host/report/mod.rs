@@ -9,7 +9,7 @@
 
 mod fleet;
 mod html;
-mod svg;
+pub mod svg;
 
 pub use fleet::{evaluate, fleet_summary, samples_for, FleetEntry, TestClip};
 

@@ -63,7 +63,7 @@ pub fn snapshots_svg(snapshots: &[SnapshotScore]) -> String {
         .enumerate()
         .map(|(i, s)| format!("{:.1},{:.1}", x(i), y_of(s.seen_accuracy)))
         .collect();
-    let colour = PALETTE[0];
+    let colour = LINE_COLOUR;
     let _ = writeln!(
         svg,
         "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\"/>",
@@ -85,6 +85,12 @@ pub fn snapshots_svg(snapshots: &[SnapshotScore]) -> String {
     svg
 }
 
+/// The bars' colour: one for every class (the bars are labelled), apart from the
+/// snapshot line's, so each plot's ink is told apart (tests/host_report_render.rs).
+pub const BAR_COLOUR: &str = PALETTE[2];
+/// The snapshot line's colour.
+pub const LINE_COLOUR: &str = PALETTE[0];
+
 /// The newest snapshot's accuracy per class, one bar each, in the order classes arrived.
 pub fn per_class_svg(classes: &[ClassScore]) -> String {
     let mut svg = open_svg(WIDTH, HEIGHT);
@@ -93,7 +99,7 @@ pub fn per_class_svg(classes: &[ClassScore]) -> String {
     let slot = (RIGHT - LEFT) / n;
     let bar = (slot * 0.7).max(1.0);
     for (i, c) in classes.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = BAR_COLOUR;
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
         let top = y_of(c.accuracy);
         let _ = writeln!(
