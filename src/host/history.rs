@@ -12,7 +12,7 @@ pub enum HistoryError {
     Storage {
         device: String,
         #[source]
-        source: StorageError,
+        source: Box<StorageError>,
     },
     #[error(
         "device {device:?} snapshot {seq}: bundle {hash} is listed but its bytes are not stored"
@@ -28,7 +28,7 @@ pub enum HistoryError {
         seq: u64,
         hash: String,
         #[source]
-        source: crate::envelope::EnvelopeError,
+        source: Box<crate::envelope::EnvelopeError>,
     },
     #[error("device {device:?} snapshot {seq} was learned with encoder {snapshot}, the test set is embedded with encoder {testset}: pass the snapshot's encoder (--model or --config)")]
     EncoderMismatch {
@@ -47,7 +47,7 @@ pub fn load(
 ) -> Result<Vec<Bundle>, HistoryError> {
     let storage_error = |source| HistoryError::Storage {
         device: device.to_string(),
-        source,
+        source: Box::new(source),
     };
     let metas = storage.history(device).map_err(storage_error)?;
     let mut bundles = Vec::with_capacity(metas.len());
@@ -73,7 +73,7 @@ pub fn load(
             device: device.to_string(),
             seq,
             hash,
-            source,
+            source: Box::new(source),
         })?;
         bundles.push(bundle);
     }

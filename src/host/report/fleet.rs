@@ -51,7 +51,9 @@ pub fn fleet_summary(
     encoder_sha256: &str,
     test: &[TestClip],
 ) -> Result<Vec<FleetEntry>, ReportError> {
-    let devices = storage.devices().map_err(ReportError::Devices)?;
+    let devices = storage
+        .devices()
+        .map_err(|e| ReportError::Devices(Box::new(e)))?;
     let mut fleet = Vec::with_capacity(devices.len());
     for d in devices {
         let mut entry = FleetEntry {

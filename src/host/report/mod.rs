@@ -43,7 +43,7 @@ pub enum ReportError {
     #[error(transparent)]
     Eval(#[from] HostEvalError),
     #[error("listing the devices")]
-    Devices(#[source] StorageError),
+    Devices(#[source] Box<StorageError>),
     #[error("{action} {}", path.display())]
     Write {
         path: PathBuf,
