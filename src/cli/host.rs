@@ -17,6 +17,34 @@ pub enum Command {
     /// Device tokens: `add DEVICE_ID` prints a new token once; `revoke DEVICE_ID`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Evaluate every stored snapshot of a device on a held-out test set: report.json and
+    /// report.html (accuracy matrix, forgetting, BWT, per-class accuracy, fleet summary).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The device whose snapshots are evaluated.
+    #[arg(long)]
+    pub device: String,
+    /// A dataset in the UESTC-MMEA-CL layout: its test split is the held-out set.
+    #[arg(long)]
+    pub testset: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Where report.json and report.html go.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Embedding cache directory (default: TESTSET/.mmcl-cache, the one bench cl uses).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    #[command(flatten)]
+    pub profile: super::profile_args::ProfileArgs,
+    #[command(flatten)]
+    pub encoder: super::profile_args::EncoderArgs,
+    /// Print report.json on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]

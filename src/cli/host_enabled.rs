@@ -1,4 +1,5 @@
-//! `mmcl host` with the `host` feature: the server on a tokio runtime, token management.
+//! `mmcl host` with the `host` feature: the server on a tokio runtime, token management;
+//! `host eval` is `cli::host_eval`.
 
 use super::{CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
 use crate::cli::print_json;
@@ -17,10 +18,11 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Serve(args) => serve(args),
         Command::Token(TokenCommand::Add(args)) => token_add(args),
         Command::Token(TokenCommand::Revoke(args)) => token_revoke(args),
+        Command::Eval(args) => super::super::host_eval::run(args),
     }
 }
 
-fn open_storage(db: &DbArgs) -> Result<Box<dyn Storage>, CliError> {
+pub fn open_storage(db: &DbArgs) -> Result<Box<dyn Storage>, CliError> {
     storage::open(&db.db, db.blobs.as_deref()).map_err(|e| CliError::Runtime(e.into()))
 }
 

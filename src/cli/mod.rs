@@ -22,6 +22,8 @@ mod embed;
 mod enroll;
 mod forget;
 mod host;
+#[cfg(feature = "host")]
+mod host_eval;
 mod model_inspect;
 mod profile_args;
 mod rename;

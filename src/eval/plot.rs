@@ -1,20 +1,22 @@
 //! SVG plots written by hand: the accuracy-vs-classes curve of every strategy
-//! and one accuracy-matrix heatmap per strategy.
+//! and one accuracy-matrix heatmap per strategy; the canvas, text and colour helpers are
+//! shared with the host's report (`host::report`).
 //!
 //! The output is plain text built from fixed-precision numbers, so the same
 //! report always gives byte-identical files (diffable, testable).
 
+use super::metrics::AccuracyMatrix;
 use super::report::BenchReport;
 use super::seeds::StrategyRun;
 use super::EvalError;
 use std::fmt::Write as _;
 
 /// Line colours (Tableau 10); strategies past ten reuse them dashed.
-const PALETTE: [&str; 10] = [
+pub const PALETTE: [&str; 10] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf",
 ];
-const FONT: &str = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
+pub const FONT: &str = "font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\"";
 
 /// The curve's canvas and plot area (pixels).
 const WIDTH: f64 = 760.0;
@@ -162,12 +164,18 @@ fn style(index: usize) -> (&'static str, &'static str) {
 
 /// `matrix_<name>.svg`: A[i][j] as a heatmap with each cell's value in percent.
 pub fn matrix_svg(strategy: &StrategyRun) -> String {
-    let tasks = strategy.accuracy_matrix.tasks();
+    heatmap_svg(&strategy.name, &strategy.accuracy_matrix)
+}
+
+/// An accuracy matrix as a heatmap titled `<name>: accuracy matrix (%)` (bench cl's
+/// per-strategy plot; the host report's per-device one).
+pub fn heatmap_svg(name: &str, matrix: &AccuracyMatrix) -> String {
+    let tasks = matrix.tasks();
     let cell = (480.0 / tasks as f64).clamp(18.0, 60.0);
     let (left, top) = (100.0, 90.0);
     let side = cell * tasks as f64;
     let mut svg = open_svg(left + side + 30.0, top + side + 30.0);
-    let title = format!("{}: accuracy matrix (%)", strategy.name);
+    let title = format!("{name}: accuracy matrix (%)");
     svg.push_str(&text(
         left + side / 2.0,
         26.0,
@@ -210,7 +218,7 @@ pub fn matrix_svg(strategy: &StrategyRun) -> String {
             &k.to_string(),
         ));
     }
-    for (i, row) in strategy.accuracy_matrix.rows().iter().enumerate() {
+    for (i, row) in matrix.rows().iter().enumerate() {
         for (j, &value) in row.iter().enumerate() {
             heat_cell(
                 &mut svg,
@@ -244,21 +252,21 @@ fn heat_cell(svg: &mut String, x: f64, y: f64, cell: f64, value: f64) {
 }
 
 /// White (0) to dark blue (1), linear in RGB.
-fn heat_colour(value: f64) -> String {
+pub fn heat_colour(value: f64) -> String {
     let (low, high) = ([247.0, 251.0, 255.0], [8.0, 48.0, 107.0]);
     let t = value.clamp(0.0, 1.0);
     let channel = |k: usize| (low[k] + (high[k] - low[k]) * t).round() as u8;
     format!("#{:02x}{:02x}{:02x}", channel(0), channel(1), channel(2))
 }
 
-fn open_svg(width: f64, height: f64) -> String {
+pub fn open_svg(width: f64, height: f64) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" \
          viewBox=\"0 0 {width:.0} {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
     )
 }
 
-fn text(x: f64, y: f64, anchor: &str, size: f64, weight: &str, content: &str) -> String {
+pub fn text(x: f64, y: f64, anchor: &str, size: f64, weight: &str, content: &str) -> String {
     format!(
         "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" font-size=\"{size:.1}\" font-weight=\"{weight}\" \
          {FONT}>{}</text>\n",

@@ -1,10 +1,14 @@
 //! The host side of sync (feature `host`): `storage` (devices, hashed tokens, bundle
 //! metadata and blobs behind one `Storage` contract), `auth` (tokens: made, hashed,
-//! compared in constant time), `server` (`mmcl host serve`: the HTTP API on axum) and
-//! `eval` (`mmcl host eval`: every stored snapshot of a device on a held-out test set).
+//! compared in constant time), `server` (`mmcl host serve`: the HTTP API on axum),
+//! `eval` (every stored snapshot of a device scored on a held-out test set), `history` (a
+//! device's snapshots read back, encoder checked) and `report` (`mmcl host eval`'s
+//! report.json and report.html with the fleet summary).
 
 pub mod auth;
 pub mod eval;
+pub mod history;
+pub mod report;
 pub mod server;
 pub mod storage;
 
