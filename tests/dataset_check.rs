@@ -383,3 +383,35 @@ fn a_missing_sensor_file_keeps_the_listed_duration_for_the_frames() {
         Timestamp(500_000_000)
     );
 }
+
+#[test]
+fn a_dataset_with_no_clip_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "train.txt", "");
+    write(dir.path(), "test.txt", "");
+    let (code, report) = check_json(dir.path());
+    assert_eq!(code, 2, "{report:#}");
+    let text = report["errors"][0]["message"].as_str().unwrap();
+    assert!(text.contains("no clip is listed"), "{text}");
+}
+
+#[test]
+fn a_dataset_whose_clips_have_neither_video_nor_sensor_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "train.txt",
+        "x/1_upstairs/A 4 50 0\nx/2_downstairs/B 4 50 1\n",
+    );
+    write(r, "test.txt", "");
+    let (code, report) = check_json(r);
+    assert_eq!(code, 2, "{report:#}");
+    let errors = report["errors"].as_array().unwrap();
+    assert!(
+        errors.iter().any(|e| e["message"].as_str().is_some_and(
+            |m| m.contains("none of the 2 listed clips has video frames or sensor data")
+        )),
+        "{errors:#?}"
+    );
+}

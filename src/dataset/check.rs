@@ -343,8 +343,31 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         root: dataset.root().display().to_string(),
         splits,
         classes,
-        errors: error_reports(dataset, findings),
+        errors: error_reports(dataset, findings)
+            .into_iter()
+            .chain(unusable(dataset, findings))
+            .collect(),
     }
+}
+
+/// A dataset no command can use is an error even when every line parsed: no clip
+/// listed at all, or no clip with either video or sensor data.
+fn unusable(dataset: &Dataset, findings: &[ClipFindings]) -> Option<ErrorReport> {
+    let root = dataset.root().display().to_string();
+    let usable = findings
+        .iter()
+        .filter(|f| f.has_video || f.has_sensor)
+        .count();
+    let message = match (findings.len(), usable) {
+        (0, _) => format!("{root}: no clip is listed in any split list"),
+        (n, 0) => format!("{root}: none of the {n} listed clips has video frames or sensor data"),
+        _ => return None,
+    };
+    Some(ErrorReport {
+        path: root,
+        line: None,
+        message,
+    })
 }
 
 /// The list errors, then each clip's, in order: the first `REPORTED_ERRORS`, then
