@@ -135,8 +135,11 @@ fn a_flood_of_list_lines_with_no_files_makes_a_short_report_in_bounded_memory() 
     out.assert_refused("has no files");
     let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     let errors = report["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 1001);
-    let last = errors[1000]["message"].as_str().unwrap();
+    // First the verdict (no listed clip has any data), then 1000 problems and the count.
+    assert_eq!(errors.len(), 1002);
+    let first = errors[0]["message"].as_str().unwrap();
+    assert!(first.contains("has video frames or sensor data"), "{first}");
+    let last = errors[1001]["message"].as_str().unwrap();
     assert!(
         last.contains("more problems (the first 1000 are listed)"),
         "{last}"

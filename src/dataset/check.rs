@@ -343,9 +343,10 @@ fn build_report(dataset: &Dataset, findings: &[ClipFindings]) -> CheckReport {
         root: dataset.root().display().to_string(),
         splits,
         classes,
-        errors: error_reports(dataset, findings)
+        // A dataset nothing can use says so first, ahead of its (capped) problems.
+        errors: unusable(dataset, findings)
             .into_iter()
-            .chain(unusable(dataset, findings))
+            .chain(error_reports(dataset, findings))
             .collect(),
     }
 }
