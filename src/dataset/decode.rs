@@ -26,7 +26,7 @@
 
 use super::error::{DatasetError, FrameProblem};
 use super::jpeg::{ends_with_eoi, read_dimensions};
-use crate::encode::preprocess::{resize_bilinear, Size};
+use crate::encode::preprocess::{resize_rgb8, Size};
 use crate::fsread;
 use crate::sample::Frame;
 use crate::time::Timestamp;
@@ -144,10 +144,7 @@ pub fn shrink(frame: Frame, to: Size) -> Frame {
     if !larger || width == 0 || height == 0 {
         return frame;
     }
-    let rgb = resize_bilinear(&frame.rgb, from, to)
-        .into_iter()
-        .map(|v| v.round().clamp(0.0, 255.0) as u8)
-        .collect();
+    let rgb = resize_rgb8(&frame.rgb, from, to);
     Frame {
         t: frame.t,
         width,
@@ -159,6 +156,7 @@ pub fn shrink(frame: Frame, to: Size) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::preprocess::resize_bilinear;
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
         let img = image::RgbImage::from_fn(w, h, |x, y| {

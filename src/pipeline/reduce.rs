@@ -8,7 +8,7 @@
 //! level per channel, none where the bilinear value is whole).
 //! `tests/pipeline_reduce.rs` checks both.
 
-use crate::encode::preprocess::{resize_bilinear, Size};
+use crate::encode::preprocess::{resize_rgb8, Size};
 use crate::sample::Frame;
 
 /// `frame` at `(width, height)`. A frame already at that size, or one whose
@@ -28,10 +28,7 @@ pub fn reduce_frame(frame: Frame, (width, height): (u32, u32)) -> Frame {
         width: width as usize,
         height: height as usize,
     };
-    let rgb = resize_bilinear(&frame.rgb, from, to)
-        .into_iter()
-        .map(|v| v.round().clamp(0.0, 255.0) as u8)
-        .collect();
+    let rgb = resize_rgb8(&frame.rgb, from, to);
     Frame {
         t: frame.t,
         width,

@@ -20,6 +20,16 @@ fn taps(dst: usize, src: usize) -> Vec<(usize, usize, f32)> {
         .collect()
 }
 
+/// `resize_bilinear` rounded back to RGB8: how frames are reduced before the
+/// encoder sees them (at decode and where they enter the pipeline), so the
+/// encoder's own resize of the result is the identity up to that rounding.
+pub fn resize_rgb8(src: &[u8], from: Size, to: Size) -> Vec<u8> {
+    resize_bilinear(src, from, to)
+        .into_iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect()
+}
+
 /// Bilinear resize of interleaved RGB8 (`src.len() == 3 * w * h`, checked by
 /// the caller) to interleaved f32 RGB in [0, 255].
 pub fn resize_bilinear(src: &[u8], from: Size, to: Size) -> Vec<f32> {

@@ -12,7 +12,7 @@
 
 mod image;
 
-pub use image::{normalize_into, resize_bilinear, Size};
+pub use image::{normalize_into, resize_bilinear, resize_rgb8, Size};
 
 use super::contract::ModelContract;
 use crate::sample::Frame;
