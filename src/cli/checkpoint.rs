@@ -1,7 +1,7 @@
 //! `mmcl checkpoint [--json]`: the running daemon writes a snapshot now and folds its
 //! journal into it (what it does on its own at its checkpoint interval and on stop).
 
-use super::control_client::{typed, ClientArgs};
+use super::control_client::ClientArgs;
 use super::CliError;
 use crate::control::api::CheckpointReport;
 use crate::control::protocol::Request;
@@ -13,15 +13,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let outcome = args
-        .client
-        .connect()
-        .and_then(|mut c| Ok(c.call(Request::Checkpoint)?));
-    args.client.show(outcome, |v| {
-        let r: CheckpointReport = typed(v, "checkpoint")?;
-        Ok(format!(
+    args.client.ask(Request::Checkpoint, |r: CheckpointReport| {
+        format!(
             "wrote snapshot {} to {} ({} bytes), journal folded through record {}",
             r.snapshot_seq, r.path, r.bytes, r.journal_seq
-        ))
+        )
     })
 }

@@ -1,7 +1,7 @@
 //! `mmcl classes [--json]`: the classes the running daemon knows, with the windows learned
 //! for each and when it was first enrolled (UTC).
 
-use super::control_client::{typed, ClientArgs};
+use super::control_client::ClientArgs;
 use super::CliError;
 use crate::control::api::ClassesReport;
 use crate::control::protocol::Request;
@@ -13,12 +13,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let outcome = args
-        .client
-        .connect()
-        .and_then(|mut c| Ok(c.call(Request::Classes)?));
     args.client
-        .show(outcome, |v| Ok(render(&typed(v, "classes")?)))
+        .ask(Request::Classes, |r: ClassesReport| render(&r))
 }
 
 fn render(report: &ClassesReport) -> String {

@@ -9,6 +9,7 @@
 use super::CliError;
 use crate::config::{Config, ConfigError};
 use crate::control::client::{Client, ClientError, DEFAULT_SOCKET};
+use crate::control::protocol::Request;
 use crate::control::ErrorKind;
 use crate::envelope::WriteError;
 use serde::de::DeserializeOwned;
@@ -99,6 +100,18 @@ impl ClientArgs {
 
     pub fn connect(&self) -> Result<Client, Failure> {
         Ok(Client::connect(&self.socket_path()?)?)
+    }
+
+    /// Sends one `request` and shows its reply: with `--json` as the daemon sent it,
+    /// else what `human` makes of it read as `T`.
+    pub fn ask<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        human: impl FnOnce(T) -> String,
+    ) -> Result<(), CliError> {
+        let name = request.name();
+        let outcome = self.connect().and_then(|mut c| Ok(c.call(request)?));
+        self.show(outcome, |v| Ok(human(typed(v, name)?)))
     }
 
     /// Shows `outcome`: with `--json` the value itself, else what `human` makes of it.

@@ -1,7 +1,7 @@
 //! `mmcl rename OLD NEW [--json]`: a class of the running daemon takes a new name; its id
 //! and learned windows stay (journaled before it answers).
 
-use super::control_client::{typed, ClientArgs};
+use super::control_client::ClientArgs;
 use super::CliError;
 use crate::control::api::ClassChange;
 use crate::control::protocol::{Rename, Request};
@@ -22,12 +22,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         from: args.old,
         to: args.new,
     });
-    let outcome = args.client.connect().and_then(|mut c| Ok(c.call(request)?));
-    args.client.show(outcome, |v| {
-        let change: ClassChange = typed(v, "rename")?;
-        Ok(format!(
-            "renamed {old} to {} (class {})",
-            change.name, change.class
-        ))
+    args.client.ask(request, |change: ClassChange| {
+        format!("renamed {old} to {} (class {})", change.name, change.class)
     })
 }

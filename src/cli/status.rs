@@ -1,7 +1,7 @@
 //! `mmcl status [--json]`: the running daemon's state (DESIGN.md's `status --json` fields,
 //! printed as the daemon sent them), or a summary of it.
 
-use super::control_client::{typed, ClientArgs};
+use super::control_client::ClientArgs;
 use super::CliError;
 use crate::control::api::{EnrollProgress, StatusReport};
 use crate::control::protocol::Request;
@@ -13,12 +13,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
-    let outcome = args
-        .client
-        .connect()
-        .and_then(|mut c| Ok(c.call(Request::Status)?));
     args.client
-        .show(outcome, |v| Ok(render(&typed(v, "status")?)))
+        .ask(Request::Status, |s: StatusReport| render(&s))
 }
 
 fn render(s: &StatusReport) -> String {
