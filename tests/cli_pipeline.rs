@@ -91,6 +91,12 @@ fn embed_caches_every_clip_once_and_bench_cl_writes_the_report() {
         "--json",
     ]);
     assert_eq!(report["tasks"].as_u64(), Some(2));
+    // Every clip came from the cache `embed` wrote; the report says so and names the backend.
+    let encoder = &report["encoder"];
+    assert_eq!(encoder["backend"].as_str(), Some("tract"), "{encoder}");
+    assert_eq!(encoder["clips_encoded"].as_u64(), Some(0), "{encoder}");
+    assert_eq!(encoder["clips_from_cache"].as_u64(), Some(clips - failed));
+    assert_eq!(encoder["sha256"].as_str().map(str::len), Some(64));
     let names: Vec<&str> = report["strategies"]
         .as_array()
         .unwrap()

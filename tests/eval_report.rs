@@ -103,6 +103,27 @@ fn report_json_matches_golden() {
 }
 
 #[test]
+fn the_encoder_record_is_in_both_files_and_each_note_is_said_once() {
+    let report = report().with_encoder(mmcl::eval::EncoderRecord {
+        sha256: "ab".repeat(32),
+        backend: "ort".into(),
+        execution_provider: "cpu".into(),
+        clips_encoded: 3,
+        clips_from_cache: 5,
+    });
+    let json: serde_json::Value = serde_json::from_str(&report.to_json().unwrap()).unwrap();
+    assert_eq!(json["encoder"]["backend"], "ort");
+    assert_eq!(json["encoder"]["clips_from_cache"], 5);
+    let md = report.to_markdown();
+    assert!(
+        md.contains("3 clips encoded now by ort (cpu), 5 from the cache"),
+        "{md}"
+    );
+    // Both strategies share the class-IL note: one line names them both.
+    assert_eq!(md.matches("forward transfer undefined").count(), 1, "{md}");
+}
+
+#[test]
 fn report_markdown_matches_golden() {
     golden("report.md", &report().to_markdown());
 }

@@ -181,3 +181,20 @@ fn overlap_makes_imu_classes_harder_to_tell_apart() {
         "overlap 0: {distinct:.3}, overlap 1: {identical:.3}"
     );
 }
+
+#[test]
+fn generate_observed_reports_every_clip_once_up_to_the_plan() {
+    use std::sync::Mutex;
+    let dir = tempfile::tempdir().unwrap();
+    let p = params(Knobs::default().overlap, 3);
+    let planned = synth::plan_clips(&p).unwrap().len();
+    let seen = Mutex::new(Vec::new());
+    synth::generate_observed(&p, dir.path(), false, &|done, of| {
+        seen.lock().unwrap().push((done, of));
+    })
+    .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort_unstable();
+    let expected: Vec<(usize, usize)> = (1..=planned).map(|n| (n, planned)).collect();
+    assert_eq!(seen, expected);
+}

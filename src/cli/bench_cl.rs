@@ -9,7 +9,7 @@
 use super::profile_args::{
     encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
 };
-use super::{print_json, print_line, print_out, CliError};
+use super::{diag, print_json, print_line, print_out, progress, CliError};
 use crate::align::WindowSpec;
 use crate::config::raw::RawBytes;
 use crate::dataset::Dataset;
@@ -17,13 +17,12 @@ use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::{embed_dataset, EmbedSummary};
 use crate::encode::Encoder;
 use crate::eval::{
-    default_seeds, run_seeds, sweep, write_report, BenchReport, FeatureSet, Labelled,
-    ProgressEvent, Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
+    default_seeds, run_seeds, sweep, write_report, BenchReport, EncoderRecord, FeatureSet,
+    Labelled, ProgressEvent, Protocol, ProtocolConfig, RunOptions, Scenario, StrategyRun,
 };
 use crate::learn::{self, LearnerConfig, Strategy};
 use crate::time::MonotonicClock;
 use anyhow::anyhow;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -100,7 +99,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| args.dataset.join(".mmcl-cache"));
     let mut encoder = settings.open_encoder().map_err(encoder_error)?;
-    let (all, val) = cached_features(
+    let (all, val, embedded) = cached_features(
         &dataset,
         encoder.as_mut(),
         settings.window(),
@@ -144,7 +143,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         seeds,
         Some(budget),
         runs,
-    );
+    )
+    .with_encoder(embedded);
     let written = write_report(&args.out, &report).map_err(|e| CliError::Runtime(e.into()))?;
     if args.json {
         let json: serde_json::Value =
@@ -250,7 +250,7 @@ fn cached_features(
     window: &WindowSpec,
     cache_dir: &Path,
     quiet: bool,
-) -> Result<(FeatureSet, Vec<Labelled>), CliError> {
+) -> Result<(FeatureSet, Vec<Labelled>, EncoderRecord), CliError> {
     let sha = encoder.contract().sha256.clone();
     let dim = encoder.contract().dim;
     let c = encoder.contract();
@@ -258,9 +258,9 @@ fn cached_features(
     let (mut cache, status) =
         EmbeddingCache::load(cache_dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
     if let LoadStatus::Replaced { reason } = &status {
-        eprintln!("{reason}");
+        diag(&reason.to_string());
     }
-    let bar = progress_bar(dataset.clips().len() as u64, "encoding clips", quiet);
+    let bar = progress::bar(dataset.clips().len() as u64, "encoding clips", quiet);
     let summary = embed_dataset(dataset, encoder, window, &mut cache, 200, &mut |done, _| {
         bar.set_position(done as u64)
     })
@@ -269,21 +269,29 @@ fn cached_features(
     report_embedding(&summary, &cache, quiet);
     let (mut features, val) = features_from_cache(dataset, &summary.keys, &cache, dim);
     features.modality_dims = blocks;
-    Ok((features, val))
+    let backend = encoder.backend();
+    let record = EncoderRecord {
+        sha256: sha,
+        backend: backend.name.to_string(),
+        execution_provider: backend.execution_provider,
+        clips_encoded: summary.encoded,
+        clips_from_cache: summary.reused,
+    };
+    Ok((features, val, record))
 }
 
 fn report_embedding(summary: &EmbedSummary, cache: &EmbeddingCache, quiet: bool) {
     if !quiet {
-        eprintln!(
+        diag(&format!(
             "embeddings: {} clips ({} encoded now, {} cached) in {}",
             summary.clips,
             summary.encoded,
             summary.reused,
             cache.path().display()
-        );
+        ));
     }
     for f in &summary.failed {
-        eprintln!("skipped {}: {}", f.clip, f.error);
+        diag(&format!("skipped {}: {}", f.clip, f.error));
     }
 }
 
@@ -339,7 +347,7 @@ fn run_strategy(plan: &Plan, name: &str, config: &LearnerConfig) -> Result<Strat
         learn::build(dim, &config)
     };
     let steps = (plan.seeds.len() * plan.protocol.tasks().len()) as u64;
-    let bar = progress_bar(steps, name, plan.quiet);
+    let bar = progress::bar(steps, name, plan.quiet);
     let clock = MonotonicClock::new();
     let seed_cell = std::cell::Cell::new(0u64);
     let make = || factory(seed_cell.get());
@@ -371,16 +379,4 @@ fn run_strategy(plan: &Plan, name: &str, config: &LearnerConfig) -> Result<Strat
     bar.finish_and_clear();
     run.name = name.to_string();
     Ok(run)
-}
-
-fn progress_bar(len: u64, what: &str, hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    let style = ProgressStyle::with_template("{msg:24} [{bar:30}] {pos}/{len} {elapsed}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style.progress_chars("=> "));
-    bar.set_message(what.to_string());
-    bar
 }

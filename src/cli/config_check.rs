@@ -5,7 +5,7 @@
 //! "errors": [{"key", "value", "message"}], "warnings": [...]}`; parse errors
 //! add `line` and `column` and have `key`/`value` null. Exit 2 on any error.
 
-use super::{print_line, print_out, CliError};
+use super::{diag, print_line, print_out, CliError};
 use crate::config::{Config, ConfigError, Issue, RawConfig, Settings, SettingsError};
 use anyhow::anyhow;
 use std::path::PathBuf;
@@ -142,7 +142,7 @@ fn resolve(config: Config, report: &mut Report) {
 /// profile is good (so stdout reloads as a profile); the list of errors otherwise.
 fn print_text(report: &Report) -> Result<(), CliError> {
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        diag(&format!("warning: {w}"));
     }
     if let Some(config) = &report.config {
         let text = toml::to_string_pretty(config).map_err(|e| CliError::Runtime(e.into()))?;

@@ -7,12 +7,11 @@
 use super::profile_args::{
     encoder_error, offline_dataset, print_settings, EncoderArgs, ProfileArgs,
 };
-use super::{print_json, print_line, CliError};
+use super::{diag, print_json, print_line, progress, CliError};
 use crate::dataset::Dataset;
 use crate::encode::cache::{EmbeddingCache, LoadStatus};
 use crate::encode::dataset::embed_dataset;
 use anyhow::anyhow;
-use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -53,7 +52,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let dataset = Dataset::open(&args.dataset).map_err(|e| CliError::Input(e.into()))?;
     for e in dataset.list_errors() {
-        eprintln!("skipping a bad list line: {e}");
+        diag(&format!("skipping a bad list line: {e}"));
     }
     let dir = args
         .out
@@ -64,9 +63,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let (mut cache, status) =
         EmbeddingCache::load(&dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
     if let LoadStatus::Replaced { reason } = status {
-        eprintln!("{reason}");
+        diag(&reason.to_string());
     }
-    let bar = bar(dataset.clips().len() as u64, args.json);
+    let bar = progress::bar(dataset.clips().len() as u64, "encoding clips", args.json);
     let started = std::time::Instant::now();
     let summary = embed_dataset(
         &dataset,
@@ -124,17 +123,4 @@ fn print_human(r: &Report) -> Result<(), CliError> {
         print_line(&format!("failed {}: {}", f.clip, f.error))?;
     }
     Ok(())
-}
-
-fn bar(len: u64, hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(len);
-    if let Ok(style) =
-        ProgressStyle::with_template("encoding [{bar:30}] {pos}/{len} clips {elapsed} (eta {eta})")
-    {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }

@@ -6,7 +6,7 @@
 //! captured; a second Ctrl-C cancels (nothing is learned), if the daemon still can.
 
 use super::control_client::{typed, ClientArgs, Failure};
-use super::CliError;
+use super::{diag, CliError};
 use crate::control::api::{EnrollOutcome, EnrollProgress};
 use crate::control::client::Client;
 use crate::control::protocol::{EnrollStart, EnrollmentId, Request};
@@ -52,7 +52,9 @@ fn enroll(args: &Args) -> Result<EnrollOutcome, Failure> {
     let path = args.client.socket_path()?;
     let mut client = Client::connect(&path)?;
     if let Err(e) = sys::count_interrupts() {
-        eprintln!("warning: Ctrl-C cannot be caught ({e}); it will end mmcl, not the capture");
+        diag(&format!(
+            "warning: Ctrl-C cannot be caught ({e}); it will end mmcl, not the capture"
+        ));
     }
     let start = EnrollStart {
         label: args.label.clone(),
@@ -120,10 +122,10 @@ fn learn(
 ) -> Result<EnrollOutcome, Failure> {
     let terminal = std::io::stderr().is_terminal();
     if terminal {
-        eprintln!(
+        diag(&format!(
             "learning {} from {} windows (Ctrl-C again to cancel)",
             captured.label, captured.windows
-        );
+        ));
     }
     let (done, learned) = crossbeam_channel::bounded(1);
     let mut client = client;
@@ -161,7 +163,7 @@ fn send_cancel(path: &Path, id: EnrollmentId) -> bool {
     match answer {
         Ok(_) => true,
         Err(e) => {
-            eprintln!("could not cancel: {e}");
+            diag(&format!("could not cancel: {e}"));
             false
         }
     }

@@ -2,7 +2,7 @@
 //! `host eval` is `cli::host_eval`.
 
 use super::{CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
-use crate::cli::print_json;
+use crate::cli::{diag, print_json, print_line};
 use crate::encode::builtin::DEFAULT_MODEL;
 use crate::encode::sha256_hex;
 use crate::host::server::{self, Host, Policy};
@@ -100,12 +100,11 @@ fn token_add(args: TokenArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&serde_json::json!({"device_id": args.device_id, "token": token}));
     }
-    eprintln!(
+    diag(&format!(
         "token for device {} (shown only now; the host keeps its sha256):",
         args.device_id
-    );
-    println!("{token}");
-    Ok(())
+    ));
+    print_line(&token)
 }
 
 fn token_revoke(args: TokenArgs) -> Result<(), CliError> {
@@ -117,6 +116,8 @@ fn token_revoke(args: TokenArgs) -> Result<(), CliError> {
     if args.json {
         return print_json(&serde_json::json!({"device_id": args.device_id, "revoked": revoked}));
     }
-    println!("revoked {revoked} token(s) of device {}", args.device_id);
-    Ok(())
+    print_line(&format!(
+        "revoked {revoked} token(s) of device {}",
+        args.device_id
+    ))
 }

@@ -6,7 +6,7 @@
 
 use super::host::EvalArgs;
 use super::profile_args::{encoder_error, offline_dataset};
-use super::{print_json, print_line, CliError};
+use super::{diag, print_json, print_line, CliError};
 use crate::dataset::{Dataset, Split};
 use crate::encode::cache::{EmbeddingCache, LoadStatus, Variant};
 use crate::encode::dataset::embed_dataset;
@@ -86,12 +86,12 @@ fn test_clips(
     let (mut cache, status) =
         EmbeddingCache::load(cache_dir, &sha, dim).map_err(|e| CliError::Runtime(e.into()))?;
     if let LoadStatus::Replaced { reason } = &status {
-        eprintln!("{reason}");
+        diag(&reason.to_string());
     }
     let summary = embed_dataset(dataset, encoder, window, &mut cache, 200, &mut |_, _| {})
         .map_err(|e| CliError::Runtime(e.into()))?;
     for f in &summary.failed {
-        eprintln!("skipped {}: {}", f.clip, f.error);
+        diag(&format!("skipped {}: {}", f.clip, f.error));
     }
     Ok(dataset
         .clips()

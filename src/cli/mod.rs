@@ -26,6 +26,7 @@ mod host;
 mod host_eval;
 mod model_inspect;
 mod profile_args;
+mod progress;
 mod rename;
 mod run;
 mod sensors;
@@ -268,6 +269,12 @@ pub fn print_out(text: &str) -> Result<(), CliError> {
             std::io::ErrorKind::BrokenPipe => CliError::StdoutClosed,
             _ => CliError::Runtime(anyhow::anyhow!("cannot write to stdout: {e}")),
         })
+}
+
+/// A diagnostic line (warning, skipped clip) on stderr. Not `eprintln!`: a closed
+/// stderr is ignored rather than turned into a panic.
+pub fn diag(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// `print_out` of `line` and a newline.

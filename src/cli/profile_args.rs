@@ -4,7 +4,7 @@
 //! the profile; a flag not given leaves the profile's value (or its default):
 //! defaults live in `config`, never in a flag's `default_value`.
 
-use super::CliError;
+use super::{diag, CliError};
 use crate::config::raw::{RawEncoder, RawReplay, RawSources};
 use crate::config::{Config, ConfigError, EncoderConfig, RawConfig, Settings, SettingsError};
 use crate::encode::{Backend, EncodeError, EncoderOptions, ExecutionProvider};
@@ -82,7 +82,7 @@ fn warn(settings: &Settings, except: &[&str]) {
         .iter()
         .chain(settings.warnings());
     for w in all.filter(|w| !except.contains(&w.key.as_str())) {
-        eprintln!("warning: {w}");
+        diag(&format!("warning: {w}"));
     }
 }
 

@@ -5,7 +5,7 @@
 //! the profile and applies what can change live, refusing the rest by name.
 
 use super::profile_args::{absolute, print_settings, settings_error, EncoderArgs};
-use super::CliError;
+use super::{diag, CliError};
 use crate::config::{Config, RawConfig, Settings};
 use crate::daemon::{self, log, Notifier, StartOptions};
 use crate::shutdown::Shutdown;
@@ -70,11 +70,11 @@ pub fn run(args: Args) -> Result<(), CliError> {
 fn settings(args: &Args) -> Result<Settings, CliError> {
     let config = load(args)?;
     for w in config.warnings() {
-        eprintln!("warning: {w}");
+        diag(&format!("warning: {w}"));
     }
     let settings = Settings::resolve(config).map_err(settings_error)?;
     for w in settings.warnings() {
-        eprintln!("warning: {w}");
+        diag(&format!("warning: {w}"));
     }
     Ok(settings)
 }

@@ -4,7 +4,7 @@
 //! push at the same time: the queue is locked per step and the host is idempotent, so
 //! that is harmless). Reports queued / sent / dropped.
 
-use super::{print_json, CliError};
+use super::{print_json, print_line, CliError};
 use crate::config::{Config, DaemonConfig};
 use crate::store::SnapshotStore;
 use crate::uplink::client::Client;
@@ -69,7 +69,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
     if args.json {
         print_json(&report)?;
     } else {
-        print_human(&report);
+        print_human(&report)?;
     }
     match pass.and_then(|p| p.stopped) {
         Some(why) => {
@@ -84,16 +84,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
 }
 
-fn print_human(report: &serde_json::Value) {
+fn print_human(report: &serde_json::Value) -> Result<(), CliError> {
     let q = &report["queue"];
-    println!(
+    print_line(&format!(
         "queued {} bundle(s), {} bytes; sent {} in all, dropped {}, rejected {}",
         q["queued"], q["queued_bytes"], q["sent"], q["dropped"], q["rejected"]
-    );
+    ))?;
     if let Some(p) = report["push"].as_object() {
-        println!(
+        print_line(&format!(
             "this push: {} sent, {} already on the host, {} refused",
             p["sent"], p["duplicates"], p["rejected"]
-        );
+        ))?;
     }
+    Ok(())
 }

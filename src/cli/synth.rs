@@ -2,7 +2,7 @@
 //! (docs/synth.md). Bad flags, unreadable `--like` lists and a non-empty `--out` without
 //! `--force` are usage errors (exit 2); a failed write is a runtime error (exit 1).
 
-use super::{print_json, print_line, CliError};
+use super::{print_json, print_line, progress, CliError};
 use crate::dataset::synth::{self, Knobs, RawParams, SynthParams, DEFAULT_SIZE};
 use std::path::PathBuf;
 
@@ -66,11 +66,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
         knobs,
     };
     let params = SynthParams::new(raw).map_err(|e| CliError::Input(e.into()))?;
-    let summary =
-        synth::generate(&params, &args.out, args.force).map_err(|e| match e.is_input() {
-            true => CliError::Input(e.into()),
-            false => CliError::Runtime(e.into()),
-        })?;
+    let bar = progress::bar(0, "writing clips", args.json);
+    let on_clip = |done: usize, of: usize| {
+        bar.set_length(of as u64);
+        bar.set_position(done as u64);
+    };
+    let written = synth::generate_observed(&params, &args.out, args.force, &on_clip);
+    bar.finish_and_clear();
+    let summary = written.map_err(|e| match e.is_input() {
+        true => CliError::Input(e.into()),
+        false => CliError::Runtime(e.into()),
+    })?;
     if args.json {
         print_json(&summary)
     } else {

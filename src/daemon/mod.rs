@@ -114,7 +114,9 @@ pub enum DaemonError {
     },
 }
 
-/// The daemon's log: one line to stderr (journald keeps it under systemd).
+/// The daemon's log: one line to stderr (journald keeps it under systemd). A closed
+/// stderr loses the line; it never stops the daemon (`eprintln!` would panic).
 pub fn log(line: &str) {
-    eprintln!("mmcl: {line}");
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "mmcl: {line}");
 }

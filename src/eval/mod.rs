@@ -28,7 +28,7 @@ pub use features::{FeatureSet, Labelled};
 pub use metrics::{AccuracyMatrix, MetricsError};
 pub use protocol::{Protocol, ProtocolConfig, ProtocolError, Scenario, PYCIL_SEED};
 pub use record::{ClassAccuracy, MissingModality, SeedMetrics, SeedRun, TaskRecord};
-pub use report::{write_report, BenchReport};
+pub use report::{write_report, BenchReport, EncoderRecord};
 pub use runner::{run_seed, run_seed_observed, LearnerFactory, ProgressEvent, RunOptions};
 pub use seeds::{default_seeds, run_seeds, StrategyRun};
 

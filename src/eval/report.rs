@@ -28,7 +28,25 @@ pub struct BenchReport {
     pub initial: usize,
     pub increment: usize,
     pub format: u32,
+    /// Which encoder produced the embeddings, when the caller knows (`with_encoder`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<EncoderRecord>,
     pub strategies: Vec<StrategyRun>,
+}
+
+/// The encoder behind a report's embeddings. Clips taken from the cache were encoded
+/// by whichever backend wrote them; the cache is keyed by the model's sha256, so every
+/// backend computes the same function (within the encoder's 1e-4 contract).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EncoderRecord {
+    pub sha256: String,
+    /// The backend this run opened ("tract" or "ort") and its execution provider.
+    pub backend: String,
+    pub execution_provider: String,
+    /// Clips this run encoded with that backend.
+    pub clips_encoded: usize,
+    /// Clips whose embeddings came from the cache.
+    pub clips_from_cache: usize,
 }
 
 impl BenchReport {
@@ -50,8 +68,15 @@ impl BenchReport {
             initial: config.initial,
             increment: config.increment,
             format: REPORT_FORMAT,
+            encoder: None,
             strategies,
         }
+    }
+
+    /// The same report, saying which encoder produced its embeddings.
+    pub fn with_encoder(mut self, encoder: EncoderRecord) -> BenchReport {
+        self.encoder = Some(encoder);
+        self
     }
 
     /// `report.json`: pretty-printed, ending with a newline.
@@ -68,10 +93,11 @@ impl BenchReport {
         let _ = writeln!(md, "{}\n", self.protocol_line());
         md.push_str(&summary_table(&self.strategies));
         md.push_str("\nAccuracies in %, mean ± std over seeds; `n/a`: undefined for this run (see notes).\n");
-        for strategy in &self.strategies {
-            if let Some(note) = &strategy.fwt_note {
-                let _ = writeln!(md, "- {}: forward transfer {note}.", strategy.name);
-            }
+        for (note, names) in fwt_notes(&self.strategies) {
+            let _ = writeln!(md, "- forward transfer {note}: {}.", names.join(", "));
+        }
+        if let Some(e) = &self.encoder {
+            let _ = writeln!(md, "{}", encoder_line(e));
         }
         for strategy in &self.strategies {
             md.push('\n');
@@ -100,6 +126,29 @@ impl BenchReport {
 const HEADER: &str =
     "| strategy | final acc | avg incr acc | forgetting | BWT | memory bytes | learn ms/task \
 | acc video absent | acc IMU absent |\n|---|---|---|---|---|---|---|---|---|\n";
+
+/// Each distinct forward-transfer note once, with the strategies it applies to, in
+/// report order (one line instead of one per strategy).
+fn fwt_notes(strategies: &[StrategyRun]) -> Vec<(&str, Vec<&str>)> {
+    let mut notes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for s in strategies {
+        let Some(note) = s.fwt_note.as_deref() else {
+            continue;
+        };
+        match notes.iter_mut().find(|(n, _)| *n == note) {
+            Some((_, names)) => names.push(&s.name),
+            None => notes.push((note, vec![&s.name])),
+        }
+    }
+    notes
+}
+
+fn encoder_line(e: &EncoderRecord) -> String {
+    format!(
+        "\nEmbeddings: encoder sha256 {}; {} clips encoded now by {} ({}), {} from the cache.",
+        e.sha256, e.clips_encoded, e.backend, e.execution_provider, e.clips_from_cache
+    )
+}
 
 fn summary_table(strategies: &[StrategyRun]) -> String {
     let mut table = HEADER.to_string();

@@ -95,9 +95,20 @@ pub fn plan_clips(params: &SynthParams) -> Result<Vec<ClipPlan>, SynthError> {
 /// Writes the dataset under `out` and reports what it wrote. Inputs are checked (lists
 /// read, `out` inspected) before the first file is written.
 pub fn generate(params: &SynthParams, out: &Path, force: bool) -> Result<Summary, SynthError> {
+    generate_observed(params, out, force, &|_, _| {})
+}
+
+/// `generate`, calling `progress(clips written, clips planned)` after each clip (from the
+/// writer threads, hence `Sync`).
+pub fn generate_observed(
+    params: &SynthParams,
+    out: &Path,
+    force: bool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Summary, SynthError> {
     let clips = plan_clips(params)?;
     write::prepare_root(out, force)?;
-    let mut written = write::write_clips(&clips, params, out)?;
+    let mut written = write::write_clips(&clips, params, out, progress)?;
     let lists = write::write_lists(&clips, out)?;
     written.files += lists.files;
     written.bytes += lists.bytes;

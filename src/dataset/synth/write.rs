@@ -56,6 +56,7 @@ pub fn write_clips(
     clips: &[ClipPlan],
     params: &SynthParams,
     root: &Path,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Written, SynthError> {
     let mut by_class: BTreeMap<usize, Vec<&ClipPlan>> = BTreeMap::new();
     clips
@@ -66,12 +67,14 @@ pub fn write_clips(
         .map_or(1, |n| n.get())
         .clamp(1, groups.len().max(1));
     let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let written = AtomicUsize::new(0);
     let worker = || {
         let mut done = Vec::new();
         while let Some(group) = groups.get(next.fetch_add(1, Ordering::Relaxed)) {
             for clip in group.iter().take_while(|_| !failed.load(Ordering::Relaxed)) {
                 let result = write_clip(clip, params, root);
                 failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                progress(written.fetch_add(1, Ordering::Relaxed) + 1, clips.len());
                 done.push(((clip.split, clip.class, clip.index), result));
             }
         }

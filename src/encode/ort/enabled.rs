@@ -147,7 +147,9 @@ pub fn open(
                 }));
             }
             Err(e) => {
-                eprintln!(
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
                     "mmcl: ort: execution provider {ep} unavailable for {}: {e}",
                     model.path.display()
                 );
