@@ -417,33 +417,62 @@ proptest! {
     /// start in both, so the embedding cache holds what the daemon would see.
     #[test]
     fn offline_fixed_windows_equal_the_streams(seed in any::<u64>(), secs in 4u64..12, stride_ms in 200u64..1_600) {
-        let spec = small_spec(stride_ms);
-        let streams = draw_streams(seed, secs, 0);
-        let imu = kept(&streams.imu, |s| s.t.0, 0);
-        let video = kept(&streams.video, |f| f.t.0, 0);
-        let first = imu.iter().map(|s| s.t.0).chain(video.iter().map(|f| f.t.0)).min().unwrap();
-        let mut a = Aligner::new(spec.clone(), Timestamp(first), &AV).expect("aligner");
-        let mut all: Vec<Sample> = imu.iter().map(|s| Sample::Imu(*s)).collect();
-        all.extend(video.iter().map(|f| Sample::Frame(f.clone())));
-        all.sort_by_key(Sample::t);
-        let mut windows = Vec::new();
-        for sample in all {
-            a.push(sample).expect("valid");
-            windows.extend(a.pop_ready());
-        }
-        windows.extend(a.finish());
-        let times: Vec<Timestamp> = video.iter().map(|f| f.t).collect();
-        let plans = clip_window_plans(&spec, Some(&imu), Some(&times)).expect("plans");
-        let mut compared = 0;
-        for plan in plans.iter().filter(|p| p.imu.is_some() || p.frame_indices.is_some()) {
-            let w = windows.iter().find(|w| w.start == plan.start);
-            let w = w.ok_or_else(|| TestCaseError::fail(format!("no stream window at {:?}", plan.start)))?;
-            prop_assert_eq!(&plan.imu, &w.imu, "imu at {:?}", plan.start);
-            let planned: Option<Vec<Timestamp>> = plan.frame_indices.as_ref().map(|ix| ix.iter().map(|&i| times[i]).collect());
-            let streamed: Option<Vec<Timestamp>> = w.video.as_ref().map(|v| v.frames.iter().map(|f| f.t).collect());
-            prop_assert_eq!(planned, streamed, "frames at {:?}", plan.start);
-            compared += 1;
-        }
-        prop_assert!(compared > 0 || plans.is_empty());
+        offline_vs_stream(seed, secs, stride_ms)?;
     }
+}
+
+/// Plans a clip's fixed windows and streams the same samples from the clip's
+/// first one; every non-empty plan must equal the stream's window at its
+/// start. Returns how many were compared.
+fn offline_vs_stream(seed: u64, secs: u64, stride_ms: u64) -> Result<usize, TestCaseError> {
+    let spec = small_spec(stride_ms);
+    let streams = draw_streams(seed, secs, 0);
+    let imu = kept(&streams.imu, |s| s.t.0, 0);
+    let video = kept(&streams.video, |f| f.t.0, 0);
+    let first = imu
+        .iter()
+        .map(|s| s.t.0)
+        .chain(video.iter().map(|f| f.t.0))
+        .min()
+        .unwrap();
+    let mut a = Aligner::new(spec.clone(), Timestamp(first), &AV).expect("aligner");
+    let mut all: Vec<Sample> = imu.iter().map(|s| Sample::Imu(*s)).collect();
+    all.extend(video.iter().map(|f| Sample::Frame(f.clone())));
+    all.sort_by_key(Sample::t);
+    let mut windows = Vec::new();
+    for sample in all {
+        a.push(sample).expect("valid");
+        windows.extend(a.pop_ready());
+    }
+    windows.extend(a.finish());
+    let times: Vec<Timestamp> = video.iter().map(|f| f.t).collect();
+    let plans = clip_window_plans(&spec, Some(&imu), Some(&times)).expect("plans");
+    let mut compared = 0;
+    for plan in plans
+        .iter()
+        .filter(|p| p.imu.is_some() || p.frame_indices.is_some())
+    {
+        let w = windows.iter().find(|w| w.start == plan.start);
+        let w =
+            w.ok_or_else(|| TestCaseError::fail(format!("no stream window at {:?}", plan.start)))?;
+        prop_assert_eq!(&plan.imu, &w.imu, "imu at {:?}", plan.start);
+        let planned: Option<Vec<Timestamp>> = plan
+            .frame_indices
+            .as_ref()
+            .map(|ix| ix.iter().map(|&i| times[i]).collect());
+        let streamed: Option<Vec<Timestamp>> = w
+            .video
+            .as_ref()
+            .map(|v| v.frames.iter().map(|f| f.t).collect());
+        prop_assert_eq!(planned, streamed, "frames at {:?}", plan.start);
+        compared += 1;
+    }
+    Ok(compared)
+}
+
+#[test]
+fn offline_vs_stream_compares_many_windows() {
+    // 12 s, a window every 0.41 s (not a whole number of 0.32 s periods).
+    let compared = offline_vs_stream(5, 12, 410).unwrap();
+    assert!(compared >= 10, "{compared} windows compared");
 }

@@ -250,7 +250,13 @@ fn run_case(tm: &Timing, bursts: &[usize]) -> Result<(), TestCaseError> {
     let d = max_diff_encoded(&expected, &got);
     prop_assert!(d <= 1e-4, "cached frames differ from whole windows by {d}");
     let counts = cache.counts();
-    let slots: usize = windows.iter().map(|w| frame_times(w).len()).sum();
+    // A frame a window uses twice (a slow camera) is looked up once.
+    let distinct = |w: &Window| {
+        let mut times = frame_times(w);
+        times.dedup();
+        times.len()
+    };
+    let slots: usize = windows.iter().map(distinct).sum();
     if cache.capacity() > 0 {
         prop_assert_eq!(counts.windows_fused as usize, windows.len());
         prop_assert_eq!(

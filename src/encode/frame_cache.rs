@@ -27,7 +27,8 @@ use std::collections::VecDeque;
 pub struct FrameCounts {
     /// Frames run through the video network.
     pub frames_encoded: u64,
-    /// Frames of a window served from the ring instead.
+    /// Frames of a window served from the ring instead (a frame a window
+    /// uses twice counts once, as encoded or as reused).
     pub frames_reused: u64,
     /// Windows built through the fuse stage.
     pub windows_fused: u64,
@@ -139,8 +140,16 @@ impl FrameCache {
         frames: &[Frame],
     ) -> Result<Vec<FrameFeatures>, EncodeError> {
         let mut missing: Vec<Frame> = Vec::new();
+        let mut reused: Option<Timestamp> = None;
+        // Frames come in time order, so a repeated frame follows itself.
         for f in frames {
-            if self.cached(f.t).is_none() && !missing.iter().any(|m| m.t == f.t) {
+            if reused == Some(f.t) || missing.iter().any(|m| m.t == f.t) {
+                continue;
+            }
+            if self.cached(f.t).is_some() {
+                self.counts.frames_reused += 1;
+                reused = Some(f.t);
+            } else {
                 missing.push(f.clone());
             }
         }
@@ -154,10 +163,7 @@ impl FrameCache {
         for f in frames {
             let row = match missing.iter().position(|m| m.t == f.t) {
                 Some(i) => fresh.get(i),
-                None => {
-                    self.counts.frames_reused += 1;
-                    self.cached(f.t)
-                }
+                None => self.cached(f.t),
             };
             // Every frame is either missing (encoded now) or cached.
             let (frames, got) = (missing.len(), fresh.len());
