@@ -204,6 +204,38 @@ fn report(col: &Column, stream_s: f64, counts: FrameCounts) {
     );
 }
 
+/// CPU ms per call of each piece of the cached path, `REPS` calls each:
+/// where a cached window's time goes.
+fn breakdown(model: &Path, threads: usize, windows: &[Window]) {
+    const REPS: usize = 10;
+    let mut col = Column::open("parts", model, threads, FrameCache::new(0));
+    let Some(stage) = col.encoder.frame_stage() else {
+        return println!("the model has no frame stage: no breakdown");
+    };
+    let Some(w) = windows.first() else { return };
+    let frames = w.video.as_ref().map_or(&[][..], |v| v.frames.as_slice());
+    let features = stage.encode_frames(frames).expect("frames");
+    let time = |what: &str, job: &mut dyn FnMut()| {
+        job();
+        let cpu = thread_cpu_ms();
+        for _ in 0..REPS {
+            job();
+        }
+        let ms = (thread_cpu_ms() - cpu) / REPS as f64;
+        println!("  {what:<28} {ms:>7.2} cpu ms");
+    };
+    println!("where a cached window's time goes (cpu ms per call, {REPS} calls each):");
+    for n in [1, 2, 8] {
+        let part = &frames[..n.min(frames.len())];
+        time(&format!("encode_frames({n})"), &mut || {
+            std::hint::black_box(stage.encode_frames(part).expect("frames"));
+        });
+    }
+    time("fuse (video + imu)", &mut || {
+        std::hint::black_box(stage.fuse(Some(&features), w.imu.as_ref()).expect("fuse"));
+    });
+}
+
 fn main() {
     let a = args();
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/encoder.onnx");
@@ -270,4 +302,5 @@ fn main() {
     );
     let d = max_diff(&whole.out, &cached.out).max(max_diff(&first_whole, &first_cached));
     println!("max |embedding difference| between the paths: {d:.2e}");
+    breakdown(&model, a.threads, timed);
 }
