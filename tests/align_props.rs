@@ -10,10 +10,13 @@
 //!     between the two real samples bracketing its grid point, at most
 //!     max_gap apart;
 //! (c) a modality with a hole wider than max_gap over a grid point (IMU) or a
-//!     segment centre with no frame within max_gap (video) is absent;
-//! (d) buffers stay within the bound docs/align.md derives.
+//!     frame grid point with no frame within max_gap (video) is absent;
+//! (d) buffers stay within the bound docs/align.md derives;
+//! (e) a clip's fixed windows planned offline (`clip_window_plans`) hold the
+//!     same frames and IMU as the stream's windows at the same starts, when
+//!     the stream's first window starts at the clip's first sample.
 
-use mmcl::align::{Aligner, WindowParams, WindowSpec};
+use mmcl::align::{clip_window_plans, Aligner, WindowParams, WindowSpec};
 use mmcl::sample::{Frame, ImuSample, Modality, Sample};
 use mmcl::time::Timestamp;
 use mmcl::window::Window;
@@ -199,19 +202,31 @@ fn naive_imu(spec: &WindowSpec, start: u64, imu: &[ImuSample]) -> Option<Vec<f32
     (covered as f64 >= spec.min_coverage() * len as f64).then_some(out)
 }
 
-/// Naive frame choice: the nearest frame inside the span to each centre.
+/// The frame grid's points inside the window at `start`, found by walking the
+/// global grid from the first window's start (T per window length).
+fn frame_points(spec: &WindowSpec, start: u64) -> Vec<u64> {
+    let end = start + spec.len_ns();
+    (0..)
+        .map(|j| grid_point(START, spec.len_ns(), spec.frames(), j))
+        .skip_while(|&g| g < start)
+        .take_while(|&g| g < end)
+        .collect()
+}
+
+/// Naive frame choice: the nearest frame inside the span to each grid point.
 fn naive_frames(spec: &WindowSpec, start: u64, frames: &[Frame]) -> Option<Vec<Frame>> {
     let end = start + spec.len_ns();
     let inside: Vec<&Frame> = frames
         .iter()
         .filter(|f| (start..end).contains(&f.t.0))
         .collect();
-    let pick = |k| {
-        let c = grid_point(start, spec.len_ns(), spec.frames(), k);
+    let pick = |&c: &u64| {
         let best = inside.iter().min_by_key(|f| (f.t.0.abs_diff(c), f.t.0))?;
         (best.t.0.abs_diff(c) <= spec.max_gap_ns()).then(|| (*best).clone())
     };
-    (0..spec.frames()).map(pick).collect()
+    let points = frame_points(spec, start);
+    assert_eq!(points.len(), spec.frames(), "window at {start}");
+    points.iter().map(pick).collect()
 }
 
 /// A window as the oracle computes it: start, IMU data, frames.
@@ -323,15 +338,14 @@ fn span_and_presence(
             _ => {}
         }
     }
-    let centre_uncovered = (0..spec.frames()).any(|k| {
-        let c = grid_point(start, spec.len_ns(), spec.frames(), k);
+    let centre_uncovered = frame_points(spec, start).into_iter().any(|c| {
         !video
             .iter()
             .any(|f| (start..end).contains(&f.t.0) && f.t.0.abs_diff(c) <= spec.max_gap_ns())
     });
     if centre_uncovered && w.video.is_some() {
         return Err(format!(
-            "video present in window at {start} with an uncovered segment centre"
+            "video present in window at {start} with an uncovered frame grid point"
         ));
     }
     Ok(())
@@ -398,4 +412,67 @@ proptest! {
             }
         }
     }
+
+    /// Offline equals streaming: the frame grid runs from the first window's
+    /// start in both, so the embedding cache holds what the daemon would see.
+    #[test]
+    fn offline_fixed_windows_equal_the_streams(seed in any::<u64>(), secs in 4u64..12, stride_ms in 200u64..1_600) {
+        offline_vs_stream(seed, secs, stride_ms)?;
+    }
+}
+
+/// Plans a clip's fixed windows and streams the same samples from the clip's
+/// first one; every non-empty plan must equal the stream's window at its
+/// start. Returns how many were compared.
+fn offline_vs_stream(seed: u64, secs: u64, stride_ms: u64) -> Result<usize, TestCaseError> {
+    let spec = small_spec(stride_ms);
+    let streams = draw_streams(seed, secs, 0);
+    let imu = kept(&streams.imu, |s| s.t.0, 0);
+    let video = kept(&streams.video, |f| f.t.0, 0);
+    let first = imu
+        .iter()
+        .map(|s| s.t.0)
+        .chain(video.iter().map(|f| f.t.0))
+        .min()
+        .unwrap();
+    let mut a = Aligner::new(spec.clone(), Timestamp(first), &AV).expect("aligner");
+    let mut all: Vec<Sample> = imu.iter().map(|s| Sample::Imu(*s)).collect();
+    all.extend(video.iter().map(|f| Sample::Frame(f.clone())));
+    all.sort_by_key(Sample::t);
+    let mut windows = Vec::new();
+    for sample in all {
+        a.push(sample).expect("valid");
+        windows.extend(a.pop_ready());
+    }
+    windows.extend(a.finish());
+    let times: Vec<Timestamp> = video.iter().map(|f| f.t).collect();
+    let plans = clip_window_plans(&spec, Some(&imu), Some(&times)).expect("plans");
+    let mut compared = 0;
+    for plan in plans
+        .iter()
+        .filter(|p| p.imu.is_some() || p.frame_indices.is_some())
+    {
+        let w = windows.iter().find(|w| w.start == plan.start);
+        let w =
+            w.ok_or_else(|| TestCaseError::fail(format!("no stream window at {:?}", plan.start)))?;
+        prop_assert_eq!(&plan.imu, &w.imu, "imu at {:?}", plan.start);
+        let planned: Option<Vec<Timestamp>> = plan
+            .frame_indices
+            .as_ref()
+            .map(|ix| ix.iter().map(|&i| times[i]).collect());
+        let streamed: Option<Vec<Timestamp>> = w
+            .video
+            .as_ref()
+            .map(|v| v.frames.iter().map(|f| f.t).collect());
+        prop_assert_eq!(planned, streamed, "frames at {:?}", plan.start);
+        compared += 1;
+    }
+    Ok(compared)
+}
+
+#[test]
+fn offline_vs_stream_compares_many_windows() {
+    // 12 s, a window every 0.41 s (not a whole number of 0.32 s periods).
+    let compared = offline_vs_stream(5, 12, 410).unwrap();
+    assert!(compared >= 10, "{compared} windows compared");
 }

@@ -108,10 +108,16 @@ fn steady_stream_matches_hand_computed_windows() {
         );
     }
     assert!(imu.channel(1).iter().all(|&v| v == 1.0));
-    // Centres 320, 960, 1600, 2240, 2880, 3520, 4160, 4800 ms; nearest frames
+    // Window 0's grid points (its segment centres) 320, 960, 1600, 2240, 2880,
+    // 3520, 4160, 4800 ms; nearest frames
     // 300, 1000, 1600, 2200, 2900, 3500, 4200, 4800 (ties none).
     assert_eq!(tags(&live[0]), vec![3, 10, 16, 22, 29, 35, 42, 48]);
-    assert_eq!(tags(&live[2]), vec![23, 30, 36, 42, 49, 55, 62, 68]);
+    // Window 2 ([2 s, 7.12 s)) holds the global frame grid's points 2240, 2880,
+    // 3520, 4160, 4800, 5440, 6080, 6720 ms (every 640 ms from 320), not its own
+    // segment centres 2320, 2960, ... (which gave 23, 30, 36, 42, 49, 55, 62, 68
+    // before the grid); nearest frames 2200, 2900, 3500, 4200, 4800, 5400, 6100,
+    // 6700. Frames 42 and 48 are window 0's: overlapping windows share frames.
+    assert_eq!(tags(&live[2]), vec![22, 29, 35, 42, 48, 54, 61, 67]);
     assert_eq!((stats.windows_emitted, stats.imu.windows_absent), (15, 0));
     assert_eq!((stats.imu.accepted, stats.video.accepted), (500, 200));
 }

@@ -1,6 +1,7 @@
-//! The whole-clip window, for offline dataset work: one window spanning a
-//! dataset clip, with the IMU time-normalised to exactly L points and T
-//! frames chosen TSN-style over the clip.
+//! Offline dataset work: the whole-clip window (one window spanning a clip,
+//! the IMU time-normalised to exactly L points, T frames chosen TSN-style over
+//! the clip) and a clip's fixed windows (cut as a stream would cut them, frames
+//! on the stream's global frame grid from the clip's first sample).
 //!
 //! The clip spans `[first, last + 1 ns)` over every timestamp given, so its
 //! first and last samples lie inside it. `clip_plan` only needs frame times:
@@ -9,7 +10,7 @@
 
 use super::check::{check_frame_buffer, check_imu};
 use super::error::AlignError;
-use super::frames::select_frames;
+use super::frames::{select_frames, FrameGrid};
 use super::render::imu_block;
 use super::resample::{GapRule, Grid};
 use super::spec::WindowSpec;
@@ -43,13 +44,14 @@ pub fn clip_plan(
     if last == first {
         return Err(AlignError::ClipTooShort { t_ns: first });
     }
-    Ok(plan_span(
-        spec,
-        imu,
-        &frames,
-        first,
-        last.saturating_add(1) - first,
-    ))
+    let span = last.saturating_add(1) - first;
+    // One window over the whole clip: its own grid, the TSN segment centres.
+    let grid = FrameGrid {
+        origin: first,
+        span,
+        frames: spec.frames(),
+    };
+    Ok(plan_span(spec, imu, &frames, (first, span), grid))
 }
 
 /// Plans the fixed-length windows of a clip, as a live stream would cut them:
@@ -67,10 +69,17 @@ pub fn clip_window_plans(
     let (first, last) = clip_bounds(imu, &frames)?;
     let end = last.saturating_add(1);
     let (len, stride) = (spec.len_ns(), spec.stride_ns().max(1));
+    // The stream's frame grid from the clip's first sample, as a replay of
+    // the clip would have it: a window shares frames with its neighbours.
+    let grid = FrameGrid {
+        origin: first,
+        span: len,
+        frames: spec.frames(),
+    };
     let starts = (0..).map(|k: u64| first.saturating_add(k.saturating_mul(stride)));
     Ok(starts
         .take_while(|s| s.saturating_add(len) <= end)
-        .map(|s| plan_span(spec, imu, &frames, s, len))
+        .map(|s| plan_span(spec, imu, &frames, (s, len), grid))
         .collect())
 }
 
@@ -91,13 +100,13 @@ fn clip_bounds(imu: &[ImuSample], frames: &[u64]) -> Result<(u64, u64), AlignErr
 }
 
 /// The plan of one span `[start, start + span)`: IMU on an L-point grid over it,
-/// T frames at its segment centres.
+/// T frames at the points of `frame_grid` inside it.
 fn plan_span(
     spec: &WindowSpec,
     imu: &[ImuSample],
     frames: &[u64],
-    start: u64,
-    span: u64,
+    (start, span): (u64, u64),
+    frame_grid: FrameGrid,
 ) -> ClipPlan {
     let grid = |len| Grid { start, span, len };
     let rule = GapRule {
@@ -116,7 +125,8 @@ fn plan_span(
     let frame_indices = if inside.is_empty() {
         None
     } else {
-        select_frames(grid(spec.frames()), inside, spec.max_gap_ns())
+        let points = frame_grid.points_in(start);
+        select_frames(&points, inside, spec.max_gap_ns())
             .map(|ix| ix.into_iter().map(|i| i + lo).collect())
     };
     ClipPlan {

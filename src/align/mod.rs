@@ -1,6 +1,7 @@
 //! The aligner: timestamped per-modality sample streams cut into `Window`s of
 //! fixed length and stride, with the IMU resampled to a fixed grid, T frames
-//! sampled per window, and each modality marked present only when its data
+//! sampled per window from one global frame grid (so overlapping windows share
+//! frames), and each modality marked present only when its data
 //! really covers the window (nothing is fabricated to fill a gap).
 //!
 //! - `spec`: `WindowParams` validated into `WindowSpec`.
@@ -24,6 +25,7 @@ mod track;
 
 pub use clip::{clip_plan, clip_window_plans, ClipPlan};
 pub use error::AlignError;
+pub use frames::FrameGrid;
 pub use spec::{SpecError, WindowParams, WindowSpec};
 pub use stream::{AlignStats, Aligner};
 pub use track::ModalityStats;

@@ -1,6 +1,7 @@
 //! Building one window's blocks from the samples in its reach: the IMU and
-//! audio grids (`resample`) and the T frames (`frames`). Shared by the
-//! streaming aligner and the whole-clip plan, so both apply one presence rule.
+//! audio grids (`resample`) and the T frames (`frames`, on the global frame
+//! grid). Shared by the streaming aligner and the clip plans, so both apply
+//! one presence rule and pick the same frames for the same window.
 
 use super::frames::select_frames;
 use super::resample::{resample, GapRule, Grid};
@@ -15,11 +16,11 @@ pub fn imu_block(grid: Grid, samples: &[ImuSample], rule: GapRule) -> Option<Imu
     ImuBlock::new(grid.rate_hz(), grid.len, data).ok()
 }
 
-/// The video block: the frame nearest each of `grid.len` segment centres
-/// among `frames` (strictly increasing times, all inside the span).
-pub fn video_block(grid: Grid, frames: &[Frame], max_gap: u64) -> Option<VideoBlock> {
+/// The video block: the frame nearest each of the frame grid's `points`
+/// among `frames` (strictly increasing times, all inside the window).
+pub fn video_block(points: &[u64], frames: &[Frame], max_gap: u64) -> Option<VideoBlock> {
     let times: Vec<u64> = frames.iter().map(|f| f.t.0).collect();
-    let chosen = select_frames(grid, &times, max_gap)?;
+    let chosen = select_frames(points, &times, max_gap)?;
     VideoBlock::new(
         chosen
             .iter()
@@ -101,12 +102,8 @@ mod tests {
             rgb: vec![v; 3],
         };
         let frames = [f(10, 1), f(60, 2), f(90, 3)];
-        let grid = Grid {
-            start: 0,
-            span: 100 * MS,
-            len: 2,
-        }; // centres 25, 75
-        let block = video_block(grid, &frames, 30 * MS).expect("present");
+        let points = [25 * MS, 75 * MS];
+        let block = video_block(&points, &frames, 30 * MS).expect("present");
         let picked: Vec<u8> = block.frames.iter().map(|f| f.rgb[0]).collect();
         assert_eq!(picked, vec![1, 2]); // 25: 10 (15) vs 60 (35); 75: 60 (15) vs 90 (15) tie -> 60
     }

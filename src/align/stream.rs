@@ -8,6 +8,7 @@
 
 use super::check::{check_audio, check_frame_buffer, check_imu};
 use super::error::AlignError;
+use super::frames::FrameGrid;
 use super::render::{audio_block, imu_block, video_block};
 use super::resample::{GapRule, Grid};
 use super::spec::WindowSpec;
@@ -245,7 +246,8 @@ impl Aligner {
         };
         let video = has(Modality::Video).then(|| {
             let frames = self.video.between(start, end - 1);
-            video_block(grid(self.spec.frames()), frames, self.spec.max_gap_ns())
+            let points = self.frame_grid().points_in(start);
+            video_block(&points, frames, self.spec.max_gap_ns())
         });
         let imu = has(Modality::Imu).then(|| {
             let (lo, hi) = reach(Modality::Imu);
@@ -270,6 +272,16 @@ impl Aligner {
             video,
             imu,
             audio,
+        }
+    }
+
+    /// The stream's frame grid: T points per window length from the first
+    /// window's start, so overlapping windows share their frames.
+    pub fn frame_grid(&self) -> FrameGrid {
+        FrameGrid {
+            origin: self.start,
+            span: self.spec.len_ns(),
+            frames: self.spec.frames(),
         }
     }
 

@@ -102,12 +102,16 @@ pub fn read_spec(window: &WindowSpec, c: &ModelContract) -> Result<ReadSpec, Emb
     })
 }
 
-/// The cache key of a clip: its id plus a fingerprint of its list entry, its
-/// sensor file and its frame files (see the module docs). Never fails: a file that
-/// cannot be read is fingerprinted by its error, and encoding the clip reports it.
-pub fn clip_key(clip: &Clip) -> String {
+/// The cache key of a clip cut by `windows` (`clip_spec`): its id plus a
+/// fingerprint of its list entry, its sensor file, its frame files (see the module
+/// docs) and, where it matters, the frame rule. Never fails: a file that cannot be
+/// read is fingerprinted by its error, and encoding the clip reports it.
+pub fn clip_key(clip: &Clip, windows: &WindowSpec) -> String {
     let e = clip.entry();
     let mut h = Sha256::new();
+    if let Some(rule) = frame_rule(windows) {
+        h.update(rule.as_bytes());
+    }
     let entry = format!(
         "{} {} {} {}",
         e.label,
@@ -124,6 +128,22 @@ pub fn clip_key(clip: &Clip) -> String {
     let digest = h.finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("{}@{hex}", clip.id())
+}
+
+/// The frame rule's tag where it changed a clip's frames. Windows took their own
+/// segment centres before frames came from the stream's global grid
+/// (`align::FrameGrid`); the two rules pick the same frames exactly when the
+/// stride is a whole number of grid periods (stride x T divisible by the window
+/// length), as for the default encoder's 2.56 s stride and 8 frames. There the
+/// key is unchanged and caches written before stay valid; elsewhere it changes,
+/// so those clips are encoded again rather than served embeddings of other frames.
+fn frame_rule(windows: &WindowSpec) -> Option<&'static str> {
+    let (stride, len) = (
+        u128::from(windows.stride_ns()),
+        u128::from(windows.len_ns()),
+    );
+    let whole_periods = (stride * windows.frames() as u128) % len.max(1) == 0;
+    (!whole_periods).then_some("frames on the global grid ")
 }
 
 /// The frame files' (or the `.mp4`'s) names, sizes and modification times.
@@ -303,7 +323,7 @@ pub fn embed_dataset(
         ..EmbedSummary::default()
     };
     for (i, clip) in clips.iter().enumerate() {
-        let key = clip_key(clip);
+        let key = clip_key(clip, &spec.windows);
         summary.keys.push(key.clone());
         if is_cached(cache, &key) {
             summary.reused += 1;
@@ -328,4 +348,28 @@ pub fn embed_dataset(
     }
     cache.commit()?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline(frames: usize) -> WindowSpec {
+        let live = WindowSpec::new(WindowParams {
+            frames,
+            ..WindowParams::default()
+        })
+        .unwrap();
+        clip_spec(&live).unwrap()
+    }
+
+    /// Keys change only where the global frame grid changed a clip's frames:
+    /// half a 5.12 s window is 4 periods of 8 frames, 1.5 periods of 3.
+    #[test]
+    fn the_frame_rule_enters_the_key_only_where_frames_changed() {
+        assert_eq!(frame_rule(&offline(8)), None);
+        assert_eq!(frame_rule(&offline(2)), None);
+        assert!(frame_rule(&offline(3)).is_some());
+        assert!(frame_rule(&offline(1)).is_some());
+    }
 }

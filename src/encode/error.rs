@@ -57,6 +57,8 @@ pub enum EncodeError {
         expected: usize,
         got: usize,
     },
+    #[error("the frame stage gave {got} feature rows for {frames} frames")]
+    FrameRows { frames: usize, got: usize },
     #[error("window {window}: output `{output}` is not a valid embedding: {source}")]
     Output {
         window: usize,

@@ -9,13 +9,15 @@
 //! `cache` keeps embeddings of dataset clips on disk keyed by the encoder's
 //! sha256, and `inspect` reports a model for `mmcl model inspect`.
 //! `frame_stage` is the split of a model that declares one: frames encoded
-//! once, windows fused from their frames' features.
+//! once, windows fused from their frames' features; `frame_cache` keeps a
+//! stream's frame features so each frame is encoded once.
 
 pub mod builtin;
 pub mod cache;
 pub mod contract;
 pub mod dataset;
 mod error;
+pub mod frame_cache;
 pub mod frame_stage;
 pub mod inspect;
 mod model_file;
@@ -27,6 +29,7 @@ mod tract;
 
 pub use contract::{ContractProblem, FrameStageTensors, ModelContract};
 pub use error::EncodeError;
+pub use frame_cache::{FrameCache, FrameCounts};
 pub use frame_stage::{FrameFeatures, FrameStage};
 pub use model_file::{sha256_hex, ModelFile};
 pub use options::{Backend, EncoderOptions, ExecutionProvider};

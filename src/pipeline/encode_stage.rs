@@ -5,12 +5,15 @@
 //! stream is encoded window by window with no added wait. Windows with no
 //! modality present carry nothing to encode and are passed over (counted). An
 //! encoder error ends the thread with the error; upstream stages then stop.
+//! Windows go through the stage's `FrameCache`: with a model that has a frame
+//! stage, each frame of the stream runs through the video network once, and a
+//! window costs its new frames plus one fuse.
 
 use super::align_stage::SeqWindow;
 use super::channel::{PolicySender, Sent};
 use super::health::{lock, EncodeCell, StageState};
 use super::stage::{PipelineError, StageEnd};
-use crate::encode::{Encoded, Encoder};
+use crate::encode::{Encoded, Encoder, FrameCache};
 use crate::sample::Modality;
 use crate::shutdown::Shutdown;
 use crate::time::Timestamp;
@@ -34,6 +37,8 @@ pub struct EncodedWindow {
 
 pub(super) struct EncodeStage {
     pub encoder: Box<dyn Encoder>,
+    /// Sized for the aligner's window and stride (`FrameCache::for_spec`).
+    pub frames: FrameCache,
     pub input: Receiver<SeqWindow>,
     pub out: PolicySender<EncodedWindow>,
     pub cell: Arc<Mutex<EncodeCell>>,
@@ -94,7 +99,7 @@ impl EncodeStage {
     fn encode(&mut self, batch: Vec<SeqWindow>) -> Result<Vec<EncodedWindow>, PipelineError> {
         let n = batch.len();
         let since = Instant::now();
-        let encoded = encode_windows(self.encoder.as_mut(), batch)?;
+        let encoded = encode_windows(self.encoder.as_mut(), &mut self.frames, batch)?;
         if n > 0 {
             self.note(since, n);
         }
@@ -104,6 +109,7 @@ impl EncodeStage {
     fn note(&self, since: Instant, n: usize) {
         let per_window = since.elapsed().as_secs_f64() * 1e3 / n.max(1) as f64;
         let mut cell = lock(&self.cell);
+        cell.frames = self.frames.counts();
         cell.batches += 1;
         cell.windows_encoded += n as u64;
         for _ in 0..n {
@@ -112,10 +118,11 @@ impl EncodeStage {
     }
 }
 
-/// Encodes one batch of windows in order; the error names the encoder and the
-/// windows' sequence numbers.
+/// Encodes one batch of windows in order, through `frames`; the error names
+/// the encoder and the windows' sequence numbers.
 pub(super) fn encode_windows(
     encoder: &mut dyn Encoder,
+    frames: &mut FrameCache,
     batch: Vec<SeqWindow>,
 ) -> Result<Vec<EncodedWindow>, PipelineError> {
     let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
@@ -124,8 +131,8 @@ pub(super) fn encode_windows(
     let (first_seq, last_seq) = (first.seq, last.seq);
     let (seqs, windows): (Vec<u64>, Vec<Window>) =
         batch.into_iter().map(|w| (w.seq, w.window)).unzip();
-    let encoded = encoder
-        .encode(&windows)
+    let encoded = frames
+        .encode(encoder, &windows)
         .map_err(|error| PipelineError::Encode {
             encoder: encoder.contract().name.clone(),
             first_seq,

@@ -23,7 +23,7 @@ use super::settings::{ChannelPolicy, ChannelSettings, PipelineSettings};
 use super::source_stage::SourceStage;
 use super::stage::{PipelineError, PipelineOutcome, Stage};
 use crate::align::{Aligner, WindowParams, WindowSpec};
-use crate::encode::{Encoder, ModelContract};
+use crate::encode::{Encoder, FrameCache, ModelContract};
 use crate::sample::Modality;
 use crate::sensor::Source;
 use crate::shutdown::Shutdown;
@@ -67,6 +67,7 @@ impl Pipeline<EncodedWindow> {
             channel("output".into(), blocking(settings.output_capacity), None);
         let stage = EncodeStage {
             encoder,
+            frames: FrameCache::for_spec(&spec),
             input: front.windows,
             out,
             cell: cell.clone(),

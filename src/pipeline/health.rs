@@ -10,6 +10,7 @@
 use super::channel::Gauge;
 use super::meter::{Percentiles, RateMeter, RecentValues};
 use crate::align::AlignStats;
+use crate::encode::FrameCounts;
 use crate::sample::Modality;
 use crate::sensor::{SourceMonitor, SourceReport};
 use std::collections::BTreeMap;
@@ -188,6 +189,7 @@ pub(super) struct EncodeCell {
     pub windows_skipped_empty: u64,
     pub batches: u64,
     pub ms_per_window: RecentValues,
+    pub frames: FrameCounts,
     pub last_error: Option<String>,
 }
 
@@ -199,6 +201,7 @@ impl EncodeCell {
             windows_skipped_empty: 0,
             batches: 0,
             ms_per_window: RecentValues::new(RECENT_ENCODES),
+            frames: FrameCounts::default(),
             last_error: None,
         }))
     }
@@ -266,6 +269,7 @@ fn encode_health(c: &EncodeCell) -> EncoderHealth {
         windows_skipped_empty: c.windows_skipped_empty,
         batches: c.batches,
         ms_per_window: c.ms_per_window.percentiles(),
+        frames: c.frames,
         last_error: c.last_error.clone(),
     }
 }
@@ -352,6 +356,8 @@ pub struct EncoderHealth {
     pub batches: u64,
     /// Encoder time per window over the last 512 windows; `None` before the first.
     pub ms_per_window: Option<Percentiles>,
+    /// Frames encoded and reused by the frame cache, windows fused or encoded whole.
+    pub frames: FrameCounts,
     pub last_error: Option<String>,
 }
 

@@ -8,7 +8,7 @@ use super::settings::PipelineSettings;
 use super::stage::PipelineError;
 use crate::align::WindowSpec;
 use crate::dataset::Clip;
-use crate::encode::Encoder;
+use crate::encode::{Encoder, FrameCache};
 use crate::sensor::replay::{Playlist, ReplaySource};
 use crate::sensor::{Pacing, Source};
 use crate::shutdown::Shutdown;
@@ -65,13 +65,16 @@ pub fn replay_encoded(
     )?;
     let mut batch = Vec::new();
     let mut out = Vec::new();
+    // One cache for the whole playlist: clips follow each other on one clock.
+    let mut frames = FrameCache::for_spec(spec);
     for w in pipeline.output().iter().filter(|w| !w.window.is_empty()) {
         batch.push(w);
         if batch.len() >= encoder.batch_size().max(1) {
-            out.extend(encode_windows(encoder, std::mem::take(&mut batch))?);
+            let full = std::mem::take(&mut batch);
+            out.extend(encode_windows(encoder, &mut frames, full)?);
         }
     }
-    out.extend(encode_windows(encoder, batch)?);
+    out.extend(encode_windows(encoder, &mut frames, batch)?);
     pipeline.join().into_result()?;
     Ok(out)
 }
