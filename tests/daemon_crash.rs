@@ -1,14 +1,18 @@
 //! The daemon-level crash campaign: `mmcl run` (a child process, replay profile at 20x on
 //! the tiny encoder, in a temp dir) is SIGKILLed 120 times while a driver works it through
 //! the control socket as `mmcl enroll` and `mmcl checkpoint` do. Each kill falls in one of
-//! three phases, in turn:
+//! three phases, in turn (and every third kill of the journal and snapshot phases is made
+//! at a named point instead of a random delay: the daemon paused there by its test fault
+//! injection, `MMCL_FAULT_PAUSE`, src/daemon/fault.rs):
 //!
 //! - **capture**: an enrollment is capturing windows (killed 0-300 ms after `enroll_start`);
 //! - **journal**: a completed capture's `enroll_stop` is in flight (learn on a copy, journal
 //!   append + fsync, publish, reply), killed at a random delay scaled to how long an
-//!   acknowledged commit takes;
+//!   acknowledged commit takes, or paused after learning and before the append (it must be
+//!   absent after the restart) or after the append's fsync and before the reply (it must be
+//!   present);
 //! - **snapshot**: a `checkpoint` is in flight (snapshot temp file, fsync, rename, journal
-//!   truncation), killed the same way.
+//!   truncation), killed the same way, or paused before the snapshot is written.
 //!
 //! After each kill the daemon is started again on the same state directory: it must start
 //! (the state always loads), and its classes must be exactly the acknowledged enrollments
@@ -35,7 +39,14 @@ use std::time::{Duration, Instant};
 const KILLS: usize = 120;
 const SEED: u64 = 20261208;
 const LABELS: [&str; 8] = [
-    "walking", "running", "cycling", "typing", "reading", "cooking", "stairs up", "stairs down",
+    "walking",
+    "running",
+    "cycling",
+    "typing",
+    "reading",
+    "cooking",
+    "stairs up",
+    "stairs down",
 ];
 
 /// One class as the driver expects it after a restart.
@@ -49,7 +60,14 @@ struct Known {
 struct CutOff {
     label: String,
     windows: u64,
+    /// Killed at a pause point: whether it must be durable (after the journal's fsync).
+    must_be_durable: Option<bool>,
 }
+
+/// The pause point's variable (`src/daemon/fault.rs`).
+const PAUSE_VAR: &str = "MMCL_FAULT_PAUSE";
+/// How long a paused daemon is given to reach its point before the kill.
+const TO_THE_POINT: Duration = Duration::from_millis(400);
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -59,8 +77,11 @@ struct Counts {
     journal_acked_then_killed: usize,
     journal_cut_off_absent: usize,
     journal_cut_off_durable: usize,
+    journal_paused_before_append: usize,
+    journal_paused_after_fsync: usize,
     snapshot_kills: usize,
     snapshot_acked_then_killed: usize,
+    snapshot_paused_before_write: usize,
     snapshot_none_new: usize,
     snapshot_temp_left: usize,
     snapshot_written_journal_untruncated: usize,
@@ -99,14 +120,23 @@ fn sigkill_during_enrollment_journal_and_snapshot_loses_no_acknowledged_enrollme
     let t0 = Instant::now();
     let mut cut_off: Option<CutOff> = None;
     for kill in 0..KILLS {
-        let mut daemon = Daemon::spawn(&layout, &[]);
+        // Every third kill of a phase stops the daemon at a named point first.
+        let (phase, mode) = (kill % 3, (kill / 3) % 3);
+        let pause = match (phase, mode) {
+            (1, 1) => Some("enroll-learned"),
+            (1, 2) => Some("enroll-journaled"),
+            (2, 2) => Some("snapshot-sections"),
+            _ => None,
+        };
+        let env: Vec<(&str, &str)> = pause.iter().map(|p| (PAUSE_VAR, *p)).collect();
+        let mut daemon = Daemon::spawn(&layout, &env);
         let mut client = daemon.ready(&layout);
         d.verify(&mut client, cut_off.take(), &layout);
         let snapshot_before = status(&mut client).snapshot_seq;
-        cut_off = match kill % 3 {
+        cut_off = match phase {
             0 => d.kill_during_capture(client, daemon),
-            1 => d.kill_during_commit(client, daemon),
-            _ => d.kill_during_checkpoint(client, daemon, &layout, snapshot_before),
+            1 => d.kill_during_commit(client, daemon, pause),
+            _ => d.kill_during_checkpoint(client, daemon, &layout, snapshot_before, pause),
         };
     }
     let mut daemon = Daemon::spawn(&layout, &[]);
@@ -131,7 +161,8 @@ impl Driver {
     fn verify(&mut self, client: &mut Client, cut_off: Option<CutOff>, layout: &Layout) {
         let report: ClassesReport = client.call_as(Request::Classes).expect("classes");
         let rows = report.classes;
-        let context = || format!("classes {rows:?}, expected {:?}", self.known);
+        let expected = format!("{:?}", self.known);
+        let context = || format!("classes {rows:?}, expected {expected}");
         let mut ids: Vec<u32> = rows.iter().map(|r| r.label).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -144,12 +175,25 @@ impl Driver {
         }
         for (name, k) in &self.known {
             let row = seen.get(name).unwrap_or_else(|| {
-                panic!("acknowledged {name:?} lost: {}\n{}", context(), layout.log_text())
+                panic!(
+                    "acknowledged {name:?} lost: {}\n{}",
+                    context(),
+                    layout.log_text()
+                )
             });
             assert_eq!(row.label, k.class, "{name:?} changed id: {}", context());
         }
         let durable = self.durable_cut_off(&seen, cut_off.as_ref(), &context);
         if let Some(c) = cut_off {
+            if let Some(must) = c.must_be_durable {
+                assert_eq!(
+                    durable,
+                    must,
+                    "{:?} killed at its pause point: {}",
+                    c.label,
+                    context()
+                );
+            }
             self.counts.journal_cut_off_durable += usize::from(durable);
             self.counts.journal_cut_off_absent += usize::from(!durable);
             if durable {
@@ -202,27 +246,39 @@ impl Driver {
         None
     }
 
-    /// Phase 2: SIGKILL while `enroll_stop` commits (learn, journal append + fsync, reply).
-    fn kill_during_commit(&mut self, mut client: Client, daemon: Daemon) -> Option<CutOff> {
+    /// Phase 2: SIGKILL while `enroll_stop` commits (learn, journal append + fsync, reply),
+    /// at a random delay or at the daemon's `pause` point.
+    fn kill_during_commit(
+        &mut self,
+        mut client: Client,
+        daemon: Daemon,
+        pause: Option<&str>,
+    ) -> Option<CutOff> {
         let label = self.label();
         let seconds = 2.0 + self.rng.uniform() * 2.0;
         let started = enroll_start(&mut client, &label, Some(seconds));
         let windows = until_complete(&mut client, started.id);
-        let delay = self.aim(self.commit_ms);
+        let delay = pause.map_or_else(|| self.aim(self.commit_ms), |_| TO_THE_POINT);
         let stop = Request::EnrollStop(EnrollmentId {
             enrollment: started.id,
         });
-        let (reply, took) = killed_after(&daemon, delay, || {
-            client.call_as::<EnrollOutcome>(stop)
-        });
+        let (reply, took) = killed_after(&daemon, delay, || client.call_as::<EnrollOutcome>(stop));
         daemon.kill();
         self.counts.journal_kills += 1;
+        let must_be_durable = pause.map(|p| p == "enroll-journaled");
+        match must_be_durable {
+            Some(true) => self.counts.journal_paused_after_fsync += 1,
+            Some(false) => self.counts.journal_paused_before_append += 1,
+            None => {}
+        }
         let Ok(outcome) = reply else {
             return Some(CutOff {
                 label,
                 windows: windows as u64,
+                must_be_durable,
             });
         };
+        assert!(pause.is_none(), "a reply from a daemon paused at {pause:?}");
         self.commit_ms = 0.8 * self.commit_ms + 0.2 * took;
         self.counts.journal_acked_then_killed += 1;
         self.acknowledged(&label, &outcome, windows);
@@ -251,6 +307,7 @@ impl Driver {
         daemon: Daemon,
         layout: &Layout,
         before: Option<u64>,
+        pause: Option<&str>,
     ) -> Option<CutOff> {
         // Give the snapshot something to fold in: one acknowledged enrollment first.
         let label = self.label();
@@ -261,12 +318,17 @@ impl Driver {
         });
         let outcome: EnrollOutcome = client.call_as(stop).expect("enroll_stop");
         self.acknowledged(&label, &outcome, windows);
-        let delay = self.aim(self.checkpoint_ms);
+        let delay = pause.map_or_else(|| self.aim(self.checkpoint_ms), |_| TO_THE_POINT);
         let (reply, took) = killed_after(&daemon, delay, || {
             client.call_as::<CheckpointReport>(Request::Checkpoint)
         });
         daemon.kill();
         self.counts.snapshot_kills += 1;
+        self.counts.snapshot_paused_before_write += usize::from(pause.is_some());
+        assert!(
+            pause.is_none() || reply.is_err(),
+            "a checkpoint past its pause point"
+        );
         if reply.is_ok() {
             self.checkpoint_ms = 0.8 * self.checkpoint_ms + 0.2 * took;
             self.counts.snapshot_acked_then_killed += 1;

@@ -13,9 +13,9 @@ use crate::config::raw::{RawReplay, RawSources};
 use crate::config::{Config, RawConfig, Settings};
 use crate::control::ControlTarget;
 use crate::daemon::{self, peak_rss_bytes, Daemon, Notifier, StartOptions};
-use phase::{Bench, Latencies, PhaseFigures};
 use crate::shutdown::Shutdown;
 use anyhow::anyhow;
+use phase::{Bench, Latencies, PhaseFigures};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -109,11 +109,19 @@ pub fn run(args: Args) -> Result<(), CliError> {
     let d = running.daemon().clone();
     let measured = measure(&args, &d, stride, &state.0);
     let status = d.status();
-    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu::process_seconds() - cpu0);
+    let (wall, cpu) = (
+        started.elapsed().as_secs_f64(),
+        cpu::process_seconds() - cpu0,
+    );
     let windows = d.windows();
     running.stop().map_err(|e| CliError::Runtime(e.into()))?;
     let phases = measured.map_err(CliError::Runtime)?;
-    let cpu = cpu - phases.iter().filter_map(|p| p.abuse.as_ref()).map(|a| a.abuser_cpu_seconds).sum::<f64>();
+    let cpu = cpu
+        - phases
+            .iter()
+            .filter_map(|p| p.abuse.as_ref())
+            .map(|a| a.abuser_cpu_seconds)
+            .sum::<f64>();
     let stream = wall * args.speed;
     let report = Report {
         profile: status.profile,
@@ -278,7 +286,10 @@ fn thread_rows(
     phases: &[PhaseFigures],
     row: &dyn Fn(&str, &dyn Fn(&PhaseFigures) -> String) -> String,
 ) -> String {
-    let mut names: Vec<&String> = phases.iter().flat_map(|p| p.cpu_seconds_by_thread.keys()).collect();
+    let mut names: Vec<&String> = phases
+        .iter()
+        .flat_map(|p| p.cpu_seconds_by_thread.keys())
+        .collect();
     names.sort();
     names.dedup();
     let mut out = String::new();
@@ -307,17 +318,31 @@ fn phase_table(phases: &[PhaseFigures]) -> String {
     out += &row("windows/s", &|p| format!("{:.3}", p.windows_per_s));
     out += &row("latency p50", &|p| ms(p.latency_ms.p50));
     out += &row("latency p99", &|p| ms(p.latency_ms.p99));
-    out += &row("CPU ms / stream s", &|p| format!("{:.1}", p.cpu_ms_per_stream_second));
-    out += &row("real-time factor", &|p| format!("{:.1}x", p.real_time_factor));
+    out += &row("CPU ms / stream s", &|p| {
+        format!("{:.1}", p.cpu_ms_per_stream_second)
+    });
+    out += &row("real-time factor", &|p| {
+        format!("{:.1}x", p.real_time_factor)
+    });
     out += &row("dropped", &|p| p.dropped.to_string());
     out += &thread_rows(phases, &row);
     let abuse = |p: &PhaseFigures, f: fn(&phase::AbuseFigures) -> String| {
         p.abuse.as_ref().map_or("-".into(), f)
     };
-    out += &row("abuse: status answers", &|p| abuse(p, |a| a.status_answers.to_string()));
-    out += &row("abuse: errors answered", &|p| abuse(p, |a| a.error_answers.to_string()));
-    out += &row("abuse: 100 MB refused", &|p| abuse(p, |a| a.huge_lines_refused.to_string()));
-    out += &row("abuse: stalled clients", &|p| abuse(p, |a| a.stalled_connections.to_string()));
-    out += &row("abuse: clients' CPU s", &|p| abuse(p, |a| format!("{:.1}", a.abuser_cpu_seconds)));
+    out += &row("abuse: status answers", &|p| {
+        abuse(p, |a| a.status_answers.to_string())
+    });
+    out += &row("abuse: errors answered", &|p| {
+        abuse(p, |a| a.error_answers.to_string())
+    });
+    out += &row("abuse: 100 MB refused", &|p| {
+        abuse(p, |a| a.huge_lines_refused.to_string())
+    });
+    out += &row("abuse: stalled clients", &|p| {
+        abuse(p, |a| a.stalled_connections.to_string())
+    });
+    out += &row("abuse: clients' CPU s", &|p| {
+        abuse(p, |a| format!("{:.1}", a.abuser_cpu_seconds))
+    });
     out
 }

@@ -140,7 +140,9 @@ fn bad_lines(path: &Path, line: &[u8], tally: &Tally) {
     };
     for _ in 0..20 {
         match ask(&mut s, &mut reader, line) {
-            Some(a) if a.contains("\"error\"") => tally.error_answers.fetch_add(1, Ordering::Relaxed),
+            Some(a) if a.contains("\"error\"") => {
+                tally.error_answers.fetch_add(1, Ordering::Relaxed)
+            }
             _ => return,
         };
     }
@@ -162,7 +164,9 @@ fn huge_line(path: &Path, tally: &Tally) {
         }
     }
     let taken = u64::try_from(sent).unwrap_or(u64::MAX);
-    tally.huge_line_bytes_taken.fetch_max(taken, Ordering::Relaxed);
+    tally
+        .huge_line_bytes_taken
+        .fetch_max(taken, Ordering::Relaxed);
     let mut answer = Vec::new();
     let _ = s.read_to_end(&mut answer);
     if String::from_utf8_lossy(&answer).contains("longer than 65536 bytes") {

@@ -39,7 +39,10 @@ pub fn by_thread() -> BTreeMap<String, f64> {
 }
 
 /// `after - before` per group (a group only in `after` counts from zero).
-pub fn since(after: &BTreeMap<String, f64>, before: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+pub fn since(
+    after: &BTreeMap<String, f64>,
+    before: &BTreeMap<String, f64>,
+) -> BTreeMap<String, f64> {
     after
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))

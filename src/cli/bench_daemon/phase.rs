@@ -126,7 +126,9 @@ impl Bench<'_> {
         abuse_socket: Option<&Path>,
     ) -> anyhow::Result<PhaseFigures> {
         let abuse = match abuse_socket {
-            Some(socket) => Some(Abuse::start(socket).map_err(|e| anyhow!("start the abuse: {e}"))?),
+            Some(socket) => {
+                Some(Abuse::start(socket).map_err(|e| anyhow!("start the abuse: {e}"))?)
+            }
             None => None,
         };
         let (t0, cpu0, threads0) = (Instant::now(), cpu::process_seconds(), cpu::by_thread());
