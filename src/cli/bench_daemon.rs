@@ -281,11 +281,11 @@ fn human(r: &Report) -> String {
     out
 }
 
+/// One table row: a label and how to show a phase's cell.
+type Row<'a> = dyn Fn(&str, &dyn Fn(&PhaseFigures) -> String) -> String + 'a;
+
 /// One row per thread group: its CPU ms per second of stream in each phase.
-fn thread_rows(
-    phases: &[PhaseFigures],
-    row: &dyn Fn(&str, &dyn Fn(&PhaseFigures) -> String) -> String,
-) -> String {
+fn thread_rows(phases: &[PhaseFigures], row: &Row<'_>) -> String {
     let mut names: Vec<&String> = phases
         .iter()
         .flat_map(|p| p.cpu_seconds_by_thread.keys())
