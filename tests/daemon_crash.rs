@@ -25,11 +25,11 @@
 
 mod daemon_support;
 
-use daemon_support::{sigkill, synth, Daemon, Layout};
-use mmcl::control::api::{
-    CheckpointReport, ClassRow, ClassesReport, EnrollOutcome, EnrollProgress, StatusReport,
+use daemon_support::{
+    enroll_start, progress, sigkill, status, synth, until_complete, Daemon, Layout,
 };
-use mmcl::control::protocol::{EnrollStart, EnrollmentId, Request};
+use mmcl::control::api::{CheckpointReport, ClassRow, ClassesReport, EnrollOutcome};
+use mmcl::control::protocol::{EnrollmentId, Request};
 use mmcl::control::Client;
 use mmcl::learn::rng::Rng;
 use mmcl::store::{Journal, SnapshotStore, JOURNAL_NAME};
@@ -396,36 +396,4 @@ fn killed_after<T>(daemon: &Daemon, delay: Duration, call: impl FnOnce() -> T) -
     let took = t0.elapsed().as_secs_f64() * 1e3;
     killer.join().expect("the killer thread");
     (out, took)
-}
-
-fn status(client: &mut Client) -> StatusReport {
-    client.call_as(Request::Status).expect("status")
-}
-
-fn enroll_start(client: &mut Client, label: &str, seconds: Option<f64>) -> EnrollProgress {
-    let start = Request::EnrollStart(EnrollStart {
-        label: label.to_string(),
-        seconds,
-    });
-    client.call_as(start).expect("enroll_start")
-}
-
-fn progress(client: &mut Client, id: u64) -> EnrollProgress {
-    let id = EnrollmentId { enrollment: id };
-    client
-        .call_as(Request::EnrollProgress(id))
-        .expect("enroll_progress")
-}
-
-/// Polls until the capture covered its seconds; returns its windows (fixed from then on).
-fn until_complete(client: &mut Client, id: u64) -> usize {
-    let t0 = Instant::now();
-    loop {
-        let p = progress(client, id);
-        if p.state == "complete" {
-            return p.windows;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(30), "{p:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

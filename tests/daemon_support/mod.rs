@@ -4,6 +4,8 @@
 //! child itself: started, waited for until its control socket greets, SIGKILLed.
 #![allow(dead_code)]
 
+use mmcl::control::api::{EnrollProgress, StatusReport};
+use mmcl::control::protocol::{EnrollStart, EnrollmentId, Request};
 use mmcl::control::Client;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -156,4 +158,36 @@ impl Daemon {
 pub fn sigkill(pid: i32) {
     // SAFETY: kill(2) has no memory effects; the pid is our unreaped child.
     unsafe { libc::kill(pid, libc::SIGKILL) };
+}
+
+pub fn status(client: &mut Client) -> StatusReport {
+    client.call_as(Request::Status).expect("status")
+}
+
+pub fn enroll_start(client: &mut Client, label: &str, seconds: Option<f64>) -> EnrollProgress {
+    let start = Request::EnrollStart(EnrollStart {
+        label: label.to_string(),
+        seconds,
+    });
+    client.call_as(start).expect("enroll_start")
+}
+
+pub fn progress(client: &mut Client, id: u64) -> EnrollProgress {
+    let id = EnrollmentId { enrollment: id };
+    client
+        .call_as(Request::EnrollProgress(id))
+        .expect("enroll_progress")
+}
+
+/// Polls until the capture covered its seconds; returns its windows (fixed from then on).
+pub fn until_complete(client: &mut Client, id: u64) -> usize {
+    let t0 = Instant::now();
+    loop {
+        let p = progress(client, id);
+        if p.state == "complete" {
+            return p.windows;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "{p:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
