@@ -3,7 +3,9 @@
 //! during the run. Prints windows/s, end-to-end latency (window end -> prediction) p50/p99,
 //! peak RSS, CPU per window and per second of stream, the real-time factor (stride over
 //! CPU per window: how many times faster than real time a continuous stream is handled),
-//! and, for each enrollment, the windows it captured against those predicted meanwhile.
+//! and, for each enrollment (each of a class not enrolled before in the run), the windows it
+//! captured against those predicted and dropped meanwhile. `--abuse` runs the second half
+//! under control-socket abuse (`abuse`) and prints both halves side by side (`phase`).
 
 use super::profile_args::{absolute, print_settings, settings_error, EncoderArgs};
 use super::{print_json, print_out, CliError};
@@ -13,8 +15,13 @@ use crate::control::ControlTarget;
 use crate::daemon::{self, peak_rss_bytes, Daemon, Notifier, StartOptions};
 use crate::shutdown::Shutdown;
 use anyhow::anyhow;
+use phase::{Bench, Latencies, PhaseFigures};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+mod abuse;
+mod cpu;
+mod phase;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,13 +48,17 @@ pub struct Args {
     pub split: String,
     #[command(flatten)]
     pub encoder: EncoderArgs,
+    /// Run the second half under control-socket abuse (50 status clients, garbage, 100 MB
+    /// lines, clients that never read) and print both halves side by side.
+    #[arg(long)]
+    pub abuse: bool,
     #[arg(long)]
     pub print_config: bool,
     #[arg(long)]
     pub json: bool,
 }
 
-/// The figures (`--json` prints them).
+/// The figures (`--json` prints them): the whole run, and each phase.
 #[derive(Debug, serde::Serialize)]
 struct Report {
     profile: String,
@@ -60,6 +71,7 @@ struct Report {
     windows_per_s: f64,
     latency_ms: crate::control::api::Latency,
     peak_rss_bytes: u64,
+    /// The daemon's CPU over the run (the abuser threads' taken out).
     cpu_seconds: f64,
     cpu_ms_per_stream_second: f64,
     /// CPU per window predicted (encoding, alignment, replay decoding, prediction).
@@ -67,16 +79,10 @@ struct Report {
     /// How many times faster than real time a continuous stream (one window per stride)
     /// is handled: stride / CPU per window. Replay's silences between clips do not count.
     real_time_factor: f64,
-    enrollments: Vec<EnrollFigures>,
+    /// What the pipeline dropped while enrollments captured (goal 0).
+    enrollment_windows_dropped: u64,
     dropped: std::collections::BTreeMap<String, u64>,
-}
-
-#[derive(Debug, serde::Serialize)]
-struct EnrollFigures {
-    label: String,
-    windows_captured: usize,
-    windows_predicted_meanwhile: u64,
-    learn_ms: f64,
+    phases: Vec<PhaseFigures>,
 }
 
 pub fn run(args: Args) -> Result<(), CliError> {
@@ -90,25 +96,32 @@ pub fn run(args: Args) -> Result<(), CliError> {
         settings.config().encoder().threads(),
         settings.config().window().stride_seconds(),
     );
-    // The benchmark calls the daemon directly; no socket to collide with a running one.
+    // The daemon is called directly; the socket (in the run's own state directory) is
+    // served only for the abuse.
     let options = StartOptions {
         notifier: Notifier::none(),
-        control_socket: false,
+        control_socket: args.abuse,
     };
-    let cpu0 = cpu_seconds();
+    let cpu0 = cpu::process_seconds();
     let started = Instant::now();
     let running = daemon::start(settings, options, Shutdown::new())
         .map_err(|e| CliError::Runtime(e.into()))?;
     let d = running.daemon().clone();
-    let enrollments = enroll_during(&args, &d)?;
-    let total = Duration::from_secs_f64(args.minutes * 60.0);
-    while started.elapsed() < total {
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let measured = measure(&args, &d, stride, &state.0);
     let status = d.status();
-    let (wall, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
+    let (wall, cpu) = (
+        started.elapsed().as_secs_f64(),
+        cpu::process_seconds() - cpu0,
+    );
     let windows = d.windows();
     running.stop().map_err(|e| CliError::Runtime(e.into()))?;
+    let phases = measured.map_err(CliError::Runtime)?;
+    let cpu = cpu
+        - phases
+            .iter()
+            .filter_map(|p| p.abuse.as_ref())
+            .map(|a| a.abuser_cpu_seconds)
+            .sum::<f64>();
     let stream = wall * args.speed;
     let report = Report {
         profile: status.profile,
@@ -125,13 +138,51 @@ pub fn run(args: Args) -> Result<(), CliError> {
         cpu_ms_per_stream_second: 1e3 * cpu / stream,
         cpu_ms_per_window: 1e3 * cpu / windows.max(1) as f64,
         real_time_factor: stride * windows as f64 / cpu.max(1e-9),
-        enrollments,
+        enrollment_windows_dropped: enrollment_windows_dropped(&phases),
         dropped: status.dropped,
+        phases,
     };
     match args.json {
         true => print_json(&report),
         false => print_out(&human(&report)),
     }
+}
+
+/// The phases: the whole run quiet, or (`--abuse`) its first half quiet and its second
+/// half under abuse, the enrollments shared between them.
+fn measure(
+    args: &Args,
+    d: &Daemon,
+    stride_seconds: f64,
+    state: &std::path::Path,
+) -> anyhow::Result<Vec<PhaseFigures>> {
+    let latencies = Latencies::collect(d.subscribe())?;
+    let mut bench = Bench {
+        daemon: d,
+        latencies: &latencies,
+        speed: args.speed,
+        stride_seconds,
+        enroll_seconds: args.enroll_seconds,
+        enrolled: Vec::new(),
+    };
+    let total = Duration::from_secs_f64(args.minutes * 60.0);
+    if !args.abuse {
+        return Ok(vec![bench.phase("quiet", total, args.enrollments, None)?]);
+    }
+    let half = total / 2;
+    let first = args.enrollments.div_ceil(2);
+    let socket = abuse::socket_of(state);
+    Ok(vec![
+        bench.phase("quiet", half, first, None)?,
+        bench.phase("abused", half, args.enrollments - first, Some(&socket))?,
+    ])
+}
+
+/// Windows an enrollment lost: every window the predictor sees while a capture runs joins
+/// it (`daemon::service`), so the loss is what the pipeline dropped meanwhile.
+fn enrollment_windows_dropped(phases: &[PhaseFigures]) -> u64 {
+    let all = phases.iter().flat_map(|p| &p.enrollments);
+    all.map(|e| e.dropped_meanwhile).sum()
 }
 
 fn check(args: &Args) -> Result<(), CliError> {
@@ -152,7 +203,7 @@ fn check(args: &Args) -> Result<(), CliError> {
 fn settings(args: &Args, state: &std::path::Path) -> Result<Settings, CliError> {
     let config = Config::load_with(args.config.as_deref(), |raw: &mut RawConfig| {
         raw.state_dir = Some(state.to_path_buf());
-        raw.control.socket = Some(state.join("control.sock"));
+        raw.control.socket = Some(abuse::socket_of(state));
         raw.sources = RawSources {
             replay: Some(RawReplay {
                 dataset: Some(absolute(&args.dataset)),
@@ -167,45 +218,6 @@ fn settings(args: &Args, state: &std::path::Path) -> Result<Settings, CliError> 
     })
     .map_err(|e| CliError::Input(e.into()))?;
     Settings::resolve(config).map_err(settings_error)
-}
-
-/// Enrolls the class now playing, `enrollments` times spread over the first half of the run.
-fn enroll_during(args: &Args, d: &Daemon) -> Result<Vec<EnrollFigures>, CliError> {
-    let mut out = Vec::new();
-    let gap =
-        Duration::from_secs_f64(args.minutes * 60.0 / (2.0 * f64::from(args.enrollments.max(1))));
-    for _ in 0..args.enrollments {
-        std::thread::sleep(gap);
-        let label = d
-            .status()
-            .replay
-            .and_then(|r| r.true_class)
-            .unwrap_or_else(|| "activity".into());
-        let start = d
-            .enroll_start(&label, Some(args.enroll_seconds))
-            .map_err(|e| CliError::Runtime(e.into()))?;
-        let before = d.windows();
-        loop {
-            let p = d
-                .enroll_progress(start.id)
-                .map_err(|e| CliError::Runtime(e.into()))?;
-            if p.state != "capturing" {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let meanwhile = d.windows() - before;
-        let outcome = d
-            .enroll_stop(start.id)
-            .map_err(|e| CliError::Runtime(e.into()))?;
-        out.push(EnrollFigures {
-            label,
-            windows_captured: outcome.windows,
-            windows_predicted_meanwhile: meanwhile,
-            learn_ms: outcome.learn_ms,
-        });
-    }
-    Ok(out)
 }
 
 /// A fresh state directory for the run, removed afterwards: the benchmark measures a
@@ -227,21 +239,7 @@ impl Drop for StateDir {
     }
 }
 
-/// User + system CPU seconds of this process so far.
-fn cpu_seconds() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0;
-    if !ok {
-        return 0.0;
-    }
-    // SAFETY: initialised by the successful call above.
-    let u = unsafe { usage.assume_init() };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
-    secs(u.ru_utime) + secs(u.ru_stime)
-}
-
-/// The report as text lines for `print_out`.
+/// The report as text lines for `print_out`: the run, then the phases side by side.
 fn human(r: &Report) -> String {
     let mut out = String::new();
     out += &format!(
@@ -256,7 +254,6 @@ fn human(r: &Report) -> String {
         "  windows predicted      {} ({:.2} per second)\n",
         r.windows, r.windows_per_s
     );
-    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} ms"));
     out += &format!(
         "  latency (end -> pred)  p50 {}, p99 {}\n",
         ms(r.latency_ms.p50),
@@ -270,12 +267,82 @@ fn human(r: &Report) -> String {
         "  CPU per stream second  {:.1} ms (real-time factor {:.1}x)\n",
         r.cpu_ms_per_stream_second, r.real_time_factor
     );
-    for e in &r.enrollments {
+    for e in r.phases.iter().flat_map(|p| &p.enrollments) {
         out += &format!(
-            "  enrolled {:<16} {} windows captured, {} predicted meanwhile, learned in {:.0} ms\n",
-            e.label, e.windows_captured, e.windows_predicted_meanwhile, e.learn_ms
+            "  enrolled {:<16} {} windows captured, {} predicted meanwhile, {} dropped, learned in {:.0} ms\n",
+            e.label, e.windows_captured, e.windows_predicted_meanwhile, e.dropped_meanwhile, e.learn_ms
         );
     }
-    out += &format!("  dropped by channel policies: {:?}\n", r.dropped);
+    out += &format!(
+        "  enrollment windows dropped: {}; dropped by channel policies: {:?}\n",
+        r.enrollment_windows_dropped, r.dropped
+    );
+    out += &phase_table(&r.phases);
+    out
+}
+
+/// One table row: a label and how to show a phase's cell.
+type Row<'a> = dyn Fn(&str, &dyn Fn(&PhaseFigures) -> String) -> String + 'a;
+
+/// One row per thread group: its CPU ms per second of stream in each phase.
+fn thread_rows(phases: &[PhaseFigures], row: &Row<'_>) -> String {
+    let mut names: Vec<&String> = phases
+        .iter()
+        .flat_map(|p| p.cpu_seconds_by_thread.keys())
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = String::new();
+    for name in names {
+        out += &row(&format!("CPU ms/s {name}"), &|p| {
+            let s = p.cpu_seconds_by_thread.get(name).copied().unwrap_or(0.0);
+            format!("{:.1}", 1e3 * s / (p.wall_seconds * p.stream_speed))
+        });
+    }
+    out
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.0} ms"))
+}
+
+/// The phases in columns, one figure a row.
+fn phase_table(phases: &[PhaseFigures]) -> String {
+    let row = |label: &str, cell: &dyn Fn(&PhaseFigures) -> String| {
+        let cells: String = phases.iter().map(|p| format!("{:>14}", cell(p))).collect();
+        format!("  {label:<24}{cells}\n")
+    };
+    let mut out = row("phase", &|p| p.name.to_string());
+    out += &row("wall seconds", &|p| format!("{:.0}", p.wall_seconds));
+    out += &row("windows", &|p| p.windows.to_string());
+    out += &row("windows/s", &|p| format!("{:.3}", p.windows_per_s));
+    out += &row("latency p50", &|p| ms(p.latency_ms.p50));
+    out += &row("latency p99", &|p| ms(p.latency_ms.p99));
+    out += &row("CPU ms / stream s", &|p| {
+        format!("{:.1}", p.cpu_ms_per_stream_second)
+    });
+    out += &row("real-time factor", &|p| {
+        format!("{:.1}x", p.real_time_factor)
+    });
+    out += &row("dropped", &|p| p.dropped.to_string());
+    out += &thread_rows(phases, &row);
+    let abuse = |p: &PhaseFigures, f: fn(&phase::AbuseFigures) -> String| {
+        p.abuse.as_ref().map_or("-".into(), f)
+    };
+    out += &row("abuse: status answers", &|p| {
+        abuse(p, |a| a.status_answers.to_string())
+    });
+    out += &row("abuse: errors answered", &|p| {
+        abuse(p, |a| a.error_answers.to_string())
+    });
+    out += &row("abuse: 100 MB refused", &|p| {
+        abuse(p, |a| a.huge_lines_refused.to_string())
+    });
+    out += &row("abuse: stalled clients", &|p| {
+        abuse(p, |a| a.stalled_connections.to_string())
+    });
+    out += &row("abuse: clients' CPU s", &|p| {
+        abuse(p, |a| format!("{:.1}", a.abuser_cpu_seconds))
+    });
     out
 }

@@ -43,6 +43,9 @@ pub fn run(args: Args) -> Result<(), CliError> {
     }
     let shutdown = Shutdown::new();
     let notifier = Notifier::from_env();
+    // Installed before the start, so a SIGTERM while the state recovers or the pipeline
+    // starts is held for the signal thread rather than killing the process.
+    let signals = signals::install()?;
     let running = daemon::start(
         settings,
         StartOptions {
@@ -52,7 +55,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         shutdown.clone(),
     )
     .map_err(|e| CliError::Runtime(e.into()))?;
-    let signals = signals::watch(&args, running.daemon().clone(), shutdown)?;
+    let signals = signals::watch(signals, &args, running.daemon().clone(), shutdown)?;
     let summary = running.wait().map_err(|e| CliError::Runtime(e.into()))?;
     signals.close();
     log(&format!(
@@ -128,13 +131,18 @@ mod signals {
         }
     }
 
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on; `watch` acts on them.
+    pub fn install() -> Result<Signals, CliError> {
+        Signals::new([SIGTERM, SIGINT, SIGHUP])
+            .map_err(|e| CliError::Runtime(anyhow::anyhow!("install signal handlers: {e}")))
+    }
+
     pub fn watch(
+        mut signals: Signals,
         args: &Args,
         daemon: Arc<Daemon>,
         shutdown: Shutdown,
     ) -> Result<Watching, CliError> {
-        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])
-            .map_err(|e| CliError::Runtime(anyhow::anyhow!("install signal handlers: {e}")))?;
         let handle = signals.handle();
         let reload_args = ReloadArgs::from(args);
         std::thread::Builder::new()

@@ -12,9 +12,11 @@
 //! - `recover`: state directory -> model. `service`: `Daemon` and each window's fate.
 //! - `target`: the control requests. `status`: `mmcl status`. `capture`: enrollments.
 //! - `smooth`, `events`, `stats`, `replay`, `notify`, `sources`, `lifecycle`.
+//! - `fault`: the crash test's pause points (`MMCL_FAULT_PAUSE`, off by default).
 
 mod capture;
 mod events;
+mod fault;
 mod lifecycle;
 mod notify;
 mod recover;

@@ -81,9 +81,10 @@ impl Daemon {
     pub fn commit(&self, change: &Change) -> Result<(Applied, u64), ControlError> {
         let bytes = change.encode();
         let done = self.model.apply_then(change, |_| {
-            lock(&self.state)
-                .append(&bytes)
-                .map_err(|e| CommitError::Store(Box::new(e)))
+            super::fault::point("enroll-learned");
+            let seq = lock(&self.state).append(&bytes);
+            super::fault::point("enroll-journaled");
+            seq.map_err(|e| CommitError::Store(Box::new(e)))
         })?;
         self.pending_changes.fetch_add(1, Ordering::Relaxed);
         Ok(done)
@@ -95,6 +96,7 @@ impl Daemon {
         let report = self.model.exclusive(|m| {
             let mut sections = m.sections();
             sections.insert(COUNTERS_SECTION, counters);
+            super::fault::point("snapshot-sections");
             let mut state = lock(&self.state);
             let through = state.last_seq();
             let commit =
