@@ -71,6 +71,11 @@ const DEMO_STRIDE_SECONDS: f64 = 2.5;
 /// one core of a loaded 2-core machine encodes every window in time.
 const DEMO_SPEED: f64 = 32.0;
 
+/// Windows queued before the encoder: a sped-up replay on a loaded machine fills the
+/// queue, and each window holds its frames (~5 MB), so the default 64 cost the daemon
+/// ~380 MiB; with 8 the aligner waits and the replay's oldest frames drop instead.
+const DEMO_WINDOW_CAPACITY: i64 = 8;
+
 /// Windows encoded at once for the held-out clips: one, as the daemon encodes them as
 /// they arrive; a batch of 8 holds ~160 MB of activations in tract.
 const DEMO_BATCH: usize = 1;
@@ -182,6 +187,9 @@ fn settings(args: &Args, order: &[String], playlist: Playlist) -> Result<Setting
         raw.control.socket = Some(absolute(&args.out.join("control.sock")));
         if args.profile.config.is_none() && raw.window.stride_seconds.is_none() {
             raw.window.stride_seconds = Some(DEMO_STRIDE_SECONDS);
+        }
+        if args.profile.config.is_none() && raw.channels.window_capacity.is_none() {
+            raw.channels.window_capacity = Some(DEMO_WINDOW_CAPACITY);
         }
         if let Some(stride) = args.stride_seconds {
             raw.window.stride_seconds = Some(stride);
