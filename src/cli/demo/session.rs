@@ -288,6 +288,10 @@ fn newest_snapshot(dir: &Path) -> Result<PathBuf, CliError> {
 }
 
 fn live_text(name: &str, live: &Live) -> String {
+    if live.windows == 0 {
+        // A lagging pipeline had predicted the rest of it before the learn call returned.
+        return format!("no window of {name} was predicted after it was learned");
+    }
     let smoothed = live.smoothed.as_deref().unwrap_or("(none)");
     format!(
         "{} of {} windows predicted {name} (raw prediction, {}); smoothed prediction at the \
