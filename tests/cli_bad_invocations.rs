@@ -104,7 +104,7 @@ fn bench_cl_refuses_an_out_that_is_a_file_before_running() {
 fn numeric_flags_out_of_range_are_usage_errors_naming_the_flag() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["bench", "cl", "--dataset", d, "--out", d, "--seeds", "0"],
             "--seeds",
@@ -113,6 +113,7 @@ fn numeric_flags_out_of_range_are_usage_errors_naming_the_flag() {
         (&["demo", "--out", d, "--classes", "1"], "--classes"),
         (&["embed", "--dataset", d, "--threads", "1000"], "--threads"),
         (&["demo", "--out", d, "--strategy", "nope"], "--strategy"),
+        (&["demo", "--out", d, "--speed", "0"], "--speed"),
     ];
     for (args, flag) in cases {
         refused(&mmcl(args), flag);

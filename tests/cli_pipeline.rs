@@ -136,6 +136,8 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
             "2",
             "--stride-seconds",
             "1",
+            "--speed",
+            "16",
             "--out",
             &o,
             extra,
@@ -153,11 +155,32 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
     assert_eq!(summary["accuracy_matrix"].as_array().unwrap().len(), 2);
     assert!(summary["windows_enrolled"].as_u64().unwrap() > 0);
     assert!(summary["learner_bytes"].as_u64() <= summary["budget_bytes"].as_u64());
+    // Every activity was enrolled through the socket and then predicted live.
+    let activities = summary["activities"].as_array().unwrap();
+    assert_eq!(activities.len(), 4);
+    for a in activities {
+        assert!(a["windows_enrolled"].as_u64().unwrap() > 0, "{a}");
+    }
+    let scored = summary["windows_scored"].as_u64().unwrap();
+    assert!(scored > 0, "no window scored online: {summary}");
+    let online = summary["online_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&online));
+    // The daemon stopped on SIGTERM with exit 0 and, restarted on the same state,
+    // listed every class by name and predicted one held-out clip of each.
+    let restart = &summary["restart"];
+    assert_eq!(restart["stop_exit_code"].as_i64(), Some(0));
+    let mut known: Vec<&str> = (restart["classes"].as_array().unwrap().iter())
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    known.sort();
+    assert_eq!(known, ["downstairs", "drinking", "fall", "upstairs"]);
+    assert_eq!(restart["live"].as_array().unwrap().len(), 4);
+    assert!(restart["windows_scored"].as_u64().unwrap() > 0);
     let state = PathBuf::from(summary["state"].as_str().unwrap());
     let bytes = std::fs::read(&state).unwrap();
     let (_, snapshot) = mmcl::store::decode(&bytes).unwrap();
-    // The snapshot holds the learner and its class book, as the daemon's checkpoints do:
-    // the classes come back by name.
+    // The daemon's final snapshot holds the learner and its class book: the classes come
+    // back by name.
     let model = mmcl::classes::ClassModel::restore(&snapshot.sections).unwrap();
     let current = model.current();
     assert_eq!(current.learner().classes().len(), 4);
@@ -165,10 +188,9 @@ fn demo_runs_end_to_end_and_its_snapshot_loads_back() {
         .map(|e| e.name.to_string())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["1_upstairs", "2_downstairs", "3_drinking", "4_fall"]
-    );
+    assert_eq!(names, known);
+    let log = std::fs::read_to_string(tmp.path().join("daemon.log")).unwrap();
+    assert!(log.contains("control socket"), "{log}");
     // A second run reuses the dataset it wrote.
     let again = demo("--strategy=proto");
     assert!(again.status.success());

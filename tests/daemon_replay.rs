@@ -127,6 +127,20 @@ fn enrolled_classes_are_predicted_and_survive_a_restart() {
         .iter()
         .map(|c| enroll_while_playing(&socket, c))
         .collect();
+    // The journal holds both enrollments and no snapshot was written yet: the export
+    // writes one first (this once deadlocked the daemon's control socket).
+    let (_, bytes) = Client::connect(&socket)
+        .expect("connect")
+        .export_snapshot()
+        .expect("snapshot export with pending changes");
+    let (_, snapshot) = mmcl::store::decode(&bytes).expect("an exported snapshot decodes");
+    let exported = mmcl::classes::ClassModel::restore(&snapshot.sections).expect("restores");
+    assert_eq!(exported.current().book().len(), 2);
+    let status: StatusReport = Client::connect(&socket)
+        .expect("connect")
+        .call_as(Request::Status)
+        .expect("status still answers after the export");
+    assert!(status.snapshot_seq.is_some());
     let events = d.subscribe();
     let (mut right, mut all) = (0usize, 0usize);
     let t0 = Instant::now();

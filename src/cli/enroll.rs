@@ -48,7 +48,8 @@ fn reply(source: serde_json::Error) -> Failure {
     }
 }
 
-fn enroll(args: &Args) -> Result<EnrollOutcome, Failure> {
+/// Captures and learns as the command does; `mmcl demo` enrolls through it too.
+pub(super) fn enroll(args: &Args) -> Result<EnrollOutcome, Failure> {
     let path = args.client.socket_path()?;
     let mut client = Client::connect(&path)?;
     if let Err(e) = sys::count_interrupts() {

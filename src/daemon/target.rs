@@ -329,7 +329,10 @@ impl ControlTarget for Daemon {
     }
 
     fn export_snapshot(&self) -> Result<Vec<u8>, ControlError> {
-        let path = match lock(&self.snapshot_seq).filter(|_| !self.has_pending_changes()) {
+        // Read into a local first: a guard in the `match` would live through the arms,
+        // and `checkpoint` locks `snapshot_seq` again (a deadlock that froze the socket).
+        let newest = *lock(&self.snapshot_seq);
+        let path = match newest.filter(|_| !self.has_pending_changes()) {
             Some(seq) => lock(&self.state).snapshots().path_of(seq),
             None => std::path::PathBuf::from(self.checkpoint()?.path),
         };

@@ -1,287 +1,319 @@
-//! One demo run: the class model, the encoder and the evaluation windows, task by task.
-//!
-//! The demo is a client of the library's classes: each activity's windows become an
-//! `Enrollment` applied to the `ClassModel` as a `Change`, exactly as the daemon applies
-//! an enrollment from the control socket; predictions and accuracies read the published
-//! model by class name.
+//! One demo run against the real daemon: the service plays the training clips class by
+//! class in the protocol's order; for each activity the user waits until it plays,
+//! enrolls it through the socket for the first `ENROLL_SHARE` of its playing time, and
+//! watches the daemon predict the rest. After each task the learner is exported through
+//! the socket and scored on the held-out clips (a row of the accuracy matrix). Then the
+//! daemon is stopped with SIGTERM and restarted on the same state directory, playing one
+//! held-out clip of every class, to show that it still knows them all by name.
 
-use super::Args;
-use crate::align::WindowSpec;
-use crate::classes::{Applied, Change, ChangeKind, ClassModel, ClassName, Enrollment};
+use super::heldout::{self, HeldOutClip};
+use super::service::{ServiceProcess, Stopped};
+use super::user::{Live, User};
 use crate::cli::CliError;
 use crate::config::Settings;
-use crate::dataset::{Clip, Dataset, Split};
-use crate::embedding::Embedding;
-use crate::encode::Encoder;
-use crate::eval::{Protocol, ProtocolConfig};
-use crate::learn::{self, ClassId};
-use crate::pipeline::{replay_encoded, EncodedWindow};
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::control::api::StatusReport;
+use crate::dataset::{Clip, Dataset};
+use crate::eval::Protocol;
+use crate::learn::ClassId;
+use anyhow::anyhow;
+use std::path::{Path, PathBuf};
 
-/// The encoded windows of one evaluation clip, with its true class.
-pub struct ClipWindows {
-    pub clip: String,
-    /// The dataset's label of the clip's activity.
-    pub class: ClassId,
-    /// The activity's name, as enrolled in the class book.
-    pub name: String,
-    pub embeddings: Vec<Embedding>,
+/// The share of an activity's playing time that is enrolled; the daemon's predictions of
+/// the rest show it learned (and feed the online accuracy).
+const ENROLL_SHARE: f64 = 2.0 / 3.0;
+
+/// One activity's enrollment and the live predictions after it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ActivityRun {
+    pub class: String,
+    pub enroll_seconds: f64,
+    pub windows_enrolled: usize,
+    pub learn_ms: f64,
+    /// The windows of the activity played after it was learned.
+    pub live: Live,
+}
+
+/// What the daemon's `status` said after a task.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TaskStatus {
+    /// Held-out window accuracy over the classes seen so far (`seen_accuracy`).
+    pub seen_accuracy: f64,
+    pub online_accuracy: Option<f64>,
+    pub windows_scored: u64,
+    pub learner_bytes: u64,
+    pub budget_bytes: u64,
+}
+
+/// The restart: what the restarted daemon knew and how it predicted.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Restart {
+    pub stop_exit_code: Option<i32>,
+    pub stop_ms: f64,
+    /// Peak resident memory of the daemon before the stop and of the restarted one.
+    pub daemon_peak_rss_bytes: u64,
+    pub restarted_peak_rss_bytes: u64,
+    pub snapshot: PathBuf,
+    pub classes: Vec<String>,
+    /// One held-out (test) clip per class, in play order.
+    pub live: Vec<(String, Live)>,
+    pub online_accuracy: Option<f64>,
+    pub windows_scored: u64,
 }
 
 pub struct Session<'a> {
-    pub dataset: Dataset,
-    pub encoder: Box<dyn Encoder>,
-    pub spec: WindowSpec,
     pub protocol: Protocol,
-    pub model: ClassModel,
-    /// Val and test clips, encoded once and re-scored after every task.
-    pub eval_clips: Vec<ClipWindows>,
-    /// `rows[i][j]`: window accuracy on task j after task i.
+    pub heldout: Vec<HeldOutClip>,
+    /// `rows[i][j]`: held-out window accuracy on task j after task i.
     pub rows: Vec<Vec<f64>>,
-    pub enrolled: usize,
+    pub tasks: Vec<TaskStatus>,
+    pub activities: Vec<ActivityRun>,
     pub say: &'a dyn Fn(String),
 }
 
-impl<'a> Session<'a> {
-    /// Builds the protocol and the learner and encodes the evaluation clips.
-    pub fn start(
-        args: &Args,
-        settings: &Settings,
-        dataset: Dataset,
-        mut encoder: Box<dyn Encoder>,
-        say: &'a dyn Fn(String),
-    ) -> Result<Session<'a>, CliError> {
-        let spec = settings.window().clone();
-        let c = encoder.contract();
-        let backend = encoder.backend();
-        say(format!(
-            "encoder {} ({}, {} on {}), {}-d embeddings; windows {:.2} s every {:.2} s",
-            c.name,
-            &c.sha256[..12],
-            backend.name,
-            backend.execution_provider,
-            c.dim,
-            spec.len_ns() as f64 * 1e-9,
-            spec.stride_ns() as f64 * 1e-9
-        ));
-        let protocol = Protocol::new(&ProtocolConfig {
-            classes: usize::from(args.classes),
-            initial: usize::from(args.increment),
-            increment: usize::from(args.increment),
-            ..ProtocolConfig::default()
-        })
-        .map_err(|e| CliError::Input(e.into()))?;
-        let learner =
-            learn::build(c.dim, settings.learner()).map_err(|e| CliError::Input(e.into()))?;
-        let model = ClassModel::new(learner);
-        let eval_clips = encode_eval_clips(&dataset, encoder.as_mut(), &spec)?;
-        Ok(Session {
-            dataset,
-            encoder,
-            spec,
-            protocol,
-            model,
-            eval_clips,
-            rows: Vec::new(),
-            enrolled: 0,
-            say,
-        })
-    }
-
-    pub fn tasks(&self) -> usize {
+impl Session<'_> {
+    pub fn task_count(&self) -> usize {
         self.protocol.tasks().len()
     }
 
-    /// Enrolls task `task`'s classes, shows live predictions, records its accuracy row.
-    pub fn run_task(&mut self, task: usize) -> Result<(), CliError> {
-        let classes = self.protocol.tasks()[task].clone();
+    /// Starts the daemon on `settings`, enrolls every task through its socket, stops it.
+    pub fn learn(
+        &mut self,
+        settings: &Settings,
+        dataset: &Dataset,
+        out: &Path,
+    ) -> Result<Stopped, CliError> {
+        let service = start(settings, out, "daemon")?;
+        let replay = settings.config().sources().replay();
         (self.say)(format!(
-            "\ntask {}/{}: enrolling {}",
-            task + 1,
-            self.tasks(),
-            names(&classes)
+            "daemon: `mmcl run --config {}` (pid {}), playing the train split at {}x real time; \
+             its log: {}",
+            service.profile.display(),
+            service.pid(),
+            replay.map_or(1.0, |r| r.speed()),
+            service.log.display()
         ));
-        for &class in &classes {
-            self.enroll(class)?;
+        let playlist = replay
+            .map(|r| crate::daemon::playlist_clips(dataset, r))
+            .unwrap_or_default();
+        let gap_s = 1.25 * settings.window().len_ns() as f64 * 1e-9;
+        let mut user = User::connect(&service.socket)?;
+        for task in 0..self.task_count() {
+            self.run_task(&mut user, task, |class| {
+                enroll_seconds(&playlist, class, gap_s)
+            })?;
         }
-        self.show_predictions(&classes);
-        let row = self.task_accuracies(task);
-        let seen = self.accuracy(|t| t <= task);
-        let seen_classes: usize = self.protocol.tasks()[..=task].iter().map(Vec::len).sum();
-        let per_task: Vec<String> = row.iter().map(|a| format!("{:.1} %", 100.0 * a)).collect();
+        drop(user);
+        service.stop()
+    }
+
+    fn run_task(
+        &mut self,
+        user: &mut User,
+        task: usize,
+        seconds: impl Fn(ClassId) -> f64,
+    ) -> Result<(), CliError> {
+        let classes = self.protocol.tasks()[task].clone();
+        let names: Vec<String> = classes.iter().map(|&c| name(c)).collect();
         (self.say)(format!(
-            "after task {}: accuracy on all windows of the {seen_classes} activities so far {:.1} % \
-             (final_accuracy_weighted); per task: {}",
+            "\ntask {}/{}: {}",
+            task + 1,
+            self.task_count(),
+            names.join(", ")
+        ));
+        for (&class, name) in classes.iter().zip(&names) {
+            let run = self.activity(user, name, seconds(class))?;
+            self.activities.push(run);
+        }
+        let model = user.export_model()?;
+        let row = heldout::row(&model, &self.heldout, &self.protocol, task);
+        let seen = heldout::accuracy(&model, &self.heldout, &self.protocol, |t| t <= task);
+        let status = user.status()?;
+        self.say_task(task, &row, seen, &status);
+        self.rows.push(row);
+        let replay = status.replay.as_ref();
+        self.tasks.push(TaskStatus {
+            seen_accuracy: seen,
+            online_accuracy: replay.and_then(|r| r.online_accuracy),
+            windows_scored: replay.map_or(0, |r| r.windows_scored),
+            learner_bytes: status.learner_bytes,
+            budget_bytes: status.budget_bytes,
+        });
+        Ok(())
+    }
+
+    /// Waits for `name` to play, enrolls it, watches the rest of it.
+    fn activity(&self, user: &mut User, name: &str, seconds: f64) -> Result<ActivityRun, CliError> {
+        user.await_playing(name)?;
+        let outcome = user.enroll(name, seconds)?;
+        (self.say)(format!(
+            "  {name} is playing: `mmcl enroll {name} --seconds {seconds:.1}` -> learned {} \
+             from {} windows in {:.0} ms; now knows {} classes",
+            outcome.label, outcome.windows, outcome.learn_ms, outcome.classes
+        ));
+        let live = user.watch_while_playing(name)?;
+        (self.say)(format!("    live: {}", live_text(name, &live)));
+        Ok(ActivityRun {
+            class: name.to_string(),
+            enroll_seconds: seconds,
+            windows_enrolled: outcome.windows,
+            learn_ms: outcome.learn_ms,
+            live,
+        })
+    }
+
+    fn say_task(&self, task: usize, row: &[f64], seen: f64, status: &StatusReport) {
+        let seen_classes: usize = self.protocol.tasks()[..=task].iter().map(Vec::len).sum();
+        let per_task: Vec<String> = (row.iter().enumerate())
+            .map(|(j, a)| format!("task {} {:.1} %", j + 1, 100.0 * a))
+            .collect();
+        let online = status.replay.as_ref().map_or("n/a".into(), |r| {
+            format!(
+                "{} of {} windows scored",
+                percent(r.online_accuracy),
+                r.windows_scored
+            )
+        });
+        (self.say)(format!(
+            "after task {}: held-out accuracy on the {seen_classes} activities so far {:.1} % \
+             (seen_accuracy); per task ({}); daemon's online accuracy {online}; learner memory \
+             {} of {} bytes",
             task + 1,
             100.0 * seen,
-            per_task.join(", ")
+            per_task.join(", "),
+            status.learner_bytes,
+            status.budget_bytes
         ));
-        self.rows.push(row);
-        Ok(())
     }
 
-    /// Enrolls one class from its training clips, streamed through the pipeline.
-    fn enroll(&mut self, class: ClassId) -> Result<(), CliError> {
-        let clips: Vec<Clip> = self
-            .dataset
-            .split(Split::Train)
-            .filter(|c| c.label() == class)
-            .cloned()
-            .collect();
-        let n_clips = clips.len();
-        let windows = stream_windows(clips, self.encoder.as_mut(), &self.spec)?;
-        let Some(enrollment) = enrollment(class, windows)? else {
-            (self.say)(format!("  {}: no usable window, skipped", name(class)));
-            return Ok(());
-        };
-        let windows = enrollment.embeddings.len();
-        let change = Change {
-            at_ms: now_ms(),
-            kind: ChangeKind::Enroll(enrollment),
-        };
-        let applied = self
-            .model
-            .apply(&change)
-            .map_err(|e| CliError::Runtime(e.into()))?;
-        let memory = match applied {
-            Applied::Enrolled { report, .. } => report.memory_bytes,
-            _ => self.model.current().learner().memory_bytes(),
-        };
+    /// Restarts the daemon on `settings` (the same state directory, a held-out playlist)
+    /// and shows what it knows and predicts.
+    pub fn restart(
+        &self,
+        settings: &Settings,
+        out: &Path,
+        stopped: &Stopped,
+        order: &[String],
+    ) -> Result<Restart, CliError> {
+        let state = settings.config().state_dir();
+        let snapshot = newest_snapshot(state)?;
         (self.say)(format!(
-            "  enrolled {:<20} {:>3} windows from {} clips  (learner memory {} of {} bytes)",
-            name(class),
-            windows,
-            n_clips,
-            memory,
-            self.model.current().learner().budget_bytes()
+            "\nstopped the daemon with SIGTERM: {} in {:.0} ms; final snapshot {}",
+            (stopped.status.code())
+                .map_or(stopped.status.to_string(), |c| format!("exit code {c}")),
+            stopped.ms,
+            snapshot.display()
         ));
-        self.enrolled += windows;
-        Ok(())
+        let service = start(settings, out, "daemon after the restart")?;
+        let user = User::connect(&service.socket);
+        let mut user = user?;
+        let classes: Vec<String> = (user.classes()?.classes.into_iter())
+            .map(|c| c.name)
+            .collect();
+        (self.say)(format!(
+            "restarted on the same state (pid {}): the daemon knows {} classes: {}",
+            service.pid(),
+            classes.len(),
+            classes.join(", ")
+        ));
+        let live = user.watch_playlist(order)?;
+        let status = user.status()?;
+        drop(user);
+        let again = service.stop()?;
+        let restart = Restart {
+            stop_exit_code: stopped.status.code(),
+            stop_ms: stopped.ms,
+            daemon_peak_rss_bytes: stopped.peak_rss_bytes,
+            restarted_peak_rss_bytes: again.peak_rss_bytes,
+            snapshot,
+            classes,
+            live: order.iter().cloned().zip(live).collect(),
+            online_accuracy: status.replay.as_ref().and_then(|r| r.online_accuracy),
+            windows_scored: status.replay.as_ref().map_or(0, |r| r.windows_scored),
+        };
+        self.say_restart(&restart);
+        Ok(restart)
     }
 
-    /// Prints the live prediction of the first window of one evaluation clip per class.
-    fn show_predictions(&self, classes: &[ClassId]) {
-        let model = self.model.current();
-        for &class in classes {
-            let first = self.eval_clips.iter().find_map(|c| {
-                (c.class == class)
-                    .then(|| c.embeddings.first().map(|e| (c, e)))
-                    .flatten()
-            });
-            let Some((c, e)) = first else { continue };
-            if let Ok(p) = model.predict(e) {
-                let mark = if p.name == c.name { "ok" } else { "WRONG" };
-                (self.say)(format!(
-                    "  live: {} -> {} (confidence {:.2}) {mark}",
-                    c.clip, p.name, p.confidence
-                ));
-            }
+    fn say_restart(&self, r: &Restart) {
+        for (name, live) in &r.live {
+            (self.say)(format!(
+                "  held-out clip of {name}: {}",
+                live_text(name, live)
+            ));
         }
-    }
-
-    /// Window accuracy on the evaluation clips of each task up to `last`.
-    fn task_accuracies(&self, last: usize) -> Vec<f64> {
-        (0..=last)
-            .map(|task| self.accuracy(|t| t == task))
-            .collect()
-    }
-
-    /// Window accuracy on the evaluation clips whose task passes `keep`.
-    pub fn accuracy(&self, keep: impl Fn(usize) -> bool) -> f64 {
-        let model = self.model.current();
-        let (mut right, mut all) = (0usize, 0usize);
-        let clips = self
-            .eval_clips
-            .iter()
-            .filter(|c| self.protocol.task_of(c.class).is_some_and(&keep));
-        for c in clips {
-            for e in &c.embeddings {
-                all += 1;
-                right += usize::from(model.predict(e).is_ok_and(|p| p.name == c.name));
-            }
-        }
-        if all == 0 {
-            0.0
-        } else {
-            right as f64 / all as f64
-        }
+        (self.say)(format!(
+            "  restarted daemon's online accuracy {} of {} windows scored",
+            percent(r.online_accuracy),
+            r.windows_scored
+        ));
     }
 }
 
-/// Plays `clips` through the pipeline and encodes every window.
-fn stream_windows(
-    clips: Vec<Clip>,
-    encoder: &mut dyn Encoder,
-    spec: &WindowSpec,
-) -> Result<Vec<EncodedWindow>, CliError> {
-    replay_encoded(clips, spec, encoder).map_err(|e| CliError::Runtime(e.into()))
+/// Starts the daemon on `settings`, its profile and log named after `what`.
+fn start(settings: &Settings, out: &Path, what: &str) -> Result<ServiceProcess, CliError> {
+    let stem = what.replace(' ', "-");
+    ServiceProcess::start(
+        settings,
+        &out.join(format!("{stem}.toml")),
+        &out.join("daemon.log"),
+    )
 }
 
-/// The enrollment of `class` from its encoded windows; `None` when there are none.
-fn enrollment(class: ClassId, windows: Vec<EncodedWindow>) -> Result<Option<Enrollment>, CliError> {
-    let (Some(first), Some(last)) = (windows.first(), windows.last()) else {
-        return Ok(None);
-    };
-    let span = (first.start, last.end);
-    let label = ClassName::new(&name(class)).map_err(|e| CliError::Runtime(e.into()))?;
-    Ok(Some(Enrollment {
-        label,
-        span,
-        source: format!(
-            "replay of the demo dataset's training clips of {}",
-            name(class)
-        ),
-        embeddings: windows.into_iter().map(|w| w.encoded.embedding).collect(),
-    }))
-}
-
-/// Unix milliseconds now (0 if the clock is before 1970).
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// The val and test clips, each played and encoded on its own.
-fn encode_eval_clips(
-    dataset: &Dataset,
-    encoder: &mut dyn Encoder,
-    spec: &WindowSpec,
-) -> Result<Vec<ClipWindows>, CliError> {
-    let clips: Vec<&Clip> = (dataset.clips().iter())
-        .filter(|c| c.split() != Split::Train)
+/// The stream seconds to enroll of `class`: `ENROLL_SHARE` of its clips' playing time,
+/// the silent gaps between them included.
+fn enroll_seconds(playlist: &[Clip], class: ClassId, gap_s: f64) -> f64 {
+    let durations: Vec<f64> = (playlist.iter())
+        .filter(|c| c.label() == class)
+        .map(Clip::duration_secs)
         .collect();
-    // On stderr, drawn only on a terminal (indicatif hides it otherwise).
-    let bar = indicatif::ProgressBar::new(clips.len() as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "encoding the evaluation clips [{bar:30}] {pos}/{len} {elapsed} (eta {eta})",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    let mut out = Vec::new();
-    for clip in bar.wrap_iter(clips.into_iter()) {
-        let windows = stream_windows(vec![clip.clone()], encoder, spec)?;
-        out.push(ClipWindows {
-            clip: clip.id().to_string(),
-            class: clip.label(),
-            name: name(clip.label()),
-            embeddings: windows.into_iter().map(|w| w.encoded.embedding).collect(),
-        });
-    }
-    bar.finish_and_clear();
-    Ok(out)
+    let gaps = durations.len().saturating_sub(1) as f64 * gap_s;
+    let total: f64 = durations.iter().sum::<f64>() + gaps;
+    (ENROLL_SHARE * total).max(0.1)
 }
 
-fn name(class: ClassId) -> String {
+/// The newest snapshot file of `dir`.
+fn newest_snapshot(dir: &Path) -> Result<PathBuf, CliError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        CliError::Runtime(anyhow!("list the state directory {}: {e}", dir.display()))
+    })?;
+    let newest = (entries.filter_map(Result::ok))
+        .filter_map(|e| {
+            let seq = crate::store::parse_snapshot_name(e.file_name().to_str()?)?;
+            Some((seq, e.path()))
+        })
+        .max_by_key(|(seq, _)| *seq);
+    newest.map(|(_, p)| p).ok_or_else(|| {
+        CliError::Runtime(anyhow!("the daemon left no snapshot in {}", dir.display()))
+    })
+}
+
+fn live_text(name: &str, live: &Live) -> String {
+    if live.windows == 0 {
+        // A lagging pipeline had predicted the rest of it before the learn call returned.
+        return format!("no window of {name} was predicted after it was learned");
+    }
+    let smoothed = live.smoothed.as_deref().unwrap_or("(none)");
+    format!(
+        "{} of {} windows predicted {name} (raw prediction, {}); smoothed prediction at the \
+         last window {smoothed} (confidence {:.2}), latency {:.0} ms",
+        live.right,
+        live.windows,
+        percent(live.accuracy()),
+        live.confidence,
+        live.latency_ms
+    )
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |x| format!("{:.1} %", 100.0 * x))
+}
+
+/// The activity's name as the daemon's replay reports it: `upstairs` for `1_upstairs`.
+pub fn name(class: ClassId) -> String {
     crate::dataset::layout::CLASS_NAMES
         .get(class as usize)
-        .map_or_else(|| format!("class {class}"), |n| n.to_string())
-}
-
-fn names(classes: &[ClassId]) -> String {
-    classes
-        .iter()
-        .map(|c| name(*c))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map_or_else(
+            || format!("class {class}"),
+            |n| crate::daemon::display_name(n),
+        )
 }
