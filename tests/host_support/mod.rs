@@ -30,6 +30,15 @@ pub struct Server {
 impl Server {
     /// Serves `dir/host.db` on a free loopback port (or `port`), bundles up to `max` bytes.
     pub fn start(dir: &Path, port: u16, max: usize) -> Server {
+        Server::start_with(dir, port, max, ENCODER)
+    }
+
+    /// A server on a free loopback port that knows `encoder` (bundles up to 64 MiB).
+    pub fn start_with_encoder(dir: &Path, encoder: &str) -> Server {
+        Server::start_with(dir, 0, 64 << 20, encoder)
+    }
+
+    fn start_with(dir: &Path, port: u16, max: usize, encoder: &str) -> Server {
         let db = format!("sqlite:{}", dir.join("host.db").display());
         let mut child = mmcl()
             .args([
@@ -42,7 +51,7 @@ impl Server {
             ])
             .args([
                 "--known-encoder",
-                ENCODER,
+                encoder,
                 "--max-bundle-bytes",
                 &max.to_string(),
             ])
