@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn pki(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tls")
+        .join(name)
 }
 
 fn tls_server(dir: &Path) -> Server {
@@ -39,7 +41,11 @@ fn a_device_trusting_the_private_ca_pushes_over_https_and_others_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let device_dir = tempfile::tempdir().unwrap();
     let server = tls_server(dir.path());
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
     let token = token_add(&server.db, "d1");
     let queue = Queue::open(device_dir.path(), 1 << 20).unwrap();
     queue.push(&bundle("d1", 1, 2).encode(), 1).unwrap();
@@ -108,7 +114,10 @@ fn unreadable_key_material_stops_the_server_with_a_clear_error() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stderr}");
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--tls-key") && stderr.contains("ca.pem"), "{stderr}");
+    assert!(
+        stderr.contains("--tls-key") && stderr.contains("ca.pem"),
+        "{stderr}"
+    );
     let half = mmcl()
         .args(["host", "serve", "--listen", "127.0.0.1:0", "--db", &db])
         .args(["--tls-cert", pki("server.pem").to_str().unwrap()])

@@ -21,8 +21,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         (None, Some(t)) => format!("sqlite:{}", t.0.join("host.db").display()),
         (None, None) => return Err(CliError::Runtime(anyhow!("no database"))),
     };
-    let storage = storage::open(&db, args.blobs.as_deref())
-        .map_err(|e| CliError::Runtime(e.into()))?;
+    let storage =
+        storage::open(&db, args.blobs.as_deref()).map_err(|e| CliError::Runtime(e.into()))?;
     let plan = LoadPlan {
         devices: args.devices as usize,
         bundles_per_device: args.bundles as usize,
@@ -65,7 +65,8 @@ impl TempDir {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!("mmcl-bench-host-{}-{nanos}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("mmcl-bench-host-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| CliError::Runtime(anyhow!("create {}: {e}", dir.display())))?;
         Ok(TempDir(dir))

@@ -93,7 +93,11 @@ pub fn run(plan: &LoadPlan, storage: Arc<dyn Storage>) -> Result<LoadReport, Loa
     for (device, _) in &devices {
         stored += storage.history(device)?.len();
     }
-    Ok(summarize(plan, results, (seconds, stored, bytes_per_bundle)))
+    Ok(summarize(
+        plan,
+        results,
+        (seconds, stored, bytes_per_bundle),
+    ))
 }
 
 /// `bench-<k>` for each device, with a fresh token registered on `storage`.
@@ -148,9 +152,13 @@ fn model_sections(plan: &LoadPlan) -> Result<crate::store::Sections, LoadError> 
     let learner = learn::build(plan.dim, &config).map_err(|e| LoadError::Bundle(e.to_string()))?;
     let model = ClassModel::new(learner);
     for c in 0..plan.classes {
-        let v: Vec<f32> = (0..plan.dim).map(|d| ((c * 31 + d) % 17) as f32 / 17.0 + 0.01).collect();
-        let embedding = Embedding::new(v, plan.dim).map_err(|e| LoadError::Bundle(e.to_string()))?;
-        let label = ClassName::new(&format!("activity-{c}")).map_err(|e| LoadError::Bundle(e.to_string()))?;
+        let v: Vec<f32> = (0..plan.dim)
+            .map(|d| ((c * 31 + d) % 17) as f32 / 17.0 + 0.01)
+            .collect();
+        let embedding =
+            Embedding::new(v, plan.dim).map_err(|e| LoadError::Bundle(e.to_string()))?;
+        let label = ClassName::new(&format!("activity-{c}"))
+            .map_err(|e| LoadError::Bundle(e.to_string()))?;
         let change = Change {
             at_ms: c as u64,
             kind: ChangeKind::Enroll(Enrollment {
@@ -160,7 +168,9 @@ fn model_sections(plan: &LoadPlan) -> Result<crate::store::Sections, LoadError> 
                 source: "bench host".into(),
             }),
         };
-        model.apply(&change).map_err(|e| LoadError::Bundle(e.to_string()))?;
+        model
+            .apply(&change)
+            .map_err(|e| LoadError::Bundle(e.to_string()))?;
     }
     Ok(model.sections())
 }
@@ -183,7 +193,10 @@ fn push_all(url: &str, uploads: Uploads) -> Vec<DeviceResult> {
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| vec![Err("device thread panicked".into())]))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err("device thread panicked".into())])
+            })
             .collect()
     })
 }
@@ -255,9 +268,14 @@ struct Running {
 impl Running {
     fn start(host: Arc<Host>) -> Result<Running, LoadError> {
         let io = |action| move |error| LoadError::Io { action, error };
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(io("listen on loopback"))?;
-        let addr = listener.local_addr().map_err(io("read the bound address"))?;
-        listener.set_nonblocking(true).map_err(io("set the listener non-blocking"))?;
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(io("listen on loopback"))?;
+        let addr = listener
+            .local_addr()
+            .map_err(io("read the bound address"))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(io("set the listener non-blocking"))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
