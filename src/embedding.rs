@@ -37,6 +37,43 @@ impl Embedding {
     }
 }
 
+/// The element-wise running mean of equally long vectors, summed in f64: a clip's
+/// embedding from its windows' (`encode::dataset` offline, `enroll --clips` live), so
+/// both give the same bits for the same windows in the same order.
+#[derive(Debug, Clone)]
+pub struct MeanEmbedding {
+    sum: Vec<f64>,
+    n: usize,
+}
+
+impl MeanEmbedding {
+    pub fn new(dim: usize) -> MeanEmbedding {
+        MeanEmbedding {
+            sum: vec![0.0; dim],
+            n: 0,
+        }
+    }
+
+    /// Adds one vector (extra values past the dimension are ignored, missing ones count 0).
+    pub fn add(&mut self, row: &[f32]) {
+        for (s, v) in self.sum.iter_mut().zip(row) {
+            *s += f64::from(*v);
+        }
+        self.n += 1;
+    }
+
+    /// Vectors added so far.
+    pub fn count(&self) -> usize {
+        self.n
+    }
+
+    /// The mean, as a checked embedding (zeros before anything was added).
+    pub fn embedding(self) -> Result<Embedding, EmbeddingError> {
+        let (dim, n) = (self.sum.len(), self.n.max(1) as f64);
+        Embedding::new(self.sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum EmbeddingError {
     #[error("embedding dimension mismatch: expected {expected}, got {got}")]

@@ -51,6 +51,7 @@ fn requests() -> Vec<(&'static str, Request)> {
             Request::EnrollStart(EnrollStart {
                 label: "brushing teeth".into(),
                 seconds: Some(30.0),
+                clips: None,
             }),
         ),
         ("enroll_progress", Request::EnrollProgress(id)),
@@ -124,6 +125,8 @@ fn progress() -> EnrollProgress {
         windows: 12,
         seconds: 12.5,
         target_seconds: Some(30.0),
+        clips: None,
+        target_clips: None,
     }
 }
 

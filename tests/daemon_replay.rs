@@ -99,6 +99,7 @@ fn enroll_while_playing(socket: &Path, name: &str) -> usize {
     let start = Request::EnrollStart(EnrollStart {
         label: name.to_string(),
         seconds: None,
+        clips: None,
     });
     let started: EnrollProgress = client.call_as(start).expect("enroll_start");
     let id = EnrollmentId {

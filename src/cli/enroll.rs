@@ -1,6 +1,8 @@
-//! `mmcl enroll LABEL [--seconds N] [--json]`: teaches the running daemon a class. It
-//! captures the windows the pipeline encodes from now on (for N seconds of stream, or until
-//! Ctrl-C), then learns them and prints "learned LABEL from N windows in X ms; now knows K
+//! `mmcl enroll LABEL [--seconds N | --clips N] [--json]`: teaches the running daemon a
+//! class. It captures the windows the pipeline encodes from now on (for N seconds of
+//! stream, or until Ctrl-C; on a replay profile `--clips N`: the next N whole clips of
+//! class LABEL, each learned as its windows' mean, as `bench cl` learns a clip), then
+//! learns them and prints "learned LABEL from N windows in X ms; now knows K
 //! classes" (`--json`: the daemon's outcome). A progress bar of the windows captured goes
 //! to stderr when it is a terminal. Ctrl-C ends capture early and learns what was
 //! captured; a second Ctrl-C cancels (nothing is learned), if the daemon still can.
@@ -21,8 +23,12 @@ pub struct Args {
     /// The class the captured windows are learned as (new, or one the daemon knows).
     pub label: String,
     /// Seconds of stream to capture [default: until Ctrl-C].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "clips")]
     pub seconds: Option<f64>,
+    /// Replay only: the next N whole clips of class LABEL that play, each learned as the
+    /// mean of its windows (what `mmcl bench cl` trains on).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub clips: Option<u32>,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -60,6 +66,7 @@ pub(super) fn enroll(args: &Args) -> Result<EnrollOutcome, Failure> {
     let start = EnrollStart {
         label: args.label.clone(),
         seconds: args.seconds,
+        clips: args.clips,
     };
     let started: EnrollProgress = client.call_as(Request::EnrollStart(start))?;
     let bar = progress_bar(args.seconds);

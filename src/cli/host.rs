@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// Serve plain HTTP on a non-loopback address (tokens then cross the network in clear).
     #[arg(long)]
     pub allow_remote_plain: bool,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The host's default (`host::server::DEFAULT_MAX_BUNDLE_BYTES`, which needs the feature).

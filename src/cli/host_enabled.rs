@@ -1,4 +1,5 @@
-//! `mmcl host` with the `host` feature: the server on a tokio runtime, token management;
+//! `mmcl host` with the `host` feature: the server on a tokio runtime (plain HTTP, or
+//! HTTPS with `--tls-cert`/`--tls-key`), token management;
 //! `host eval` is `cli::host_eval`.
 
 use super::{CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
@@ -11,6 +12,8 @@ use crate::host::{auth, unix_ms};
 use crate::uplink::check_device_id;
 use anyhow::anyhow;
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 pub fn run(command: Command) -> Result<(), CliError> {
@@ -41,9 +44,10 @@ fn known_encoders(extra: &[String]) -> Result<BTreeSet<String>, CliError> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), CliError> {
-    if !args.listen.ip().is_loopback() && !args.allow_remote_plain {
+    let tls = args.tls_cert.clone().zip(args.tls_key.clone());
+    if tls.is_none() && !args.listen.ip().is_loopback() && !args.allow_remote_plain {
         return Err(CliError::Input(anyhow!(
-            "--listen {}: plain HTTP is served only on loopback; pass --allow-remote-plain to serve it on {} anyway (tokens cross the network in clear)",
+            "--listen {}: plain HTTP is served only on loopback; give --tls-cert and --tls-key, or pass --allow-remote-plain to serve it on {} anyway (tokens cross the network in clear)",
             args.listen,
             args.listen.ip()
         )));
@@ -60,19 +64,51 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Runtime(anyhow!("start the async runtime: {e}")))?;
+    let router = server::router(host);
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| CliError::Runtime(anyhow!("listen on {}: {e}", args.listen)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::Runtime(e.into()))?;
-        // Tests and scripts read the address (port 0 picks one) from this line.
-        println!("listening on http://{addr}");
-        server::serve(listener, server::router(host), stop_signal())
-            .await
-            .map_err(|e| CliError::Runtime(anyhow!("serve: {e}")))
+        match tls {
+            None => serve_plain(args.listen, router).await,
+            Some((cert, key)) => serve_https(args.listen, router, &cert, &key).await,
+        }
     })
+}
+
+async fn serve_plain(listen: SocketAddr, router: axum::Router) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::Runtime(anyhow!("listen on {listen}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    // Tests and scripts read the address (port 0 picks one) from this line.
+    println!("listening on http://{addr}");
+    server::serve(listener, router, stop_signal())
+        .await
+        .map_err(|e| CliError::Runtime(anyhow!("serve: {e}")))
+}
+
+async fn serve_https(
+    listen: SocketAddr,
+    router: axum::Router,
+    cert: &Path,
+    key: &Path,
+) -> Result<(), CliError> {
+    let tls = server::tls_config(cert, key).await.map_err(|e| {
+        CliError::Input(anyhow!(
+            "--tls-cert {} / --tls-key {}: {e}",
+            cert.display(),
+            key.display()
+        ))
+    })?;
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| CliError::Runtime(anyhow!("listen on {listen}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Runtime(e.into()))?;
+    println!("listening on https://{addr}");
+    server::serve_tls(listener, router, tls, stop_signal())
+        .await
+        .map_err(|e| CliError::Runtime(anyhow!("serve: {e}")))
 }
 
 /// Completes on SIGTERM or SIGINT.

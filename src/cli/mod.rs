@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 mod bench_cl;
 mod bench_daemon;
+mod bench_host;
 mod checkpoint;
 mod classes;
 mod config_check;
@@ -113,6 +114,8 @@ pub enum BenchCommand {
     Cl(bench_cl::Args),
     /// The daemon on a replayed dataset for some minutes: windows/s, latency, memory, CPU.
     Daemon(bench_daemon::Args),
+    /// The host's API under N devices pushing bundles at once: bundles/s, upload p50/p99.
+    Host(bench_host::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +249,7 @@ pub fn run(command: Command) -> Result<(), CliError> {
         Command::Bench(BenchCommand::Cl(args)) => bench_cl::run(args),
         Command::Sensors(args) => sensors::run(args),
         Command::Bench(BenchCommand::Daemon(args)) => bench_daemon::run(args),
+        Command::Bench(BenchCommand::Host(args)) => bench_host::run(args),
         Command::Enroll(args) => enroll::run(args),
         Command::Status(args) => status::run(args),
         Command::Classes(args) => classes::run(args),

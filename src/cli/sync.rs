@@ -7,8 +7,7 @@
 use super::{print_json, print_line, CliError};
 use crate::config::{Config, DaemonConfig};
 use crate::store::SnapshotStore;
-use crate::uplink::client::Client;
-use crate::uplink::sync::{read_token, REQUEST_TIMEOUT};
+use crate::uplink::sync::{client_for, REQUEST_TIMEOUT};
 use crate::uplink::{drain, Queue};
 use anyhow::anyhow;
 use std::path::PathBuf;
@@ -52,8 +51,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         .enqueue_new_snapshots(&store, uplink.device_id(), crate::uplink::sync::unix_ms())
         .map_err(runtime)?;
     let pass = if args.now {
-        let token = read_token(uplink).map_err(|e| CliError::Input(e.into()))?;
-        let client = Client::new(uplink.url(), &token, REQUEST_TIMEOUT);
+        let client = client_for(uplink, REQUEST_TIMEOUT).map_err(|e| CliError::Input(e.into()))?;
         Some(drain(&queue, &client, uplink.device_id()).map_err(runtime)?)
     } else {
         None

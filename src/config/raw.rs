@@ -301,6 +301,8 @@ pub struct RawUplink {
     pub queue_bytes: Option<RawBytes>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[cfg(test)]

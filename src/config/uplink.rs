@@ -1,7 +1,7 @@
 //! `[uplink]`: where the daemon syncs its snapshots (`crate::uplink`): the host's URL, the
 //! device's token (inline or, better, in a file only the service can read), the device id
-//! the host knows it by, how many bytes of bundles may wait on disk, and how often the
-//! queue is retried. The section is optional: without it the device never syncs.
+//! the host knows it by, how many bytes of bundles may wait on disk, how often the
+//! queue is retried, and (for a host with a private CA) the CA certificates to trust. The section is optional: without it the device never syncs.
 
 use super::check::{path_text, Bound, Checker};
 use super::raw::{RawBytes, RawUplink};
@@ -27,6 +27,8 @@ pub struct UplinkConfig {
     device_id: String,
     queue_bytes: u64,
     interval_seconds: f64,
+    /// PEM CA certificates trusted for https instead of the public roots.
+    ca_file: Option<PathBuf>,
 }
 
 impl UplinkConfig {
@@ -53,6 +55,12 @@ impl UplinkConfig {
         self.interval_seconds
     }
 
+    /// The PEM file of CA certificates an https host is checked against, when not the
+    /// public roots.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        self.ca_file.as_deref()
+    }
+
     pub(crate) fn from_raw(raw: &RawUplink, c: &mut Checker) -> Option<UplinkConfig> {
         let url = c
             .required("uplink.url", raw.url.as_deref())
@@ -69,12 +77,17 @@ impl UplinkConfig {
         };
         let interval = raw.interval.unwrap_or(DEFAULT_INTERVAL_SECONDS);
         let interval = c.positive("uplink.interval", interval, Some(Bound::fixed(86400.0)));
+        let ca_file = match &raw.ca_file {
+            None => Some(None),
+            Some(p) => c.nonempty_path("uplink.ca_file", p).map(Some),
+        };
         Some(UplinkConfig {
             url: url?,
             token: token?,
             device_id: device_id?,
             queue_bytes: queue_bytes?,
             interval_seconds: interval?,
+            ca_file: ca_file?,
         })
     }
 
@@ -92,6 +105,7 @@ impl UplinkConfig {
                 i64::try_from(self.queue_bytes).unwrap_or(i64::MAX),
             )),
             interval: Some(self.interval_seconds),
+            ca_file: self.ca_file.clone(),
         }
     }
 }
@@ -183,6 +197,7 @@ mod tests {
             device_id: Some("a/b".into()),
             queue_bytes: Some(RawBytes::Count(10)),
             interval: Some(0.0),
+            ca_file: None,
         };
         assert!(UplinkConfig::from_raw(&bad, &mut c).is_none());
         let keys: Vec<&str> = c.errors.iter().map(|e| e.key.as_str()).collect();

@@ -24,6 +24,16 @@ pub trait ControlTarget: Send + Sync {
         label: &str,
         seconds: Option<f64>,
     ) -> Result<EnrollProgress, ControlError>;
+    /// Starts an enrollment by whole clips (replay only, `daemon::clip_capture`): the
+    /// windows of the next `clips` clips of class `label` played from their start, each
+    /// clip learned as its windows' mean. A target without a replay source refuses it.
+    fn enroll_clips(&self, label: &str, clips: u32) -> Result<EnrollProgress, ControlError> {
+        let _ = (label, clips);
+        Err(ControlError::new(
+            ErrorKind::Invalid,
+            "enroll by clips needs a replay source; this daemon has none",
+        ))
+    }
     /// The running (or just finished) enrollment's progress; `Err(NotFound)` for another id.
     fn enroll_progress(&self, id: u64) -> Result<EnrollProgress, ControlError>;
     /// Ends capture (if still running), learns the windows, journals the enrollment
@@ -207,6 +217,11 @@ pub struct EnrollProgress {
     /// Seconds of stream captured so far, and the target when one was given.
     pub seconds: f64,
     pub target_seconds: Option<f64>,
+    /// An enrollment by whole clips (replay): the clips captured and the number asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clips: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_clips: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,13 +1,16 @@
 //! An enrollment being captured: from `enroll_start`, every window the pipeline encodes
 //! joins it (its fused embedding), until the stream has covered the requested seconds, the
-//! `[daemon] max_enroll_windows` bound is reached, or the client stops it. It is learned
+//! `[daemon] max_enroll_windows` bound is reached, or the client stops it (or, by clips,
+//! `daemon::clip_capture`: until N whole clips of the class played). It is learned
 //! when the client calls `enroll_stop` (which journals it first); one that nobody claims
 //! within `UNCLAIMED` after it completed is dropped, so a vanished client cannot pin the
 //! memory or block the next enrollment.
 
+use super::clip_capture::{ClipCapture, WindowSpan};
 use crate::classes::{ClassName, Enrollment};
 use crate::control::api::EnrollProgress;
 use crate::embedding::Embedding;
+use crate::sensor::replay::PlayedClip;
 use crate::time::Timestamp;
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,8 @@ pub struct Capture {
     sources: Vec<String>,
     pub state: CaptureState,
     completed_at: Option<Instant>,
+    /// Set for an enrollment by whole clips: it holds the clips' means instead.
+    by_clips: Option<ClipCapture>,
 }
 
 impl Capture {
@@ -48,6 +53,39 @@ impl Capture {
             sources: Vec::new(),
             state: CaptureState::Capturing,
             completed_at: None,
+            by_clips: None,
+        }
+    }
+
+    /// A capture of `clips` whole clips of `label` (replay), windows `stride_ns` apart.
+    pub fn by_clips(id: u64, label: ClassName, clips: usize, stride_ns: u64) -> Capture {
+        let by_clips = ClipCapture::new(label.as_str(), clips, stride_ns);
+        Capture {
+            by_clips: Some(by_clips),
+            ..Capture::new(id, label, None, usize::MAX)
+        }
+    }
+
+    /// True when it takes whole clips and so needs each window's played clip.
+    pub fn wants_clips(&self) -> bool {
+        self.by_clips.is_some()
+    }
+
+    /// Adds one window of an enrollment by clips (`played`: the clip it was cut from).
+    pub fn push_played(&mut self, w: WindowSpan, e: &Embedding, played: Option<&PlayedClip>) {
+        let Some(clips) = self
+            .by_clips
+            .as_mut()
+            .filter(|_| self.state == CaptureState::Capturing)
+        else {
+            return;
+        };
+        clips.push(w, e, played);
+        let (first, _) = self.span.unwrap_or((w.start, w.end));
+        self.span = Some((first.min(w.start), w.end));
+        if clips.is_complete() {
+            self.state = CaptureState::Complete;
+            self.completed_at = Some(Instant::now());
         }
     }
 
@@ -70,8 +108,11 @@ impl Capture {
         }
     }
 
+    /// Windows captured (by clips: those of the whole clips).
     pub fn windows(&self) -> usize {
-        self.embeddings.len()
+        self.by_clips
+            .as_ref()
+            .map_or(self.embeddings.len(), ClipCapture::windows)
     }
 
     /// Seconds of stream from the first window's start to the last window's end.
@@ -97,12 +138,23 @@ impl Capture {
             windows: self.windows(),
             seconds: self.seconds(),
             target_seconds: self.target_ns.map(|t| t as f64 * 1e-9),
+            clips: self.by_clips.as_ref().map(ClipCapture::clips),
+            target_clips: self.by_clips.as_ref().map(ClipCapture::wanted),
         }
     }
 
-    /// The enrollment record (`None` without any window).
+    /// The enrollment record (`None` without any window; by clips, without a whole clip).
     pub fn into_enrollment(self) -> Option<Enrollment> {
         let span = self.span?;
+        if let Some(clips) = self.by_clips {
+            let (embeddings, source) = clips.into_parts();
+            return (!embeddings.is_empty()).then_some(Enrollment {
+                label: self.label,
+                embeddings,
+                span,
+                source,
+            });
+        }
         Some(Enrollment {
             label: self.label,
             embeddings: self.embeddings,

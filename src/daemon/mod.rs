@@ -10,11 +10,12 @@
 //! control server's; and the caller's, which `Running::wait`s for the shutdown.
 //!
 //! - `recover`: state directory -> model. `service`: `Daemon` and each window's fate.
-//! - `target`: the control requests. `status`: `mmcl status`. `capture`: enrollments.
+//! - `target`: the control requests. `status`: `mmcl status`. `capture`: enrollments (`clip_capture`: by whole clips).
 //! - `smooth`, `events`, `stats`, `replay`, `notify`, `sources`, `lifecycle`.
 //! - `fault`: the crash test's pause points (`MMCL_FAULT_PAUSE`, off by default).
 
 mod capture;
+mod clip_capture;
 mod events;
 mod fault;
 mod lifecycle;

@@ -96,10 +96,12 @@ fn by_class(clips: Vec<Clip>, config: &ReplayConfig) -> Vec<Clip> {
         .collect()
 }
 
-/// The replay source of `config`, paced on `clock` from `origin`, and its play log.
+/// The replay source of `config`, paced on `clock` from `origin` (where the aligner's
+/// windows start), and its play log. Clips start on the window grid, so a clip's windows
+/// are the ones `mmcl embed` cuts when the stride is half a window (`enroll --clips`).
 pub fn source(
     config: &ReplayConfig,
-    spec_len_ns: u64,
+    (spec_len_ns, stride_ns): (u64, u64),
     clock: Arc<dyn Clock>,
     origin: Timestamp,
 ) -> Result<(ReplaySource, PlayLog, usize), ReplayError> {
@@ -132,7 +134,7 @@ pub fn source(
     };
     // More than a window of silence between clips: no window mixes two clips.
     let gap = spec_len_ns + spec_len_ns / 4;
-    let source = ReplaySource::new(playlist, origin, gap, pacing);
+    let source = ReplaySource::new(playlist, origin, gap, pacing).on_window_grid(stride_ns);
     let log = source.play_log();
     Ok((source, log, n))
 }

@@ -4,6 +4,7 @@
 //! subscribers; a change of the smoothed class is logged.
 
 use super::capture::{Capture, CaptureState};
+use super::clip_capture::WindowSpan;
 use super::events::Subscribers;
 use super::replay::display_name;
 use super::smooth::Smoother;
@@ -13,9 +14,8 @@ use crate::config::{DaemonConfig, Settings};
 use crate::control::api::{EnrollProgress, Event, PredictionEvent};
 use crate::encode::BackendInfo;
 use crate::pipeline::{EncodedWindow, Pipeline};
-use crate::sensor::replay::PlayLog;
+use crate::sensor::replay::{PlayLog, PlayedClip};
 use crate::store::StateDir;
-use crate::time::Timestamp;
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
@@ -124,8 +124,12 @@ impl Daemon {
         let latency_ms = self.clock.latency_ms(w.end);
         let model = self.model.current();
         let prediction = model.predict(&w.encoded.embedding).ok();
-        let truth = self.truth(w.start, w.end);
-        self.capture_window(&w, truth.as_ref().map(|t| t.1.as_str()));
+        let played = self
+            .play_log
+            .as_ref()
+            .and_then(|l| l.lookup(w.start, w.end));
+        let truth = played.as_ref().map(truth);
+        self.capture_window(&w, truth.as_ref().map(|t| t.1.as_str()), played.as_ref());
         let event = self.predict_event(&w, &model, prediction, truth.map(|t| t.0), latency_ms, now);
         if let Some(changed) = event {
             self.subscribers.publish(&Event::Changed(changed.clone()));
@@ -174,15 +178,9 @@ impl Daemon {
         smoothed.changed.then_some(event)
     }
 
-    /// Replay only: the true class name of the window `[start, end)` and where it came from.
-    fn truth(&self, start: Timestamp, end: Timestamp) -> Option<(String, String)> {
-        let played = self.play_log.as_ref()?.lookup(start, end)?;
-        let folder = played.clip.split('/').next().unwrap_or_default();
-        Some((display_name(folder), format!("replay {}", played.clip)))
-    }
-
-    /// Adds the window to the running enrollment, if one is capturing.
-    fn capture_window(&self, w: &EncodedWindow, source: Option<&str>) {
+    /// Adds the window to the running enrollment, if one is capturing (`played`: the
+    /// replayed clip it was cut from).
+    fn capture_window(&self, w: &EncodedWindow, source: Option<&str>, played: Option<&PlayedClip>) {
         let mut capture = lock(&self.capture);
         let Some(c) = capture
             .as_mut()
@@ -190,6 +188,13 @@ impl Daemon {
         else {
             return;
         };
+        if c.wants_clips() {
+            let span = WindowSpan {
+                start: w.start,
+                end: w.end,
+            };
+            return c.push_played(span, &w.encoded.embedding, played);
+        }
         let live = format!("live {}", present_names(w));
         c.push(
             w.start,
@@ -211,6 +216,12 @@ impl Daemon {
     pub(super) fn set_lifecycle(&self, state: &'static str) {
         *lock(&self.lifecycle) = state;
     }
+}
+
+/// Replay only: the true class name of a window cut from `played`, and where it came from.
+fn truth(played: &PlayedClip) -> (String, String) {
+    let folder = played.clip.split('/').next().unwrap_or_default();
+    (display_name(folder), format!("replay {}", played.clip))
 }
 
 fn present_names(w: &EncodedWindow) -> String {

@@ -35,7 +35,7 @@ pub fn build(
     if let Some(r) = sources.replay() {
         let (source, log, clips) = replay::source(
             r,
-            settings.window().len_ns(),
+            (settings.window().len_ns(), settings.window().stride_ns()),
             clock.clock.clone(),
             clock.origin,
         )

@@ -20,6 +20,8 @@ use std::time::Instant;
 
 /// The longest enrollment a client may ask for, seconds of stream.
 pub const MAX_ENROLL_SECONDS: f64 = 3600.0;
+/// The most whole clips one enrollment by clips may ask for.
+pub const MAX_ENROLL_CLIPS: u32 = 10_000;
 /// The snapshot section of the daemon's counters (JSON), for the host and for people.
 pub const COUNTERS_SECTION: &str = "counters";
 
@@ -157,6 +159,33 @@ impl Daemon {
         }
     }
 
+    /// Installs the capture `make` builds (with a fresh id) unless one is still running.
+    fn start_capture(
+        &self,
+        make: impl FnOnce(u64) -> Capture,
+    ) -> Result<EnrollProgress, ControlError> {
+        let mut slot = lock(&self.capture);
+        if let Some(c) = slot.as_ref().filter(|c| !c.expired(Instant::now())) {
+            return Err(ControlError::new(
+                ErrorKind::Busy,
+                format!(
+                    "enrollment {} of {:?} is still {} (stop or cancel it first)",
+                    c.id,
+                    c.label.as_str(),
+                    c.progress().state
+                ),
+            ));
+        }
+        let capture = make(self.next_enroll.fetch_add(1, Ordering::Relaxed));
+        let progress = capture.progress();
+        *slot = Some(capture);
+        super::log(&format!(
+            "enrollment {} of {:?} started",
+            progress.id, progress.label
+        ));
+        Ok(progress)
+    }
+
     fn take_capture(&self, id: u64) -> Result<Capture, ControlError> {
         let mut slot = lock(&self.capture);
         match slot.take() {
@@ -207,25 +236,26 @@ impl ControlTarget for Daemon {
                 format!("enroll for {s} s: must be > 0 and <= {MAX_ENROLL_SECONDS} s"),
             ));
         }
-        let mut slot = lock(&self.capture);
-        if let Some(c) = slot.as_ref().filter(|c| !c.expired(Instant::now())) {
+        let max = lock(&self.live).max_enroll_windows();
+        self.start_capture(|id| Capture::new(id, label, seconds, max))
+    }
+
+    fn enroll_clips(&self, label: &str, clips: u32) -> Result<EnrollProgress, ControlError> {
+        let label = name(label)?;
+        if self.play_log.is_none() {
             return Err(ControlError::new(
-                ErrorKind::Busy,
-                format!(
-                    "enrollment {} of {:?} is still {} (stop or cancel it first)",
-                    c.id,
-                    c.label.as_str(),
-                    c.progress().state
-                ),
+                ErrorKind::Invalid,
+                "enroll by clips needs a replay source; this profile plays none",
             ));
         }
-        let id = self.next_enroll.fetch_add(1, Ordering::Relaxed);
-        let max = lock(&self.live).max_enroll_windows();
-        let capture = Capture::new(id, label, seconds, max);
-        let progress = capture.progress();
-        *slot = Some(capture);
-        super::log(&format!("enrollment {id} of {:?} started", progress.label));
-        Ok(progress)
+        if !(1..=MAX_ENROLL_CLIPS).contains(&clips) {
+            return Err(ControlError::new(
+                ErrorKind::Invalid,
+                format!("enroll {clips} clips: must be 1..={MAX_ENROLL_CLIPS}"),
+            ));
+        }
+        let stride = self.settings.window().stride_ns();
+        self.start_capture(|id| Capture::by_clips(id, label, clips as usize, stride))
     }
 
     fn enroll_progress(&self, id: u64) -> Result<EnrollProgress, ControlError> {

@@ -27,7 +27,7 @@ use super::{EncodeError, Encoder, ModelContract};
 use crate::align::{WindowParams, WindowSpec};
 use crate::dataset::windows::ReadSpec;
 use crate::dataset::{Clip, Dataset, DatasetError, Split};
-use crate::embedding::{Embedding, EmbeddingError};
+use crate::embedding::MeanEmbedding as Mean;
 use crate::sample::Modality;
 use crate::window::Window;
 use sha2::{Digest, Sha256};
@@ -224,9 +224,9 @@ fn encode_clip(
     }
     let mut encoded = 0;
     for (&variant, mean) in variants.iter().zip(means) {
-        encoded += mean.n;
+        encoded += mean.count();
         // A variant that would be empty (IMU-absent of an IMU-only clip) is not stored.
-        if mean.n == 0 {
+        if mean.count() == 0 {
             continue;
         }
         let embedding = mean.embedding().map_err(|e| ClipEncodeError::Mean {
@@ -269,34 +269,6 @@ fn encode_variant(
         mean.add(e.embedding.as_slice());
     }
     Ok(())
-}
-
-/// The element-wise running mean of equally long vectors (in f64).
-struct Mean {
-    sum: Vec<f64>,
-    n: usize,
-}
-
-impl Mean {
-    fn new(dim: usize) -> Mean {
-        Mean {
-            sum: vec![0.0; dim],
-            n: 0,
-        }
-    }
-
-    fn add(&mut self, row: &[f32]) {
-        for (s, v) in self.sum.iter_mut().zip(row) {
-            *s += f64::from(*v);
-        }
-        self.n += 1;
-    }
-
-    /// The mean, as a checked embedding.
-    fn embedding(self) -> Result<Embedding, EmbeddingError> {
-        let (dim, n) = (self.sum.len(), self.n.max(1) as f64);
-        Embedding::new(self.sum.into_iter().map(|s| (s / n) as f32).collect(), dim)
-    }
 }
 
 /// True when every variant a clip needs is cached (a variant that would be empty,

@@ -3,11 +3,12 @@
 //! compared in constant time), `server` (`mmcl host serve`: the HTTP API on axum),
 //! `eval` (every stored snapshot of a device scored on a held-out test set), `history` (a
 //! device's snapshots read back, encoder checked) and `report` (`mmcl host eval`'s
-//! report.json and report.html with the fleet summary).
+//! report.json and report.html with the fleet summary); `load` is `mmcl bench host`.
 
 pub mod auth;
 pub mod eval;
 pub mod history;
+pub mod load;
 pub mod report;
 pub mod server;
 pub mod storage;

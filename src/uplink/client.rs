@@ -1,5 +1,7 @@
 //! The blocking HTTP client (ureq 3, rustls with ring: no C TLS library, no async runtime)
-//! that sends one queued bundle to the host and says what to do with it.
+//! that sends one queued bundle to the host and says what to do with it. Over https it
+//! trusts Mozilla's roots (webpki-roots), or only the CA certificates `[uplink] ca_file`
+//! names, for a host with a private CA.
 
 use super::queue::Pending;
 use std::time::Duration;
@@ -15,6 +17,38 @@ pub enum Outcome {
     /// Not acknowledged (network, host down, wrong or revoked token, a transit checksum
     /// failure): it stays queued and is retried after a backoff.
     Retry { why: String },
+}
+
+/// Why a CA file's PEM gave no trust roots.
+#[derive(Debug, thiserror::Error)]
+pub enum CaError {
+    #[error("PEM section {index} is not readable: {message}")]
+    Pem { index: usize, message: String },
+    #[error("no CERTIFICATE section in {sections} PEM section(s)")]
+    NoCertificate { sections: usize },
+}
+
+/// The CA certificates of a PEM file's bytes (other sections, such as keys, are skipped).
+pub fn ca_roots(pem: &[u8]) -> Result<Vec<ureq::tls::Certificate<'static>>, CaError> {
+    let mut certs = Vec::new();
+    let mut sections = 0;
+    for (index, item) in ureq::tls::parse_pem(pem).enumerate() {
+        sections += 1;
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(CaError::Pem {
+                    index,
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+    match certs.is_empty() {
+        true => Err(CaError::NoCertificate { sections }),
+        false => Ok(certs),
+    }
 }
 
 /// A client of one host for one device.
@@ -36,9 +70,26 @@ impl Client {
     /// A client of the host at `base` (http:// or https://) with `token`; each request
     /// gives up after `timeout`.
     pub fn new(base: &str, token: &str, timeout: Duration) -> Client {
+        Client::build(base, token, timeout, ureq::tls::RootCerts::WebPki)
+    }
+
+    /// Like `new`, trusting only the CA certificates in `ca_pem` for https.
+    pub fn with_ca(
+        base: &str,
+        token: &str,
+        timeout: Duration,
+        ca_pem: &[u8],
+    ) -> Result<Client, CaError> {
+        let roots = ureq::tls::RootCerts::new_with_certs(&ca_roots(ca_pem)?);
+        Ok(Client::build(base, token, timeout, roots))
+    }
+
+    fn build(base: &str, token: &str, timeout: Duration, roots: ureq::tls::RootCerts) -> Client {
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
             .http_status_as_error(false)
+            .tls_config(tls)
             .build()
             .into();
         Client {
@@ -100,6 +151,21 @@ fn classify(status: u16, body: &str) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ca_file_needs_a_certificate() {
+        let key = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert!(matches!(
+            ca_roots(key),
+            Err(CaError::NoCertificate { sections: 1 })
+        ));
+        assert!(matches!(
+            ca_roots(b"not pem"),
+            Err(CaError::NoCertificate { sections: 0 })
+        ));
+        let cert = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert_eq!(ca_roots(cert).map(|c| c.len()).ok(), Some(1));
+    }
 
     #[test]
     fn answers_map_to_what_the_queue_does() {

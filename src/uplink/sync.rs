@@ -182,6 +182,17 @@ pub enum UplinkError {
         path: std::path::PathBuf,
         error: std::io::Error,
     },
+    #[error("uplink: read the CA file {}: {error}", path.display())]
+    CaFile {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    #[error("uplink: the CA file {}", path.display())]
+    Ca {
+        path: std::path::PathBuf,
+        #[source]
+        source: super::client::CaError,
+    },
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error("uplink: start the sync thread: {0}")]
@@ -201,6 +212,22 @@ pub fn read_token(config: &UplinkConfig) -> Result<String, UplinkError> {
     }
 }
 
+/// The client of the host `[uplink]` names: its token, and its `ca_file` when given.
+pub fn client_for(config: &UplinkConfig, timeout: Duration) -> Result<Client, UplinkError> {
+    let token = read_token(config)?;
+    let Some(path) = config.ca_file() else {
+        return Ok(Client::new(config.url(), &token, timeout));
+    };
+    let pem = std::fs::read(path).map_err(|error| UplinkError::CaFile {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Client::with_ca(config.url(), &token, timeout, &pem).map_err(|source| UplinkError::Ca {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// The daemon's uplink: the queue in its state directory and the sync thread.
 pub struct Uplink {
     queue: Queue,
@@ -216,7 +243,7 @@ impl Uplink {
         shutdown: Shutdown,
     ) -> Result<Uplink, UplinkError> {
         let queue = Queue::open(state_dir, config.queue_bytes())?;
-        let client = Client::new(config.url(), &read_token(config)?, REQUEST_TIMEOUT);
+        let client = client_for(config, REQUEST_TIMEOUT)?;
         let pacing = Pacing::new(Duration::from_secs_f64(config.interval_seconds()));
         let device_id = config.device_id().to_string();
         let syncer = Syncer::spawn(queue.clone(), client, device_id.clone(), pacing, shutdown)

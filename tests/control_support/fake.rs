@@ -66,6 +66,8 @@ impl Capture {
             windows: seconds.floor() as usize,
             seconds,
             target_seconds: self.target,
+            clips: None,
+            target_clips: None,
         }
     }
 }

@@ -30,6 +30,20 @@ pub struct Server {
 impl Server {
     /// Serves `dir/host.db` on a free loopback port (or `port`), bundles up to `max` bytes.
     pub fn start(dir: &Path, port: u16, max: usize) -> Server {
+        Server::start_with(dir, port, (max, ENCODER), &[])
+    }
+
+    /// A server on a free loopback port that knows `encoder` (bundles up to 64 MiB).
+    pub fn start_with_encoder(dir: &Path, encoder: &str) -> Server {
+        Server::start_with(dir, 0, (64 << 20, encoder), &[])
+    }
+
+    /// A server on a free loopback port given `extra` arguments (`--tls-cert ...`).
+    pub fn start_with_args(dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with(dir, 0, (1 << 20, ENCODER), extra)
+    }
+
+    fn start_with(dir: &Path, port: u16, (max, encoder): (usize, &str), extra: &[&str]) -> Server {
         let db = format!("sqlite:{}", dir.join("host.db").display());
         let mut child = mmcl()
             .args([
@@ -42,10 +56,11 @@ impl Server {
             ])
             .args([
                 "--known-encoder",
-                ENCODER,
+                encoder,
                 "--max-bundle-bytes",
                 &max.to_string(),
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

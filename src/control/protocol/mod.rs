@@ -86,6 +86,10 @@ pub struct EnrollStart {
     /// Seconds of stream to capture; absent: until `enroll_stop`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
+    /// Replay only: capture the next this many whole clips of class `label` instead
+    /// (`daemon::clip_capture`); not with `seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clips: Option<u32>,
 }
 
 /// Names one enrollment: the `id` of the `EnrollProgress` that `enroll_start` returned.

@@ -16,10 +16,12 @@ fn every_request_round_trips_through_its_line() {
         Request::EnrollStart(EnrollStart {
             label: "walking".into(),
             seconds: Some(10.0),
+            clips: None,
         }),
         Request::EnrollStart(EnrollStart {
             label: "brushing teeth".into(),
             seconds: None,
+            clips: None,
         }),
         Request::EnrollProgress(EnrollmentId { enrollment: 3 }),
         Request::EnrollStop(EnrollmentId { enrollment: 3 }),

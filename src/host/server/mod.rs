@@ -10,6 +10,8 @@
 //! GET  /healthz
 //! ```
 //! Every error answers `{"error": {"kind", "message"}}` like the CLI's `--json`.
+//! `serve` speaks plain HTTP (loopback, or forced); `serve_tls` HTTPS through rustls with
+//! the ring provider (axum-server), the same TLS stack the device's ureq client uses.
 
 mod query;
 mod upload;
@@ -62,6 +64,35 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The certificate chain and private key `serve_tls` presents, read from PEM files.
+pub async fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<axum_server::tls_rustls::RustlsConfig> {
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await
+}
+
+/// Serves `router` over TLS on `listener` until `shutdown` completes; connections still
+/// open then get `DRAIN` to finish.
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    router: Router,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(DRAIN));
+    });
+    axum_server::from_tcp_rustls(listener, tls)?
+        .handle(handle)
+        .serve(router.into_make_service())
         .await
 }
 

@@ -4,7 +4,9 @@
 //! k starts where clip k-1 ended plus a gap (more than a window, so no window
 //! mixes two clips), so the aligner sees what a device would. Each clip streams
 //! frame by frame (`player`); the `PlayLog` records each clip's span as it
-//! starts. Pacing is injected (`sensor::Pacing`).
+//! starts. Pacing is injected (`sensor::Pacing`). On a window grid
+//! (`on_window_grid`) each clip starts on a window boundary, so the stream cuts a
+//! clip into the windows the offline embedding cuts it into.
 
 mod player;
 mod playlist;
@@ -30,6 +32,9 @@ pub struct ReplaySource {
     next_start: Timestamp,
     /// Silence between clips, so no window spans two clips' samples.
     gap_ns: u64,
+    /// Where the aligner's windows start (`start`) and their stride: each clip's first
+    /// sample is put on it when set.
+    grid: Option<(Timestamp, u64)>,
     /// The clip playing now, with its id for errors.
     playing: Option<(String, ClipPlayer)>,
     log: PlayLog,
@@ -50,6 +55,7 @@ impl ReplaySource {
             pacer: Pacer::new(pacing),
             next_start: start,
             gap_ns,
+            grid: None,
             playing: None,
             log: PlayLog::default(),
             video_fps: None,
@@ -72,6 +78,14 @@ impl ReplaySource {
         self
     }
 
+    /// Starts every clip on the window grid of an aligner whose windows start at this
+    /// source's `start`, every `stride_ns`: a clip's streamed windows then begin at its
+    /// first sample, as `align::clip_window_plans` cuts them offline.
+    pub fn on_window_grid(mut self, stride_ns: u64) -> ReplaySource {
+        self.grid = (stride_ns > 0).then_some((self.next_start, stride_ns));
+        self
+    }
+
     /// Logs into `log` (e.g. one with another capacity) instead of its own.
     pub fn with_log(mut self, log: PlayLog) -> ReplaySource {
         self.log = log;
@@ -89,7 +103,7 @@ impl ReplaySource {
             return Ok(false);
         };
         self.position += 1;
-        let offset = self.next_start;
+        let offset = self.grid_point(self.next_start);
         let (video, imu) = (
             self.modalities.contains(&Modality::Video),
             self.modalities.contains(&Modality::Imu),
@@ -100,19 +114,33 @@ impl ReplaySource {
                 error: Box::new(e),
             })?;
         let duration = Timestamp::from_secs_f64(clip.duration_secs()).nanos();
-        self.record(&clip, offset, offset.add_nanos(duration));
+        self.record(
+            &clip,
+            (offset, offset.add_nanos(duration)),
+            player.samples_end(),
+        );
         self.video_fps = clip_fps(&clip);
         self.next_start = offset.add_nanos(duration).add_nanos(self.gap_ns);
         self.playing = Some((clip.id().to_string(), player));
         Ok(true)
     }
 
-    fn record(&self, clip: &Clip, start: Timestamp, end: Timestamp) {
+    /// The first grid point at or after `t` (`t` itself without a grid).
+    fn grid_point(&self, t: Timestamp) -> Timestamp {
+        let Some((anchor, stride)) = self.grid else {
+            return t;
+        };
+        let steps = t.since(anchor).div_ceil(stride);
+        anchor.add_nanos(steps.saturating_mul(stride))
+    }
+
+    fn record(&self, clip: &Clip, (start, end): (Timestamp, Timestamp), samples_end: Timestamp) {
         self.log.record(PlayedClip {
             clip: clip.id().to_string(),
             label: clip.label(),
             start,
             end,
+            samples_end,
         });
     }
 

@@ -14,6 +14,8 @@ pub struct ClipPlayer {
     offset: Timestamp,
     imu: std::iter::Peekable<std::vec::IntoIter<ImuSample>>,
     frames: Option<FrameStream>,
+    /// One past the clip's last sample, in clip time (its first is at 0).
+    end: Timestamp,
 }
 
 impl ClipPlayer {
@@ -29,15 +31,26 @@ impl ClipPlayer {
             true => clip.load_imu()?.unwrap_or_default(),
             false => Vec::new(),
         };
-        let frames = match video {
-            true => clip.video()?.map(|v| v.stream()).transpose()?,
+        let video = match video {
+            true => clip.video()?,
             false => None,
         };
+        let last_frame = video
+            .as_ref()
+            .and_then(|v| v.len().checked_sub(1).map(|i| v.frame_time(i)));
+        let last = imu.last().map(|s| s.t).max(last_frame);
         Ok(ClipPlayer {
             offset,
             imu: imu.into_iter().peekable(),
-            frames,
+            frames: video.map(|v| v.stream()).transpose()?,
+            end: last.map_or(Timestamp::ZERO, |t| t.add_nanos(1)),
         })
+    }
+
+    /// One past the clip's last sample on the timeline: the end of the span
+    /// `align::clip_window_plans` cuts offline, which no full window passes.
+    pub fn samples_end(&self) -> Timestamp {
+        self.offset.add_nanos(self.end.nanos())
     }
 
     /// The next sample in timestamp order, on the timeline; `None` when the clip is done.

@@ -62,6 +62,9 @@ pub struct PlayedClip {
     /// The span `[start, end)` its samples occupy on the timeline.
     pub start: Timestamp,
     pub end: Timestamp,
+    /// One past its last sample (`end` is the nominal rows / 25 Hz end, up to a sample
+    /// period later): a window ending after it is not one of the clip's offline windows.
+    pub samples_end: Timestamp,
 }
 
 impl PlayedClip {
@@ -148,6 +151,7 @@ mod tests {
             label,
             start: Timestamp(start_s * 1_000_000_000),
             end: Timestamp(end_s * 1_000_000_000),
+            samples_end: Timestamp(end_s * 1_000_000_000),
         }
     }
 
