@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod backends;
+
 use mmcl::classes::{Change, ChangeKind, ClassModel, ClassName, Enrollment};
 use mmcl::embedding::Embedding;
 use mmcl::learn::{self, LearnerConfig, Strategy};
@@ -24,22 +26,23 @@ pub fn mmcl() -> Command {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// The `--db` URL.
     pub db: String,
+    /// `--db URL [--blobs DIR]` as given.
+    pub store: Vec<String>,
 }
 
 impl Server {
     /// Serves `dir/host.db` on a free loopback port (or `port`), bundles up to `max` bytes.
     pub fn start(dir: &Path, port: u16, max: usize) -> Server {
-        let db = format!("sqlite:{}", dir.join("host.db").display());
+        Server::start_on(&backends::sqlite(dir).args(), port, max)
+    }
+
+    /// Serves the store `store` names (`--db URL [--blobs DIR]`) like `start`.
+    pub fn start_on(store: &[String], port: u16, max: usize) -> Server {
         let mut child = mmcl()
-            .args([
-                "host",
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--db",
-                &db,
-            ])
+            .args(["host", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(store)
             .args([
                 "--known-encoder",
                 ENCODER,
@@ -60,7 +63,18 @@ impl Server {
             .strip_prefix("listening on ")
             .expect(&line)
             .to_string();
-        Server { child, url, db }
+        let db = store.get(1).cloned().unwrap_or_default();
+        Server {
+            child,
+            url,
+            db,
+            store: store.to_vec(),
+        }
+    }
+
+    /// `mmcl host token add DEVICE` on this server's store; returns the token.
+    pub fn token_add(&self, device: &str) -> String {
+        token_add_on(&self.store, device)
     }
 
     pub fn port(&self) -> u16 {
@@ -85,8 +99,14 @@ impl Drop for Server {
 
 /// `mmcl host token add DEVICE --json` on `db`; returns the token.
 pub fn token_add(db: &str, device: &str) -> String {
+    token_add_on(&["--db".into(), db.into()], device)
+}
+
+/// `mmcl host token add DEVICE --json` on the store `store` names; returns the token.
+pub fn token_add_on(store: &[String], device: &str) -> String {
     let out = mmcl()
-        .args(["host", "token", "add", device, "--db", db, "--json"])
+        .args(["host", "token", "add", device, "--json"])
+        .args(store)
         .output()
         .expect("token add");
     assert!(
