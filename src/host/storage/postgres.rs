@@ -96,7 +96,7 @@ impl PgStorage {
 
     /// The schema version of the open database.
     pub fn schema_version(&self) -> Result<i64, StorageError> {
-        self.with_client(|c| schema_version(c))
+        self.with_client(schema_version)
     }
 
     /// Runs `f` on one pooled connection, (re)connecting it first when needed.
