@@ -3,13 +3,15 @@
 //! path bench cl runs (`eval::run_seed_observed`), a bundle written after each task,
 //! stored in the host's storage and read back, evaluated by `host::eval` on the same test
 //! samples (by class name) gives the same accuracy matrix, average incremental accuracy,
-//! forgetting and BWT within 1e-6, for several strategies.
+//! forgetting and BWT within 1e-6, for several strategies, on every storage backend.
+
+mod host_support;
 
 use mmcl::embedding::Embedding;
 use mmcl::eval::{run_seed_observed, FeatureSet, Labelled, Protocol, ProtocolConfig, RunOptions};
 use mmcl::host::auth::token_hash;
 use mmcl::host::eval::{evaluate_device, Sample};
-use mmcl::host::storage::{self, BundleMeta, Storage};
+use mmcl::host::storage::{BundleMeta, Storage};
 use mmcl::learn::{self, ClassId, LearnerConfig, Strategy};
 use mmcl::time::MonotonicClock;
 use mmcl::uplink::bench::bench_bundle;
@@ -55,10 +57,6 @@ fn name(class: ClassId) -> String {
     format!("activity-{class}")
 }
 
-fn store(dir: &std::path::Path) -> Box<dyn Storage> {
-    storage::open(&format!("sqlite:{}", dir.join("h.db").display()), None).unwrap()
-}
-
 fn upload(s: &dyn Storage, bundle: &Bundle) {
     let bytes = bundle.encode();
     let meta = BundleMeta {
@@ -89,6 +87,14 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn host_eval_reproduces_the_bench_matrix_for_each_strategy() {
+    let dir = tempfile::tempdir().unwrap();
+    for backend in host_support::backends::backends(dir.path()) {
+        eprintln!("backend {}", backend.name);
+        reproduces_the_bench_matrix(backend.open().as_ref());
+    }
+}
+
+fn reproduces_the_bench_matrix(s: &dyn Storage) {
     let features = features(7);
     let protocol = Protocol::new(&ProtocolConfig {
         classes: CLASSES,
@@ -97,8 +103,6 @@ fn host_eval_reproduces_the_bench_matrix_for_each_strategy() {
         ..Default::default()
     })
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let s = store(dir.path());
     let test: Vec<Sample> = features
         .test
         .iter()
@@ -129,9 +133,9 @@ fn host_eval_reproduces_the_bench_matrix_for_each_strategy() {
         )
         .unwrap();
         for b in &bundles {
-            upload(s.as_ref(), b);
+            upload(s, b);
         }
-        let eval = evaluate_device(&device, &stored_bundles(s.as_ref(), &device), &test).unwrap();
+        let eval = evaluate_device(&device, &stored_bundles(s, &device), &test).unwrap();
         let bench = run.accuracy_matrix.rows();
         assert_eq!(eval.accuracy_matrix.len(), bench.len(), "{device}");
         for (i, (h, b)) in eval.accuracy_matrix.iter().zip(bench).enumerate() {

@@ -2,11 +2,12 @@
 //! The host on loopback under faults: duplicates, wrong and revoked tokens, truncated and
 //! corrupted bundles, a 1 GB upload and an oversized chunked stream refused early, and the
 //! host killed mid-upload then restarted — nothing stored twice, nothing lost from the
-//! device's queue.
+//! device's queue. Each runs on every storage backend (host_support::backends).
 
 mod host_support;
 
-use host_support::{bundle, get, put, token_add, Server};
+use host_support::backends::backends;
+use host_support::{bundle, get, put, Server};
 use mmcl::uplink::client::Client;
 use mmcl::uplink::{content_hash, drain, Queue};
 use std::io::{Read, Write};
@@ -22,9 +23,16 @@ fn history_len(server: &Server, device: &str) -> usize {
 #[test]
 fn duplicates_wrong_tokens_and_damaged_bundles_store_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), 0, 1 << 20);
-    let token = token_add(&server.db, "d1");
-    let other = token_add(&server.db, "d2");
+    for backend in backends(dir.path()) {
+        eprintln!("backend {}", backend.name);
+        duplicates_wrong_tokens_and_damaged_bundles(&backend.args());
+    }
+}
+
+fn duplicates_wrong_tokens_and_damaged_bundles(store: &[String]) {
+    let server = Server::start_on(store, 0, 1 << 20);
+    let token = server.token_add("d1");
+    let other = server.token_add("d2");
     let bytes = bundle("d1", 1, 2).encode();
     let hash = content_hash(&bytes);
     assert_eq!(
@@ -69,7 +77,8 @@ fn duplicates_wrong_tokens_and_damaged_bundles_store_nothing_twice() {
     assert_eq!(history_len(&server, "d1"), 1, "stored once");
     assert_eq!(history_len(&server, "d2"), 0);
     let revoke = host_support::mmcl()
-        .args(["host", "token", "revoke", "d1", "--db", &server.db])
+        .args(["host", "token", "revoke", "d1"])
+        .args(&server.store)
         .output()
         .unwrap();
     assert!(revoke.status.success());
@@ -122,8 +131,15 @@ fn raw_upload(port: u16, head: &str, chunk: &[u8], chunked: bool, most: usize) -
 #[test]
 fn a_1gb_upload_and_an_oversized_chunked_stream_are_refused_early() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), 0, 1 << 20);
-    let token = token_add(&server.db, "d1");
+    for backend in backends(dir.path()) {
+        eprintln!("backend {}", backend.name);
+        oversized_uploads_refused(&backend.args());
+    }
+}
+
+fn oversized_uploads_refused(store: &[String]) {
+    let server = Server::start_on(store, 0, 1 << 20);
+    let token = server.token_add("d1");
     let path = format!("/v1/devices/d1/bundles/{}", "ab".repeat(32));
     let chunk = vec![0u8; 64 << 10];
     let head = format!(
@@ -149,10 +165,17 @@ fn a_1gb_upload_and_an_oversized_chunked_stream_are_refused_early() {
 #[test]
 fn the_host_killed_mid_upload_loses_nothing_and_stores_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
+    for backend in backends(dir.path()) {
+        eprintln!("backend {}", backend.name);
+        killed_mid_upload(&backend.args());
+    }
+}
+
+fn killed_mid_upload(store: &[String]) {
     let device_dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(dir.path(), 0, 1 << 20);
+    let mut server = Server::start_on(store, 0, 1 << 20);
     let port = server.port();
-    let token = token_add(&server.db, "d1");
+    let token = server.token_add("d1");
     let queue = Queue::open(device_dir.path(), 1 << 20).unwrap();
     for seq in 1..=3 {
         queue
@@ -178,7 +201,7 @@ fn the_host_killed_mid_upload_loses_nothing_and_stores_nothing_twice() {
     let down = drain(&queue, &client, "d1").unwrap();
     assert!(down.stopped.is_some(), "host down: {down:?}");
     assert_eq!(queue.status().unwrap().queued, 3, "nothing left the queue");
-    let server = Server::start(dir.path(), port, 1 << 20);
+    let server = Server::start_on(store, port, 1 << 20);
     let up = drain(&queue, &client, "d1").unwrap();
     assert_eq!(
         (up.sent, up.duplicates, up.stopped),

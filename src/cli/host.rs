@@ -76,10 +76,10 @@ const DEFAULT_MAX_BUNDLE_BYTES: usize = 64 << 20;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
-    /// The metadata database: `sqlite:PATH` or a path.
+    /// The metadata database: `sqlite:PATH`, a path, or `postgres://USER[:PASSWORD]@HOST:PORT/DB`.
     #[arg(long)]
     pub db: String,
-    /// Where bundle blobs go [default: blobs/ next to an SQLite database].
+    /// Where bundle blobs go [default: blobs/ next to an SQLite database; required with PostgreSQL].
     #[arg(long)]
     pub blobs: Option<PathBuf>,
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod backends;
+
 use mmcl::classes::{Change, ChangeKind, ClassModel, ClassName, Enrollment};
 use mmcl::embedding::Embedding;
 use mmcl::learn::{self, LearnerConfig, Strategy};
@@ -24,36 +26,42 @@ pub fn mmcl() -> Command {
 pub struct Server {
     pub child: Child,
     pub url: String,
+    /// The `--db` URL.
     pub db: String,
+    /// `--db URL [--blobs DIR]` as given.
+    pub store: Vec<String>,
 }
 
 impl Server {
     /// Serves `dir/host.db` on a free loopback port (or `port`), bundles up to `max` bytes.
     pub fn start(dir: &Path, port: u16, max: usize) -> Server {
-        Server::start_with(dir, port, (max, ENCODER), &[])
+        Server::start_on(&backends::sqlite(dir).args(), port, max)
+    }
+
+    /// Serves the store `store` names (`--db URL [--blobs DIR]`) like `start`.
+    pub fn start_on(store: &[String], port: u16, max: usize) -> Server {
+        Server::start_with(store, port, (max, ENCODER), &[])
     }
 
     /// A server on a free loopback port that knows `encoder` (bundles up to 64 MiB).
     pub fn start_with_encoder(dir: &Path, encoder: &str) -> Server {
-        Server::start_with(dir, 0, (64 << 20, encoder), &[])
+        Server::start_with(&backends::sqlite(dir).args(), 0, (64 << 20, encoder), &[])
     }
 
     /// A server on a free loopback port given `extra` arguments (`--tls-cert ...`).
     pub fn start_with_args(dir: &Path, extra: &[&str]) -> Server {
-        Server::start_with(dir, 0, (1 << 20, ENCODER), extra)
+        Server::start_with(&backends::sqlite(dir).args(), 0, (1 << 20, ENCODER), extra)
     }
 
-    fn start_with(dir: &Path, port: u16, (max, encoder): (usize, &str), extra: &[&str]) -> Server {
-        let db = format!("sqlite:{}", dir.join("host.db").display());
+    fn start_with(
+        store: &[String],
+        port: u16,
+        (max, encoder): (usize, &str),
+        extra: &[&str],
+    ) -> Server {
         let mut child = mmcl()
-            .args([
-                "host",
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--db",
-                &db,
-            ])
+            .args(["host", "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(store)
             .args([
                 "--known-encoder",
                 encoder,
@@ -75,7 +83,18 @@ impl Server {
             .strip_prefix("listening on ")
             .expect(&line)
             .to_string();
-        Server { child, url, db }
+        let db = store.get(1).cloned().unwrap_or_default();
+        Server {
+            child,
+            url,
+            db,
+            store: store.to_vec(),
+        }
+    }
+
+    /// `mmcl host token add DEVICE` on this server's store; returns the token.
+    pub fn token_add(&self, device: &str) -> String {
+        token_add_on(&self.store, device)
     }
 
     pub fn port(&self) -> u16 {
@@ -100,8 +119,14 @@ impl Drop for Server {
 
 /// `mmcl host token add DEVICE --json` on `db`; returns the token.
 pub fn token_add(db: &str, device: &str) -> String {
+    token_add_on(&["--db".into(), db.into()], device)
+}
+
+/// `mmcl host token add DEVICE --json` on the store `store` names; returns the token.
+pub fn token_add_on(store: &[String], device: &str) -> String {
     let out = mmcl()
-        .args(["host", "token", "add", device, "--db", db, "--json"])
+        .args(["host", "token", "add", device, "--json"])
+        .args(store)
         .output()
         .expect("token add");
     assert!(

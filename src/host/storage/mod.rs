@@ -1,16 +1,20 @@
 //! Where the host keeps what devices send: the `Storage` contract (devices and their hashed
 //! tokens, bundle metadata, bundle bytes) and its backends, picked by the `--db` URL
-//! (`open`): SQLite (`sqlite`, the default) with bundle bytes in content-addressed files
-//! (`blobs`).
+//! (`open`): SQLite (`sqlite`, the default) or PostgreSQL (`postgres`, for a fleet that
+//! outgrows one host), with bundle bytes in content-addressed files (`blobs`).
 //!
 //! Every backend is idempotent by content hash: storing a bundle whose hash is already
 //! stored changes nothing and says so (`Put::Duplicate`), which is what makes a device's
 //! retries harmless.
 
 mod blobs;
+mod pg_url;
+mod postgres;
 mod sqlite;
 
 pub use blobs::BlobDir;
+pub use pg_url::redact as redact_url;
+pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 
 use std::path::{Path, PathBuf};
@@ -57,8 +61,15 @@ pub enum Put {
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("database: {action}")]
-    Sqlite {
+    Database {
         action: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// `url` has its password masked.
+    #[error("connect to database {url}")]
+    Connect {
+        url: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
@@ -104,14 +115,20 @@ pub trait Storage: Send + Sync {
     fn bundle_bytes(&self, content_hash: &str) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
-/// Opens the storage a `--db` URL names: `sqlite:PATH`, `sqlite://PATH` or a plain path
-/// (SQLite). Blobs go to `blobs`, else to `blobs/` next to the database file.
+/// Opens the storage a `--db` URL names: `postgres://` or `postgresql://` (PostgreSQL; blobs
+/// must be given: the database server's disk is not the host's), else `sqlite:PATH`,
+/// `sqlite://PATH` or a plain path (SQLite; blobs default to `blobs/` next to the file).
 pub fn open(url: &str, blobs: Option<&Path>) -> Result<Box<dyn Storage>, StorageError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StorageError::Url {
-            url: url.to_string(),
-            why: "PostgreSQL is not supported by this build yet".into(),
-        });
+    if is_postgres(url) {
+        let Some(blobs) = blobs else {
+            return Err(StorageError::Url {
+                url: redact_url(url),
+                why:
+                    "a PostgreSQL database keeps bundle bytes in a blob directory: pass --blobs DIR"
+                        .into(),
+            });
+        };
+        return Ok(Box::new(PgStorage::open(url, BlobDir::open(blobs)?)?));
     }
     let path = sqlite_path(url);
     let blob_dir = blobs.map_or_else(
@@ -122,6 +139,11 @@ pub fn open(url: &str, blobs: Option<&Path>) -> Result<Box<dyn Storage>, Storage
         &path,
         BlobDir::open(&blob_dir)?,
     )?))
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 fn sqlite_path(url: &str) -> PathBuf {

@@ -43,7 +43,7 @@ pub struct SqliteStorage {
 }
 
 fn db(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StorageError {
-    move |e| StorageError::Sqlite {
+    move |e| StorageError::Database {
         action,
         source: Box::new(e),
     }
