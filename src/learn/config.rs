@@ -208,8 +208,8 @@ pub fn head_scale(strategy: Strategy) -> f32 {
 /// there; 0 (unused) for the others.
 pub fn shrinkage(strategy: Strategy) -> f32 {
     match strategy {
-        Strategy::Ncm => 0.01,
-        Strategy::Icarl => 0.1,
+        Strategy::Ncm => 0.1,
+        Strategy::Icarl => 0.3,
         Strategy::Joint => 0.03,
         _ => 0.0,
     }

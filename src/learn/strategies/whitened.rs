@@ -184,3 +184,45 @@ impl Strategy for Whitened {
         self.disc.write(w);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learn::rng::Rng;
+
+    fn rows(rng: &mut Rng, n: usize) -> (Vec<Vec<f32>>, Vec<ClassId>) {
+        let labels: Vec<ClassId> = (0..n as u32).map(|i| i % 3).collect();
+        let x = labels
+            .iter()
+            .map(|c| (0..5).map(|d| (d == *c as usize) as u8 as f32 + 0.3 * rng.gaussian() as f32).collect())
+            .collect();
+        (x, labels)
+    }
+
+    /// The marginal of the two-block model over an absent block is the one-block model fitted
+    /// on the block alone: same class means, same scatter sub-block.
+    #[test]
+    fn a_window_without_a_block_is_scored_as_by_a_model_of_the_other_block_alone() {
+        let (x, labels) = rows(&mut Rng::new(5), 30);
+        let both = Features::new(&[3, 2], 8, 1);
+        let alone = Features::new(&[3], 8, 1);
+        let (mut s2, mut s1) = (Stats::new(5), Stats::new(3));
+        let refs: Vec<&[f32]> = x.iter().map(Vec::as_slice).collect();
+        fold(&mut s2, &both, &refs, &labels);
+        let first: Vec<&[f32]> = x.iter().map(|r| &r[..3]).collect();
+        fold(&mut s1, &alone, &first, &labels);
+        let (d2, d1) = (
+            Discriminants::solve(&s2, &both.sizes(), 0.1),
+            Discriminants::solve(&s1, &alone.sizes(), 0.1),
+        );
+        let probe = [0.9, 0.2, -0.1, 0.0, 0.0];
+        let (h2, m2) = both.map(&probe);
+        let (h1, m1) = alone.map(&probe[..3]);
+        assert_eq!((m2, m1), (0b01, 0b1));
+        let (a, b) = (d2.scores(&h2, m2), d1.scores(&h1, m1));
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-4 * p.abs().max(1.0), "{a:?} vs {b:?}");
+        }
+        assert_eq!(d2.scores(&h2, 0), vec![0.0; 3]);
+    }
+}
