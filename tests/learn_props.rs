@@ -27,8 +27,15 @@ fn config(strategy: Kind, budget: usize, seed: u64) -> LearnerConfig {
 
 /// `config` with two modality blocks splitting `dim` (odd rows of the tests use them).
 fn blocked(config: LearnerConfig, dim: usize, on: bool) -> LearnerConfig {
-    let modality_dims = if on && dim >= 2 { vec![dim / 2, dim - dim / 2] } else { Vec::new() };
-    LearnerConfig { modality_dims, ..config }
+    let modality_dims = if on && dim >= 2 {
+        vec![dim / 2, dim - dim / 2]
+    } else {
+        Vec::new()
+    };
+    LearnerConfig {
+        modality_dims,
+        ..config
+    }
 }
 
 fn embedding(rng: &mut Rng, dim: usize, class: u32) -> Embedding {

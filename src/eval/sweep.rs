@@ -85,9 +85,14 @@ pub fn settings(strategy: Strategy, base: &LearnerConfig) -> Vec<Setting> {
                 standardize: false,
                 ..base.clone()
             };
-            let plain = base.standardize.then(|| named("scale-64-plain".into(), plain));
+            let plain = base
+                .standardize
+                .then(|| named("scale-64-plain".into(), plain));
             let joint = strategy == Strategy::Joint;
-            scales.chain(plain).chain(shrunk.filter(|_| joint)).collect()
+            scales
+                .chain(plain)
+                .chain(shrunk.filter(|_| joint))
+                .collect()
         }
     }
 }

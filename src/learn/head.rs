@@ -75,7 +75,11 @@ impl Head {
 
     /// The same head normalizing its rows per segment of widths `blocks` (see the field).
     pub fn with_blocks(mut self, blocks: &[usize]) -> Head {
-        self.blocks = if blocks.len() >= 2 { blocks.to_vec() } else { Vec::new() };
+        self.blocks = if blocks.len() >= 2 {
+            blocks.to_vec()
+        } else {
+            Vec::new()
+        };
         self
     }
 

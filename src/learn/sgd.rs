@@ -144,7 +144,9 @@ impl Head {
                 for ((a, b), n) in segments.iter().zip(nr) {
                     let (g, w) = (&mut gr[*a..*b], &wr[*a..*b]);
                     let radial = dot(g, w);
-                    g.iter_mut().zip(w).for_each(|(x, w)| *x = (*x - radial * w) / n);
+                    g.iter_mut()
+                        .zip(w)
+                        .for_each(|(x, w)| *x = (*x - radial * w) / n);
                 }
             }
         } else {

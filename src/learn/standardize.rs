@@ -12,10 +12,10 @@
 //! statistics of everything learned); a strategy that replays its exemplars re-maps them with
 //! the current statistics at every `learn`, so its head follows them.
 
+use super::linalg::normalize_into;
 use super::prototypes::Prototypes;
 use super::snapshot::{Reader, Writer};
 use super::LearnError;
-use super::linalg::normalize_into;
 
 /// Per-dimension variance floor, relative to the block's mean variance: keeps a dimension
 /// that barely varies from being blown up into noise.
@@ -145,7 +145,10 @@ mod tests {
         s.apply(&mut video_only);
         assert_eq!(&video_only[2..], &[0.0, 0.0]);
         let ratio = video_only[0] / full[0];
-        assert!((video_only[1] - ratio * full[1]).abs() < 1e-5, "{full:?} {video_only:?}");
+        assert!(
+            (video_only[1] - ratio * full[1]).abs() < 1e-5,
+            "{full:?} {video_only:?}"
+        );
         assert!((ratio - 2f32.sqrt()).abs() < 1e-4, "{ratio}");
         let norm: f32 = full.iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-5);

@@ -138,7 +138,9 @@ impl Stats {
     }
 
     pub fn memory_bytes(&self) -> usize {
-        8 * self.scatter.len() + 4 * self.classes.len() + 8 * self.counts.len()
+        8 * self.scatter.len()
+            + 4 * self.classes.len()
+            + 8 * self.counts.len()
             + 4 * self.means.len()
     }
 
@@ -166,7 +168,10 @@ impl Stats {
         let c = self.class_index(class);
         let mut mean_b = vec![0.0f64; p];
         for r in rows.chunks_exact(p) {
-            mean_b.iter_mut().zip(r).for_each(|(m, v)| *m += f64::from(*v));
+            mean_b
+                .iter_mut()
+                .zip(r)
+                .for_each(|(m, v)| *m += f64::from(*v));
         }
         mean_b.iter_mut().for_each(|m| *m /= n_b as f64);
         let centered: Vec<f64> = rows
@@ -176,10 +181,17 @@ impl Stats {
         add_gram(&mut self.scatter, &centered, n_b, p);
         let (n_a, mean_a) = (self.counts[c], &mut self.means[c * p..(c + 1) * p]);
         let n = (n_a + n_b as u64) as f64;
-        let delta: Vec<f64> = mean_b.iter().zip(mean_a.iter()).map(|(b, a)| b - f64::from(*a)).collect();
+        let delta: Vec<f64> = mean_b
+            .iter()
+            .zip(mean_a.iter())
+            .map(|(b, a)| b - f64::from(*a))
+            .collect();
         add_rank_one(&mut self.scatter, &delta, n_a as f64 * n_b as f64 / n);
         let w = n_b as f64 / n;
-        mean_a.iter_mut().zip(&delta).for_each(|(m, d)| *m = (f64::from(*m) + d * w) as f32);
+        mean_a
+            .iter_mut()
+            .zip(&delta)
+            .for_each(|(m, d)| *m = (f64::from(*m) + d * w) as f32);
         self.counts[c] += n_b as u64;
         self.count += n_b as u64;
     }
@@ -187,12 +199,15 @@ impl Stats {
     /// Makes `class` known (zero count) if it is not, so classes keep the order they are added
     /// in; returns its index.
     pub fn class_index(&mut self, class: ClassId) -> usize {
-        self.classes.iter().position(|k| *k == class).unwrap_or_else(|| {
-            self.classes.push(class);
-            self.counts.push(0);
-            self.means.resize(self.means.len() + self.p, 0.0);
-            self.classes.len() - 1
-        })
+        self.classes
+            .iter()
+            .position(|k| *k == class)
+            .unwrap_or_else(|| {
+                self.classes.push(class);
+                self.counts.push(0);
+                self.means.resize(self.means.len() + self.p, 0.0);
+                self.classes.len() - 1
+            })
     }
 
     /// Drops a class's mean; its rows stay in the scatter (still a within-class estimate).
@@ -310,7 +325,10 @@ impl Discriminants {
 
     /// One score per class for features `h` whose present blocks are `mask` (zeros when none).
     pub fn scores(&self, h: &[f32], mask: u32) -> Vec<f32> {
-        let Some(table) = mask.checked_sub(1).and_then(|i| self.tables.get(i as usize)) else {
+        let Some(table) = mask
+            .checked_sub(1)
+            .and_then(|i| self.tables.get(i as usize))
+        else {
             return vec![0.0; self.classes];
         };
         let hs: Vec<f32> = spans(&self.sizes, mask)
@@ -347,7 +365,11 @@ impl Discriminants {
         for m in masks(sizes.len()) {
             let width: usize = spans(sizes, m).iter().map(|s| s.1).sum::<usize>() + 1;
             let t = r.f32s("whitened discriminants")?;
-            r.expect_len("whitened discriminants", t.len(), classes.saturating_mul(width))?;
+            r.expect_len(
+                "whitened discriminants",
+                t.len(),
+                classes.saturating_mul(width),
+            )?;
             tables.push(t);
         }
         Ok(Discriminants {
@@ -365,7 +387,9 @@ fn solve_subset(stats: &Stats, spans: &[(usize, usize)], a: f64) -> Vec<f32> {
     let mut sigma = sub_covariance(stats, &idx, a);
     let mut b = vec![0.0f64; ps * c];
     for (k, m) in stats.means.chunks_exact(stats.p).enumerate() {
-        idx.iter().enumerate().for_each(|(i, j)| b[i * c + k] = f64::from(m[*j]));
+        idx.iter()
+            .enumerate()
+            .for_each(|(i, j)| b[i * c + k] = f64::from(m[*j]));
     }
     let mean_t = b.clone();
     if cholesky(&mut sigma, ps).is_ok() {
@@ -394,7 +418,11 @@ fn sub_covariance(stats: &Stats, idx: &[usize], a: f64) -> Vec<f64> {
         }
     }
     let trace: f64 = (0..ps).map(|i| sigma[i * ps + i]).sum::<f64>() / (1.0 - a).max(1e-12);
-    let ridge = if trace > 0.0 { a * trace / ps as f64 } else { 1.0 };
+    let ridge = if trace > 0.0 {
+        a * trace / ps as f64
+    } else {
+        1.0
+    };
     (0..ps).for_each(|i| sigma[i * ps + i] += ridge);
     sigma
 }

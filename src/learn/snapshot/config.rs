@@ -360,7 +360,13 @@ mod tests {
     #[test]
     fn version_1_json_reads_with_its_frozen_defaults() {
         let mut json = serde_json::to_value(odd()).unwrap();
-        for added in ["modality_dims", "relu", "ridge_select", "shrinkage", "standardize"] {
+        for added in [
+            "modality_dims",
+            "relu",
+            "ridge_select",
+            "shrinkage",
+            "standardize",
+        ] {
             json.as_object_mut().unwrap().remove(added);
         }
         let expected = LearnerConfig {

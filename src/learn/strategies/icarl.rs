@@ -57,7 +57,9 @@ impl Nme {
             return config.projection.min(widest);
         }
         let share = config.budget_bytes / 4;
-        let q = largest_fitting(widest, |q| Nme::bytes(&dims, q, config.planned_classes) <= share);
+        let q = largest_fitting(widest, |q| {
+            Nme::bytes(&dims, q, config.planned_classes) <= share
+        });
         if (64..widest).contains(&q) {
             q - q % 64
         } else {
@@ -109,7 +111,11 @@ impl Icarl {
         let rng = Rng::new(r.u64("rng state")?);
         let classes = r.u32s("icarl classes")?;
         let means = r.f32s("icarl means")?;
-        let mean_rows = if config.shrinkage > 0.0 { 0 } else { classes.len() };
+        let mean_rows = if config.shrinkage > 0.0 {
+            0
+        } else {
+            classes.len()
+        };
         r.expect_len("icarl means", means.len(), mean_rows * dim)?;
         let buffer = ReplayBuffer::read(r, dim, config.quant)?;
         let nme = match config.shrinkage > 0.0 {
@@ -135,7 +141,9 @@ impl Icarl {
     ) -> Result<Nme, LearnError> {
         let q = r.usize("icarl block width")?;
         if q == 0 || q > dim {
-            return Err(r.error(format!("icarl block width {q} outside 1..={dim}")).into());
+            return Err(r
+                .error(format!("icarl block width {q} outside 1..={dim}"))
+                .into());
         }
         let mut nme = Nme::new(dim, config, q);
         nme.disc = Discriminants::read(r, &nme.features.sizes())?;
@@ -192,9 +200,10 @@ impl Strategy for Icarl {
         "class means and buffer bookkeeping".into()
     }
     fn memory_bytes(&self) -> usize {
-        let nme = self.nme.as_ref().map_or(0, |n| {
-            n.features.memory_bytes() + n.disc.memory_bytes()
-        });
+        let nme = self
+            .nme
+            .as_ref()
+            .map_or(0, |n| n.features.memory_bytes() + n.disc.memory_bytes());
         4 * (self.classes.len() + self.means.len()) + self.buffer.memory_bytes() + nme
     }
 

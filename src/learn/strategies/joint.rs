@@ -59,11 +59,9 @@ impl HeadStrategy for Joint {
             let rows: Vec<usize> = (0..self.labels.len())
                 .filter(|i| self.labels[*i] == class)
                 .collect();
-            self.core.head.add_class(
-                class,
-                &class_mean(&mapped, dim, &rows),
-                &mut self.core.rng,
-            );
+            self.core
+                .head
+                .add_class(class, &class_mean(&mapped, dim, &rows), &mut self.core.rng);
         }
         let mut set = self.core.train_set(self.data.clone(), &self.labels);
         self.core.train(&mut set, 0.0, None);

@@ -29,7 +29,8 @@ pub struct Whitened {
 /// Bytes of the whole state at per-block width `q` with `classes` classes.
 fn state_bytes(dims: &[usize], q: usize, classes: usize) -> usize {
     let sizes: Vec<usize> = dims.iter().map(|d| (*d).min(q)).collect();
-    Features::bytes(dims, q) + Stats::bytes(sizes.iter().sum(), classes)
+    Features::bytes(dims, q)
+        + Stats::bytes(sizes.iter().sum(), classes)
         + Discriminants::bytes(&sizes, classes)
 }
 
@@ -109,10 +110,16 @@ impl Whitened {
         }
     }
 
-    pub fn read(r: &mut Reader, dim: usize, config: &LearnerConfig) -> Result<Whitened, LearnError> {
+    pub fn read(
+        r: &mut Reader,
+        dim: usize,
+        config: &LearnerConfig,
+    ) -> Result<Whitened, LearnError> {
         let q = r.usize("whitened block width")?;
         if q == 0 || q > dim {
-            return Err(r.error(format!("whitened block width {q} outside 1..={dim}")).into());
+            return Err(r
+                .error(format!("whitened block width {q} outside 1..={dim}"))
+                .into());
         }
         // Nothing is allocated from `q` before the stored statistics are read (and so bounded
         // by the snapshot's own size).
@@ -120,7 +127,11 @@ impl Whitened {
         let sizes = features.sizes();
         let stats = Stats::read(r, sizes.iter().sum())?;
         let disc = Discriminants::read(r, &sizes)?;
-        r.expect_len("whitened discriminants", disc.classes(), stats.classes().len())?;
+        r.expect_len(
+            "whitened discriminants",
+            disc.classes(),
+            stats.classes().len(),
+        )?;
         Ok(Whitened {
             dim,
             config: config.clone(),
@@ -149,10 +160,17 @@ impl Strategy for Whitened {
         self.stats.classes().to_vec()
     }
     fn fixed_bytes(&self, classes: usize) -> usize {
-        state_bytes(&blocks(self.dim, &self.config.modality_dims), self.q, classes)
+        state_bytes(
+            &blocks(self.dim, &self.config.modality_dims),
+            self.q,
+            classes,
+        )
     }
     fn fixed_what(&self) -> String {
-        format!("class means, shared scatter and discriminants at block width {}", self.q)
+        format!(
+            "class means, shared scatter and discriminants at block width {}",
+            self.q
+        )
     }
     fn memory_bytes(&self) -> usize {
         self.features.memory_bytes() + self.stats.memory_bytes() + self.disc.memory_bytes()
@@ -194,7 +212,11 @@ mod tests {
         let labels: Vec<ClassId> = (0..n as u32).map(|i| i % 3).collect();
         let x = labels
             .iter()
-            .map(|c| (0..5).map(|d| (d == *c as usize) as u8 as f32 + 0.3 * rng.gaussian() as f32).collect())
+            .map(|c| {
+                (0..5)
+                    .map(|d| (d == *c as usize) as u8 as f32 + 0.3 * rng.gaussian() as f32)
+                    .collect()
+            })
             .collect();
         (x, labels)
     }
