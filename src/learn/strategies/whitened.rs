@@ -5,7 +5,7 @@
 //!
 //! `ncm` sizes its per-block width `q` from the budget for `planned_classes` (or takes
 //! `projection`): at the benchmark budget, D = 2184 in blocks [1280, 904], q = 256 (scatter
-//! 1 050 624 B + 32 classes x 6 168 B + projections 2 336 B = 1 250 336 B). `joint` keeps every
+//! 1 050 624 B + 32 classes x 6 168 B + projections 2 328 B = 1 250 328 B). `joint` keeps every
 //! block whole (no projection): its scatter is D x D, and its budget is `usize::MAX`.
 
 use super::{Batch, Strategy};
