@@ -9,15 +9,32 @@ use mmcl::learn::Strategy as Kind;
 use mmcl::learn::{build, load, Analytic, LearnError, Learner, LearnerConfig, Prototypes, Quant};
 use proptest::prelude::*;
 
-/// Small, quick configs: few epochs, few planned classes (analytic sizes P from them).
+/// Small, quick configs: few epochs, few planned classes (analytic sizes P from them), each
+/// strategy's own covariance shrinkage and feature map (`learn::whiten`, `learn::standardize`).
 fn config(strategy: Kind, budget: usize, seed: u64) -> LearnerConfig {
+    let defaults = LearnerConfig::for_strategy(strategy, 8);
     LearnerConfig {
         strategy,
         budget_bytes: budget,
         seed,
         epochs: 2,
         planned_classes: 3,
+        shrinkage: defaults.shrinkage,
+        standardize: defaults.standardize,
         ..LearnerConfig::default()
+    }
+}
+
+/// `config` with two modality blocks splitting `dim` (odd rows of the tests use them).
+fn blocked(config: LearnerConfig, dim: usize, on: bool) -> LearnerConfig {
+    let modality_dims = if on && dim >= 2 {
+        vec![dim / 2, dim - dim / 2]
+    } else {
+        Vec::new()
+    };
+    LearnerConfig {
+        modality_dims,
+        ..config
     }
 }
 
@@ -55,7 +72,8 @@ proptest! {
     fn budget_is_never_exceeded(s in 0..Kind::ALL.len(), dim in 2usize..10, budget in 60usize..4000,
                                 seed in any::<u64>(), q in 0usize..3, ops in prop::collection::vec(op(), 1..12)) {
         let quant = [Quant::Int8, Quant::F16, Quant::F32][q];
-        let Ok(mut learner) = build(dim, &LearnerConfig { quant, ..config(Kind::ALL[s], budget, seed) }) else { return Ok(()) };
+        let config = blocked(LearnerConfig { quant, ..config(Kind::ALL[s], budget, seed) }, dim, seed % 2 == 1);
+        let Ok(mut learner) = build(dim, &config) else { return Ok(()) };
         let mut rng = Rng::new(seed);
         for op in ops {
             let before = learner.save();
@@ -133,8 +151,34 @@ proptest! {
     }
 
     #[test]
+    fn whitened_ncm_over_any_chunking_equals_one_batch(dim in 2usize..9, rows in 4usize..40, blocks in any::<bool>(),
+                                                       cuts in prop::collection::vec(1usize..40, 0..5), seed in any::<u64>()) {
+        let config = blocked(config(Kind::Ncm, 1 << 20, seed), dim, blocks);
+        let mut rng = Rng::new(seed);
+        let labels: Vec<u32> = (0..rows).map(|i| (i % 3) as u32).collect();
+        let x = batch(&mut rng, dim, &labels);
+        let mut whole = build(dim, &config).expect("builds");
+        whole.learn(&x, &labels).expect("learn");
+        let mut chunked = build(dim, &config).expect("builds");
+        let mut bounds: Vec<usize> = cuts.into_iter().filter(|c| *c < rows).collect();
+        bounds.extend([0, rows]);
+        bounds.sort_unstable();
+        bounds.dedup();
+        for w in bounds.windows(2) {
+            chunked.learn(&x[w[0]..w[1]], &labels[w[0]..w[1]]).expect("learn");
+        }
+        for probe in batch(&mut rng, dim, &[0, 1, 2]) {
+            let (a, b) = (whole.predict(&probe).unwrap().scores, chunked.predict(&probe).unwrap().scores);
+            let scale = a.iter().fold(1.0f32, |m, (_, v)| m.max(v.abs()));
+            for ((_, p), (_, q)) in a.iter().zip(&b) {
+                prop_assert!((p - q).abs() <= 1e-3 * scale, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn save_load_keeps_predictions_and_bytes(s in 0..Kind::ALL.len(), dim in 2usize..10, seed in any::<u64>()) {
-        let mut learner = build(dim, &config(Kind::ALL[s], 1 << 16, seed)).expect("builds");
+        let mut learner = build(dim, &blocked(config(Kind::ALL[s], 1 << 16, seed), dim, seed % 2 == 1)).expect("builds");
         let mut rng = Rng::new(seed);
         for labels in [vec![0, 1, 0, 1, 0], vec![2, 2, 2, 1]] {
             learner.learn(&batch(&mut rng, dim, &labels), &labels).expect("learn");

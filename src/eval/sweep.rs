@@ -18,17 +18,36 @@ pub struct Setting {
 const SCALES: [f32; 4] = [16.0, 32.0, 64.0, 128.0];
 /// Fixed ridge lambdas tried for analytic (with and without the ReLU).
 const RIDGES: [f64; 3] = [1.0, 10.0, 100.0];
+/// Covariance shrinkages tried for ncm, icarl and joint (0: their form without it, the cosine
+/// to the class means or the SGD head).
+const SHRINKAGES: [f32; 5] = [0.0, 0.01, 0.03, 0.1, 0.3];
 
 /// The settings swept for `strategy`, each built on `base` (the strategy's defaults with the
-/// benchmark's budget and modality blocks). Strategies without a parameter that changes their
-/// predictions (ncm, icarl: the scale only sharpens confidences) get `base` alone.
+/// benchmark's budget and modality blocks): the cosine head's scale, analytic's ridge and ReLU,
+/// the covariance shrinkage of ncm, icarl and joint (joint also each scale of its SGD head),
+/// and for the heads with `standardize` the same head without it.
 pub fn settings(strategy: Strategy, base: &LearnerConfig) -> Vec<Setting> {
     let named = |what: String, config: LearnerConfig| Setting {
         name: format!("{strategy}-{what}"),
         config,
     };
+    let shrunk = SHRINKAGES.iter().filter(|a| **a > 0.0).map(|a| {
+        let config = LearnerConfig {
+            shrinkage: *a,
+            ..base.clone()
+        };
+        named(format!("shrinkage-{a}"), config)
+    });
     match strategy {
-        Strategy::Ncm | Strategy::Icarl => vec![named("default".into(), base.clone())],
+        Strategy::Ncm | Strategy::Icarl => {
+            let plain = LearnerConfig {
+                shrinkage: 0.0,
+                ..base.clone()
+            };
+            std::iter::once(named("cosine".into(), plain))
+                .chain(shrunk)
+                .collect()
+        }
         Strategy::Analytic => {
             let mut out = Vec::new();
             for relu in [false, true] {
@@ -50,16 +69,31 @@ pub fn settings(strategy: Strategy, base: &LearnerConfig) -> Vec<Setting> {
             }
             out
         }
-        _ => SCALES
-            .iter()
-            .map(|scale| {
+        _ => {
+            let scales = SCALES.iter().map(|scale| {
                 let config = LearnerConfig {
                     scale: *scale,
+                    shrinkage: 0.0,
                     ..base.clone()
                 };
                 named(format!("scale-{scale}"), config)
-            })
-            .collect(),
+            });
+            // The head without the per-block feature map, at the default scale.
+            let plain = LearnerConfig {
+                scale: 64.0,
+                shrinkage: 0.0,
+                standardize: false,
+                ..base.clone()
+            };
+            let plain = base
+                .standardize
+                .then(|| named("scale-64-plain".into(), plain));
+            let joint = strategy == Strategy::Joint;
+            scales
+                .chain(plain)
+                .chain(shrunk.filter(|_| joint))
+                .collect()
+        }
     }
 }
 

@@ -27,6 +27,31 @@ pub fn unpack_lower(packed: &[f64], n: usize) -> Vec<f64> {
 
 const BLOCK: usize = 64;
 
+/// `gram += H^T H` on the packed lower triangle, for `H` the `rows x p` row-major `h`: one
+/// f64 gemm per 64-column block, each computing only the block's columns up to the diagonal.
+pub fn add_gram(gram: &mut [f64], h: &[f64], rows: usize, p: usize) {
+    let hm = Mat::new(h, rows, p);
+    let mut block = Vec::new();
+    for j0 in (0..p).step_by(BLOCK) {
+        let j1 = (j0 + BLOCK).min(p);
+        block.clear();
+        block.resize((j1 - j0) * j1, 0.0);
+        gemm(
+            1.0,
+            hm.cols(j0, j1).t(),
+            hm.cols(0, j1),
+            0.0,
+            &mut block,
+            j1,
+        );
+        for j in j0..j1 {
+            let src = &block[(j - j0) * j1..(j - j0) * j1 + j + 1];
+            let dst = &mut gram[packed_row(j)..packed_row(j) + j + 1];
+            dst.iter_mut().zip(src).for_each(|(g, v)| *g += v);
+        }
+    }
+}
+
 /// In-place Cholesky `a = L L^T` of a symmetric positive-definite row-major `n x n` matrix of
 /// which only the lower triangle is read; on success the lower triangle holds `L`.
 /// Right-looking and blocked so that nearly all flops run in `gemm`: the panel below each

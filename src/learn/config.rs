@@ -7,6 +7,7 @@
 //! (`snapshot::config`), so renaming or removing a field here needs a new config version there.
 
 use super::quant::Quant;
+use super::whiten::MAX_BLOCKS;
 use super::LearnError;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -175,6 +176,15 @@ pub struct LearnerConfig {
     /// analytic: choose the ridge lambda at every `learn` on a held-out fifth of the batch
     /// (RanPAC's per-task choice) among `RIDGE_CANDIDATES`; off: always `ridge`.
     pub ridge_select: bool,
+    /// ncm, icarl, joint: shrinkage `a` of the shared within-class covariance towards the
+    /// scaled identity (`learn::whiten`); 0 = off: ncm and icarl score by the cosine to each
+    /// class mean, joint trains the SGD head. Each strategy's default is its best on the val
+    /// split (`shrinkage`, docs/learning.md).
+    pub shrinkage: f32,
+    /// SGD head (er, proto, joint by default): each modality block standardized by the running
+    /// per-dimension mean and deviation of everything learned, and the cosine head's rows
+    /// normalized per block (`learn::standardize`); chosen on val (docs/learning.md).
+    pub standardize: bool,
 }
 
 /// The ridge lambdas `ridge_select` chooses from.
@@ -189,6 +199,19 @@ pub fn head_scale(strategy: Strategy) -> f32 {
         Strategy::Finetune => 32.0,
         Strategy::Lwf => 128.0,
         _ => 64.0,
+    }
+}
+
+/// The covariance shrinkage each strategy's defaults use (`LearnerConfig::shrinkage`): the
+/// best on the val split (`bench cl --sweep-val`, docs/learning.md) for ncm, icarl and joint,
+/// whose shared-covariance classifiers beat the cosine to the class means and the SGD head
+/// there; 0 (unused) for the others.
+pub fn shrinkage(strategy: Strategy) -> f32 {
+    match strategy {
+        Strategy::Ncm => 0.1,
+        Strategy::Icarl => 0.3,
+        Strategy::Joint => 0.03,
+        _ => 0.0,
     }
 }
 
@@ -234,6 +257,8 @@ impl Default for LearnerConfig {
             modality_dims: Vec::new(),
             relu: false,
             ridge_select: false,
+            shrinkage: 0.0,
+            standardize: false,
         }
     }
 }
@@ -245,6 +270,8 @@ impl LearnerConfig {
             strategy,
             budget_bytes: default_budget(dim),
             scale: head_scale(strategy),
+            shrinkage: shrinkage(strategy),
+            standardize: matches!(strategy, Strategy::Er | Strategy::Proto | Strategy::Joint),
             ..LearnerConfig::default()
         }
     }
@@ -291,6 +318,12 @@ impl LearnerConfig {
         in_range("proto_distill", self.proto_distill, 0.0, 1e6)?;
         in_range("ewc_lambda", self.ewc_lambda, 0.0, 1e12)?;
         in_range("pseudo_ratio", self.pseudo_ratio, 0.0, 100.0)?;
+        in_range("shrinkage", self.shrinkage, 0.0, 0.999)?;
+        if self.shrinkage > 0.0 && self.modality_dims.len() > MAX_BLOCKS {
+            let value = format!("{:?}", self.modality_dims);
+            let why = format!("at most {MAX_BLOCKS} blocks with shrinkage > 0");
+            return Err(bad("modality_dims", value, &why));
+        }
         if !(self.ridge.is_finite() && self.ridge > 0.0) {
             return Err(bad("ridge", self.ridge, "must be finite and > 0"));
         }

@@ -54,6 +54,11 @@ pub struct Head {
     pub(super) scale: f32,
     pub(super) classes: Vec<ClassId>,
     pub params: Params,
+    /// Widths of the segments the cosine head normalizes each row over: one segment per
+    /// modality block with `LearnerConfig::standardize` (each block's cosine is taken on its
+    /// own, so a window with a block absent meets each class through the blocks it has), the
+    /// whole row otherwise (empty).
+    pub(super) blocks: Vec<usize>,
 }
 
 impl Head {
@@ -64,7 +69,33 @@ impl Head {
             scale,
             classes: Vec::new(),
             params: Params::default(),
+            blocks: Vec::new(),
         }
+    }
+
+    /// The same head normalizing its rows per segment of widths `blocks` (see the field).
+    pub fn with_blocks(mut self, blocks: &[usize]) -> Head {
+        self.blocks = if blocks.len() >= 2 {
+            blocks.to_vec()
+        } else {
+            Vec::new()
+        };
+        self
+    }
+
+    /// `(start, end)` of each segment a row is normalized over.
+    pub(super) fn segments(&self) -> Vec<(usize, usize)> {
+        if self.blocks.is_empty() {
+            return vec![(0, self.dim)];
+        }
+        let mut at = 0;
+        self.blocks
+            .iter()
+            .map(|d| {
+                at += d;
+                (at - d, at)
+            })
+            .collect()
     }
 
     /// Bytes a head of `classes` rows holds (class id, weight row, bias).
@@ -115,22 +146,29 @@ impl Head {
         }
     }
 
-    /// The weights the logits are computed with (normalized rows for the cosine head) and the
-    /// row norms (1 for the linear head).
+    /// The weights the logits are computed with (for the cosine head, rows normalized per
+    /// segment) and the norm of each row's segments, `classes x segments` (1 for the linear
+    /// head).
     pub(super) fn effective(&self) -> (Vec<f32>, Vec<f32>) {
+        let segments = self.segments();
         match self.kind {
-            HeadKind::Linear => (self.params.w.clone(), vec![1.0; self.classes.len()]),
+            HeadKind::Linear => (
+                self.params.w.clone(),
+                vec![1.0; self.classes.len() * segments.len()],
+            ),
             HeadKind::Cosine => {
                 let mut wn = vec![0.0; self.params.w.len()];
-                let mut norms = Vec::with_capacity(self.classes.len());
+                let mut norms = Vec::with_capacity(self.classes.len() * segments.len());
                 for (row, out) in self
                     .params
                     .w
                     .chunks_exact(self.dim)
                     .zip(wn.chunks_exact_mut(self.dim))
                 {
-                    normalize_into(row, out);
-                    norms.push(super::linalg::norm(row).max(1e-12));
+                    for (a, b) in &segments {
+                        normalize_into(&row[*a..*b], &mut out[*a..*b]);
+                        norms.push(super::linalg::norm(&row[*a..*b]).max(1e-12));
+                    }
                 }
                 (wn, norms)
             }
@@ -180,6 +218,7 @@ impl Head {
             scale,
             classes,
             params,
+            blocks: Vec::new(),
         })
     }
 }

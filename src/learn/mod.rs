@@ -39,11 +39,13 @@ pub mod rng;
 pub mod sgd;
 pub mod shared;
 pub mod snapshot;
+pub mod standardize;
 pub mod strategies;
+pub mod whiten;
 
 pub use buffer::ReplayBuffer;
 pub use config::{
-    default_budget, head_scale, modality_blocks, HeadKind, LearnerConfig, Strategy,
+    default_budget, head_scale, modality_blocks, shrinkage, HeadKind, LearnerConfig, Strategy,
     UnknownStrategy, RIDGE_CANDIDATES,
 };
 pub use prototypes::Prototypes;

@@ -137,12 +137,17 @@ impl Head {
         );
         let mut gb = vec![0.0; c];
         if self.kind == HeadKind::Cosine {
-            // d/dw of w/|w|: project out the radial part, divide by |w|.
-            for ((gr, wr), nr) in gw.chunks_exact_mut(d).zip(wn.chunks_exact(d)).zip(&norms) {
-                let radial = dot(gr, wr);
-                gr.iter_mut()
-                    .zip(wr)
-                    .for_each(|(x, w)| *x = (*x - radial * w) / nr);
+            // d/dw of w/|w| per segment: project out the radial part, divide by |w|.
+            let segments = self.segments();
+            let rows = gw.chunks_exact_mut(d).zip(wn.chunks_exact(d));
+            for ((gr, wr), nr) in rows.zip(norms.chunks_exact(segments.len())) {
+                for ((a, b), n) in segments.iter().zip(nr) {
+                    let (g, w) = (&mut gr[*a..*b], &wr[*a..*b]);
+                    let radial = dot(g, w);
+                    g.iter_mut()
+                        .zip(w)
+                        .for_each(|(x, w)| *x = (*x - radial * w) / n);
+                }
             }
         } else {
             g.chunks_exact(c)
@@ -176,6 +181,7 @@ impl Head {
     pub fn fisher(&self, set: &TrainSet) -> Params {
         let (d, c, n) = (self.dim, self.classes.len(), set.y.len());
         let (wn, norms) = self.effective();
+        let segments = self.segments();
         let mut f = Params {
             w: vec![0.0; c * d],
             b: vec![0.0; c],
@@ -190,10 +196,15 @@ impl Head {
                 let fw = &mut f.w[k * d..(k + 1) * d];
                 if self.kind == HeadKind::Cosine {
                     let wr = &wn[k * d..(k + 1) * d];
-                    let (cos, a) = (dot(wr, x), gk * self.scale / norms[k]);
-                    fw.iter_mut()
-                        .zip(x.iter().zip(wr))
-                        .for_each(|(s, (xv, wv))| *s += (a * (xv - cos * wv)).powi(2));
+                    for (j, (lo, hi)) in segments.iter().enumerate() {
+                        let (w, xs) = (&wr[*lo..*hi], &x[*lo..*hi]);
+                        let a = gk * self.scale / norms[k * segments.len() + j];
+                        let cos = dot(w, xs);
+                        fw[*lo..*hi]
+                            .iter_mut()
+                            .zip(xs.iter().zip(w))
+                            .for_each(|(s, (xv, wv))| *s += (a * (xv - cos * wv)).powi(2));
+                    }
                 } else {
                     fw.iter_mut()
                         .zip(x)

@@ -1,14 +1,17 @@
 //! The learner config inside a learner state, versioned on its own so that `LearnerConfig`
 //! can change without breaking the states already on devices.
 //!
-//! Config version 3 (written since learner state version 3), explicit fields in this order:
+//! Config version 4, explicit fields in this order:
 //! ```text
 //! version u32 = 3 | strategy str | budget_bytes u64 | seed u64 | head str | scale f32 |
 //! epochs u64 | lr f32 | momentum f32 | batch_size u64 | balanced u8 | temperature f32 |
 //! lwf_lambda f32 | proto_distill f32 | ewc_lambda f32 | ewc_decay f32 | quant str |
 //! pseudo_ratio f32 | ridge f64 | projection u64 | planned_classes u64 |
-//! modality_dims u64s | relu u8 | ridge_select u8
+//! modality_dims u64s | relu u8 | ridge_select u8 | shrinkage f32 | standardize u8
 //! ```
+//! That is config version 4 (written since learner state version 4); config version 3
+//! (learner state version 3, read only) is the same without `shrinkage` and `standardize`: it
+//! migrates with both off, so every strategy predicts and learns exactly as it did.
 //! Config version 2 (learner state version 2, read only): the same fields up to
 //! `planned_classes`. It migrates with no modality blocks (no augmentation, no masked
 //! scoring), `relu` on (the only feature map version 2 knew) and `ridge_select` off, so a
@@ -29,7 +32,7 @@ use crate::learn::quant::Quant;
 use serde::Deserialize;
 
 /// The config version this build writes.
-pub const CONFIG_VERSION: u32 = 3;
+pub const CONFIG_VERSION: u32 = 4;
 
 /// Stored spellings of `HeadKind` (frozen: versions 1 and 2 use them).
 const HEADS: [(HeadKind, &str); 2] = [(HeadKind::Linear, "linear"), (HeadKind::Cosine, "cosine")];
@@ -85,6 +88,8 @@ pub fn write(w: &mut Writer, c: &LearnerConfig) {
     w.u64s(&dims);
     w.bool(c.relu);
     w.bool(c.ridge_select);
+    w.f32(c.shrinkage);
+    w.bool(c.standardize);
 }
 
 /// Reads a config written by `write` in any config version this build knows (not validated).
@@ -92,10 +97,20 @@ pub fn read(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
     match r.u32("config version")? {
         2 => read_v2(r),
         3 => read_v3(r),
+        4 => read_v4(r),
         v => Err(r.error(format!(
             "config version {v}; this build reads version {CONFIG_VERSION}"
         ))),
     }
+}
+
+fn read_v4(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
+    let shared = read_v3(r)?;
+    Ok(LearnerConfig {
+        shrinkage: r.f32("config shrinkage")?,
+        standardize: r.bool("config standardize")?,
+        ..shared
+    })
 }
 
 fn read_v3(r: &mut Reader) -> Result<LearnerConfig, EnvelopeError> {
@@ -284,6 +299,8 @@ mod tests {
             modality_dims: vec![3, 9],
             relu: true,
             ridge_select: true,
+            shrinkage: 0.25,
+            standardize: true,
         }
     }
 
@@ -291,8 +308,8 @@ mod tests {
     fn version_2_reads_with_the_old_feature_map_and_no_blocks() {
         let mut w = Writer::default();
         write(&mut w, &odd());
-        // Version 2 is version 3 up to planned_classes: cut the added fields off.
-        let added = 8 + 2 * 8 + 2;
+        // Version 2 is version 4 up to planned_classes: cut the added fields off.
+        let added = 8 + 2 * 8 + 2 + 4 + 1;
         w.buf.truncate(w.buf.len() - added);
         w.buf[..4].copy_from_slice(&2u32.to_le_bytes());
         let mut r = Reader::new("learner state", &w.buf);
@@ -302,13 +319,35 @@ mod tests {
             modality_dims: Vec::new(),
             relu: true,
             ridge_select: false,
+            shrinkage: 0.0,
+            standardize: false,
             ..odd()
         };
         assert_eq!(old, expected);
     }
 
     #[test]
-    fn version_3_round_trips_every_field() {
+    fn version_3_reads_with_shrinkage_off() {
+        let mut w = Writer::default();
+        write(&mut w, &odd());
+        // Version 3 is version 4 without its last fields, shrinkage and standardize.
+        w.buf.truncate(w.buf.len() - 5);
+        w.buf[..4].copy_from_slice(&3u32.to_le_bytes());
+        let mut r = Reader::new("learner state", &w.buf);
+        let old = read(&mut r).unwrap();
+        r.finish().unwrap();
+        assert_eq!(
+            old,
+            LearnerConfig {
+                shrinkage: 0.0,
+                standardize: false,
+                ..odd()
+            }
+        );
+    }
+
+    #[test]
+    fn version_4_round_trips_every_field() {
         for config in [odd(), LearnerConfig::default()] {
             let mut w = Writer::default();
             write(&mut w, &config);
@@ -321,13 +360,21 @@ mod tests {
     #[test]
     fn version_1_json_reads_with_its_frozen_defaults() {
         let mut json = serde_json::to_value(odd()).unwrap();
-        for added in ["modality_dims", "relu", "ridge_select"] {
+        for added in [
+            "modality_dims",
+            "relu",
+            "ridge_select",
+            "shrinkage",
+            "standardize",
+        ] {
             json.as_object_mut().unwrap().remove(added);
         }
         let expected = LearnerConfig {
             modality_dims: Vec::new(),
             relu: true,
             ridge_select: false,
+            shrinkage: 0.0,
+            standardize: false,
             ..odd()
         };
         assert_eq!(from_json_v1(&json.to_string()).unwrap(), expected);

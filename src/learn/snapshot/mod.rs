@@ -1,6 +1,8 @@
 //! The learner state format: what `Learner::save` writes and `learn::load` reads.
 //!
-//! Version 3 (written) is a frame of the envelope (`crate::envelope`), magic `MMCL-LRN`:
+//! Version 4 (written) is version 3's frame and body with config version 4 (which added
+//! `shrinkage`; with it on, ncm and joint keep `strategies::whitened`'s fields and icarl its
+//! discriminants, `learn::whiten`). Version 3 (read only) is a frame of the envelope (`crate::envelope`), magic `MMCL-LRN`:
 //! ```text
 //! body: config (config version u32 + its fields: `config`) | dim u64 | the strategy's fields
 //! ```
@@ -13,7 +15,7 @@
 //! body: strategy str | dim u64 | config as serde JSON str | the strategy's fields
 //! ```
 //! The strategies' own fields are the same in every version, so older states re-save as
-//! version 3 with the same learned state. `tests/data/learn/` pins every version.
+//! version 4 with the same learned state. `tests/data/learn/` pins every version.
 
 pub mod config;
 
@@ -30,9 +32,9 @@ pub const FORMAT: Format = Format {
     legacy: &[1],
 };
 /// The learner state version this build writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The envelope versions read by `open` (version 1 predates the envelope).
-const ENVELOPE_VERSIONS: [u32; 2] = [2, 3];
+const ENVELOPE_VERSIONS: [u32; 3] = [2, 3, 4];
 
 /// What precedes the strategy's own fields.
 #[derive(Debug, Clone, PartialEq)]

@@ -25,9 +25,9 @@
 use super::{Batch, Strategy};
 use crate::embedding::Embedding;
 use crate::learn::bisect::largest_fitting;
-use crate::learn::cholesky::{cholesky, cholesky_solve, packed_len, packed_row, unpack_lower};
+use crate::learn::cholesky::{add_gram, cholesky, cholesky_solve, packed_len, unpack_lower};
 use crate::learn::config::{LearnerConfig, RIDGE_CANDIDATES};
-use crate::learn::linalg::{dot, gemm, normalize_into, Mat};
+use crate::learn::linalg::{dot, normalize_into};
 use crate::learn::modality::augment;
 use crate::learn::projection::Srht;
 use crate::learn::snapshot::{Reader, Writer};
@@ -240,31 +240,12 @@ impl Analytic {
         best.and_then(|(i, _)| self.classes.get(i).copied())
     }
 
-    /// `G += H^T H` (lower triangle: one f64 gemm per 64-row block) and `Q[c] += h` per row.
+    /// `G += H^T H` (`cholesky::add_gram`) and `Q[c] += h` per row.
     /// Labels must already be known classes.
     pub fn accumulate(&mut self, h: &[f32], labels: &[ClassId]) {
         let p = self.projection_size();
         let hd: Vec<f64> = h.iter().map(|v| f64::from(*v)).collect();
-        let hm = Mat::new(&hd, labels.len(), p);
-        let mut block = Vec::new();
-        for j0 in (0..p).step_by(64) {
-            let j1 = (j0 + 64).min(p);
-            block.clear();
-            block.resize((j1 - j0) * j1, 0.0);
-            gemm(
-                1.0,
-                hm.cols(j0, j1).t(),
-                hm.cols(0, j1),
-                0.0,
-                &mut block,
-                j1,
-            );
-            for j in j0..j1 {
-                let src = &block[(j - j0) * j1..(j - j0) * j1 + j + 1];
-                let dst = &mut self.gram[packed_row(j)..packed_row(j) + j + 1];
-                dst.iter_mut().zip(src).for_each(|(g, v)| *g += v);
-            }
-        }
+        add_gram(&mut self.gram, &hd, labels.len(), p);
         for (row, label) in hd.chunks_exact(p).zip(labels) {
             if let Some(c) = self.classes.iter().position(|k| k == label) {
                 self.q[c * p..(c + 1) * p]

@@ -11,6 +11,7 @@ use crate::learn::modality;
 use crate::learn::rng::Rng;
 use crate::learn::sgd::{Penalty, TrainOpts, TrainSet};
 use crate::learn::snapshot::{Reader, Writer};
+use crate::learn::standardize::Standardizer;
 use crate::learn::{ClassId, LearnError};
 
 /// The SGD head, its RNG and the config: what the gradient strategies share.
@@ -20,23 +21,62 @@ pub struct HeadCore {
     pub config: LearnerConfig,
     pub head: Head,
     pub rng: Rng,
+    /// The per-block feature map, with `LearnerConfig::standardize` (`learn::standardize`).
+    pub standardizer: Option<Standardizer>,
 }
 
 impl HeadCore {
     pub fn new(dim: usize, config: &LearnerConfig) -> HeadCore {
+        let standardizer = config
+            .standardize
+            .then(|| Standardizer::new(dim, &config.modality_dims));
         HeadCore {
             dim,
             config: config.clone(),
-            head: Head::new(dim, config.head, config.scale),
+            head: HeadCore::empty_head(dim, config),
             rng: Rng::new(config.seed),
+            standardizer,
         }
+    }
+
+    /// A head without classes for `config` (normalized per block with `standardize`).
+    pub fn empty_head(dim: usize, config: &LearnerConfig) -> Head {
+        let head = Head::new(dim, config.head, config.scale);
+        match config.standardize {
+            true => head.with_blocks(&config.modality_dims),
+            false => head,
+        }
+    }
+
+    /// Bytes of the feature map's statistics (none without `standardize`).
+    pub fn standardizer_bytes(&self) -> usize {
+        match self.config.standardize {
+            true => Standardizer::bytes(self.dim, &self.config.modality_dims),
+            false => 0,
+        }
+    }
+
+    /// Folds a batch's rows into the feature map's statistics (before it is learned from).
+    pub fn observe(&mut self, batch: &Batch) {
+        if let Some(s) = &mut self.standardizer {
+            s.update(&batch.normalized(self.dim));
+        }
+    }
+
+    /// Normalized rows through the feature map (unchanged without `standardize`).
+    pub fn map(&self, mut xn: Vec<f32>) -> Vec<f32> {
+        if let Some(s) = &self.standardizer {
+            s.apply(&mut xn);
+        }
+        xn
     }
 
     /// Adds a head row for each new class, imprinted with its normalized batch mean.
     pub fn imprint(&mut self, batch: &Batch, xn: &[f32]) {
+        let xn = self.map(xn.to_vec());
         for (class, rows) in batch.groups() {
             if batch.new_classes.contains(&class) {
-                let mean = class_mean(xn, self.dim, &rows);
+                let mean = class_mean(&xn, self.dim, &rows);
                 self.head.add_class(class, &mean, &mut self.rng);
             }
         }
@@ -60,7 +100,7 @@ impl HeadCore {
     pub fn train_set(&self, xn: Vec<f32>, labels: &[ClassId]) -> TrainSet {
         let (x, labels) = modality::augment(xn, labels.to_vec(), &self.config.modality_dims);
         let mut set = TrainSet {
-            x,
+            x: self.map(x),
             labels,
             ..TrainSet::default()
         };
@@ -104,6 +144,7 @@ impl HeadCore {
     pub fn scores(&self, x: &[f32]) -> Vec<f32> {
         let mut xn = vec![0.0; self.dim];
         normalize_into(x, &mut xn);
+        let xn = self.map(xn);
         let mut z = vec![0.0; self.head.classes().len()];
         self.head.logits(&xn, &mut z);
         z
@@ -112,6 +153,9 @@ impl HeadCore {
     pub fn write(&self, w: &mut Writer) {
         w.u64(self.rng.state());
         self.head.write(w);
+        if let Some(s) = &self.standardizer {
+            s.write(w);
+        }
     }
 
     pub fn read(
@@ -120,12 +164,20 @@ impl HeadCore {
         config: &LearnerConfig,
     ) -> Result<HeadCore, LearnError> {
         let rng = Rng::new(r.u64("rng state")?);
-        let head = Head::read(r, dim, config.head, config.scale)?;
+        let mut head = Head::read(r, dim, config.head, config.scale)?;
+        if config.standardize {
+            head = head.with_blocks(&config.modality_dims);
+        }
+        let standardizer = match config.standardize {
+            true => Some(Standardizer::read(r, dim, &config.modality_dims)?),
+            false => None,
+        };
         Ok(HeadCore {
             dim,
             config: config.clone(),
             head,
             rng,
+            standardizer,
         })
     }
 }
@@ -177,16 +229,22 @@ impl<H: HeadStrategy> Strategy for H {
         self.core().head.classes().to_vec()
     }
     fn fixed_bytes(&self, classes: usize) -> usize {
-        Head::bytes(self.core().dim, classes) + classes * self.class_bytes()
+        Head::bytes(self.core().dim, classes)
+            + classes * self.class_bytes()
+            + self.core().standardizer_bytes()
     }
     fn fixed_what(&self) -> String {
         self.what().into()
     }
     fn memory_bytes(&self) -> usize {
-        self.core().head.memory_bytes() + self.extra_bytes()
+        let standardizer = self.core().standardizer.as_ref();
+        self.core().head.memory_bytes()
+            + self.extra_bytes()
+            + standardizer.map_or(0, Standardizer::memory_bytes)
     }
 
     fn learn_batch(&mut self, batch: &Batch) -> usize {
+        self.core_mut().observe(batch);
         HeadStrategy::learn_batch(self, batch)
     }
 

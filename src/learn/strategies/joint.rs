@@ -4,7 +4,6 @@
 
 use super::{class_mean, Batch, HeadCore, HeadStrategy};
 use crate::learn::config::LearnerConfig;
-use crate::learn::head::Head;
 use crate::learn::snapshot::{Reader, Writer};
 use crate::learn::{ClassId, LearnError};
 
@@ -54,17 +53,15 @@ impl HeadStrategy for Joint {
         self.labels.extend_from_slice(batch.labels);
         let mut order = self.core.head.classes().to_vec();
         order.extend(&batch.new_classes);
-        let c = &self.core.config;
-        self.core.head = Head::new(dim, c.head, c.scale);
+        self.core.head = HeadCore::empty_head(dim, &self.core.config);
+        let mapped = self.core.map(self.data.clone());
         for class in order {
             let rows: Vec<usize> = (0..self.labels.len())
                 .filter(|i| self.labels[*i] == class)
                 .collect();
-            self.core.head.add_class(
-                class,
-                &class_mean(&self.data, dim, &rows),
-                &mut self.core.rng,
-            );
+            self.core
+                .head
+                .add_class(class, &class_mean(&mapped, dim, &rows), &mut self.core.rng);
         }
         let mut set = self.core.train_set(self.data.clone(), &self.labels);
         self.core.train(&mut set, 0.0, None);

@@ -19,6 +19,7 @@ pub mod joint;
 pub mod lwf;
 pub mod ncm;
 pub mod proto;
+pub mod whitened;
 
 pub use head_core::{HeadCore, HeadStrategy};
 
@@ -244,6 +245,9 @@ pub fn read_body(
 ) -> Result<Box<dyn Learner>, LearnError> {
     Ok(match config.strategy {
         Which::Finetune => Box::new(finetune::Finetune::read(r, dim, config)?),
+        Which::Joint | Which::Ncm if config.shrinkage > 0.0 => {
+            Box::new(whitened::Whitened::read(r, dim, config)?)
+        }
         Which::Joint => Box::new(joint::Joint::read(r, dim, config)?),
         Which::Ewc => Box::new(ewc::Ewc::read(r, dim, config)?),
         Which::Lwf => Box::new(lwf::Lwf::read(r, dim, config)?),
@@ -260,6 +264,9 @@ pub fn read_body(
 pub fn build(dim: usize, config: &LearnerConfig) -> Result<Box<dyn Learner>, LearnError> {
     match config.strategy {
         Which::Finetune => checked(finetune::Finetune::new(dim, config)),
+        Which::Joint | Which::Ncm if config.shrinkage > 0.0 => {
+            checked(whitened::Whitened::new(dim, config))
+        }
         Which::Joint => checked(joint::Joint::new(dim, config)),
         Which::Ewc => checked(ewc::Ewc::new(dim, config)),
         Which::Lwf => checked(lwf::Lwf::new(dim, config)),

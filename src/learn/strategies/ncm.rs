@@ -3,6 +3,8 @@
 //! training, no exemplars; incremental by construction. Memory: C x (D f32 + count + id).
 //! With modality blocks, the cosine is taken over the blocks the window has present
 //! (`modality::masked_cosine`): a window with the camera off meets the IMU part of each mean.
+//! This is `ncm` with `shrinkage = 0`; with `shrinkage > 0` (the default) `ncm` is
+//! `strategies::whitened`: the same means under a shared within-class covariance.
 
 use super::{Batch, Strategy};
 use crate::learn::config::LearnerConfig;
