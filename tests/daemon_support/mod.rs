@@ -168,6 +168,7 @@ pub fn enroll_start(client: &mut Client, label: &str, seconds: Option<f64>) -> E
     let start = Request::EnrollStart(EnrollStart {
         label: label.to_string(),
         seconds,
+        clips: None,
     });
     client.call_as(start).expect("enroll_start")
 }

@@ -123,6 +123,7 @@ impl User {
         let args = enroll::Args {
             label: class.to_string(),
             seconds: Some(seconds),
+            clips: None,
             client: self.client.clone(),
         };
         let outcome = enroll::enroll(&args).map_err(|e| self.client.fail(e))?;
