@@ -198,13 +198,8 @@ fn host_eval_of_a_synced_daemon_reproduces_bench_cl() {
         .collect();
     assert_eq!(order.len(), 6);
 
-    let server = Server::start_with_encoder(
-        root,
-        &ok_json(&["model", "inspect", &tiny().display().to_string(), "--json"])["sha256"]
-            .as_str()
-            .expect("sha256")
-            .to_string(),
-    );
+    let inspected = ok_json(&["model", "inspect", &tiny().display().to_string(), "--json"]);
+    let server = Server::start_with_encoder(root, inspected["sha256"].as_str().expect("sha256"));
     let token = token_add(&server.db, DEVICE);
     let options = StartOptions {
         notifier: Notifier::none(),
