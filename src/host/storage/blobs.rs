@@ -62,4 +62,13 @@ impl BlobDir {
             }),
         }
     }
+
+    /// The blob of a bundle the metadata says is stored: its absence is an error
+    /// (`MissingBlob`), not `None`. Every backend's `bundle_bytes` ends here.
+    pub fn get_stored(&self, hash: &str) -> Result<Vec<u8>, StorageError> {
+        self.get(hash)?.ok_or_else(|| StorageError::MissingBlob {
+            hash: hash.to_string(),
+            path: self.path_of(hash),
+        })
+    }
 }

@@ -363,13 +363,7 @@ impl Storage for PgStorage {
         if !self.with_client(|client| is_stored(client, hash))? {
             return Ok(None);
         }
-        match self.blobs.get(hash)? {
-            Some(bytes) => Ok(Some(bytes)),
-            None => Err(StorageError::MissingBlob {
-                hash: hash.to_string(),
-                path: self.blobs.path_of(hash),
-            }),
-        }
+        self.blobs.get_stored(hash).map(Some)
     }
 }
 

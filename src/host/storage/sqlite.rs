@@ -263,12 +263,6 @@ impl Storage for SqliteStorage {
         if known.is_none() {
             return Ok(None);
         }
-        match self.blobs.get(hash)? {
-            Some(bytes) => Ok(Some(bytes)),
-            None => Err(StorageError::MissingBlob {
-                hash: hash.to_string(),
-                path: self.blobs.path_of(hash),
-            }),
-        }
+        self.blobs.get_stored(hash).map(Some)
     }
 }
