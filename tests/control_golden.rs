@@ -86,7 +86,7 @@ fn status() -> StatusReport {
         profile: "jetson-orin".into(),
         classes: 2,
         learner_bytes: 52_480,
-        budget_bytes: 33_554_432,
+        budget_bytes: Some(33_554_432),
         rss_bytes: 88_080_384,
         windows_per_s: 1.0,
         latency_ms: Latency {

@@ -24,9 +24,13 @@ fn render(s: &StatusReport) -> String {
         (
             "memory",
             format!(
-                "learner {} of {} budget; {} resident",
+                "learner {} of {}; {} resident",
                 bytes(s.learner_bytes),
-                bytes(s.budget_bytes),
+                s.budget_bytes
+                    .map_or("no budget (unbounded)".into(), |b| format!(
+                        "{} budget",
+                        bytes(b)
+                    )),
                 bytes(s.rss_bytes)
             ),
         ),

@@ -143,7 +143,8 @@ pub struct StatusReport {
     /// Classes known.
     pub classes: usize,
     pub learner_bytes: u64,
-    pub budget_bytes: u64,
+    /// The learner's memory budget; `None` (JSON null) for an unbounded one (`joint`).
+    pub budget_bytes: Option<u64>,
     pub rss_bytes: u64,
     /// Windows encoded per second of wall time, recently.
     pub windows_per_s: f64,

@@ -19,7 +19,7 @@ impl Daemon {
             profile: self.settings.config().profile().to_string(),
             classes: model.book().len(),
             learner_bytes: learner.memory_bytes() as u64,
-            budget_bytes: u64::try_from(learner.budget_bytes()).unwrap_or(u64::MAX),
+            budget_bytes: bounded(learner.budget_bytes()),
             rss_bytes: rss_bytes(),
             windows_per_s: p.stats.windows_per_s(Instant::now()),
             latency_ms: p.stats.latency(),
@@ -88,4 +88,21 @@ fn sources(h: &PipelineHealth) -> Vec<SourceStatus> {
             rate_hz: m.rate_hz,
         })
         .collect()
+}
+
+/// A learner's budget for `status`: `None` for an unbounded learner (its budget is
+/// `usize::MAX`), which JSON shows as null rather than 18 446 744 073 709 551 615.
+fn bounded(budget: usize) -> Option<u64> {
+    (budget != usize::MAX).then(|| u64::try_from(budget).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounded;
+
+    #[test]
+    fn an_unbounded_budget_is_none() {
+        assert_eq!(bounded(usize::MAX), None);
+        assert_eq!(bounded(1_397_760), Some(1_397_760));
+    }
 }

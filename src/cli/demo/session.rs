@@ -41,7 +41,7 @@ pub struct TaskStatus {
     pub online_accuracy: Option<f64>,
     pub windows_scored: u64,
     pub learner_bytes: u64,
-    pub budget_bytes: u64,
+    pub budget_bytes: Option<u64>,
 }
 
 /// The restart: what the restarted daemon knew and how it predicted.
@@ -176,12 +176,12 @@ impl Session<'_> {
         (self.say)(format!(
             "after task {}: held-out accuracy on the {seen_classes} activities so far {:.1} % \
              (seen_accuracy); per task ({}); daemon's online accuracy {online}; learner memory \
-             {} of {} bytes",
+             {} bytes of {}",
             task + 1,
             100.0 * seen,
             per_task.join(", "),
             status.learner_bytes,
-            status.budget_bytes
+            super::summary::budget_text(status.budget_bytes)
         ));
     }
 

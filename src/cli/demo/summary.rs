@@ -26,7 +26,7 @@ pub struct Summary {
     online_accuracy: Option<f64>,
     windows_scored: u64,
     learner_bytes: u64,
-    budget_bytes: u64,
+    budget_bytes: Option<u64>,
     windows_enrolled: usize,
     windows_evaluated: usize,
     per_task: Vec<TaskStatus>,
@@ -62,7 +62,7 @@ pub fn finish(
         online_accuracy: last.and_then(|t| t.online_accuracy),
         windows_scored: last.map_or(0, |t| t.windows_scored),
         learner_bytes: last.map_or(0, |t| t.learner_bytes),
-        budget_bytes: last.map_or(0, |t| t.budget_bytes),
+        budget_bytes: last.and_then(|t| t.budget_bytes),
         windows_enrolled: s.activities.iter().map(|a| a.windows_enrolled).sum(),
         windows_evaluated: heldout::windows(&s.heldout),
         per_task: s.tasks.clone(),
@@ -98,11 +98,11 @@ fn say_summary(summary: &Summary, say: &dyn Fn(String)) {
     ));
     say(format!(
         "online_accuracy {} of {} windows scored (the daemon's prequential accuracy while \
-         enrolling); learner memory {} of {} bytes; {} windows enrolled",
+         enrolling); learner memory {} bytes of {}; {} windows enrolled",
         percent(summary.online_accuracy),
         summary.windows_scored,
         summary.learner_bytes,
-        summary.budget_bytes,
+        budget_text(summary.budget_bytes),
         summary.windows_enrolled
     ));
     say(format!(
@@ -128,6 +128,11 @@ fn matrix_text(rows: &[Vec<f64>]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A budget in words: "1397760 bytes", or "no budget" for an unbounded learner.
+pub(super) fn budget_text(budget: Option<u64>) -> String {
+    budget.map_or("no budget (unbounded)".into(), |b| format!("{b} bytes"))
 }
 
 fn mib(bytes: u64) -> String {
