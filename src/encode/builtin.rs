@@ -13,5 +13,5 @@ pub const DEFAULT_MODEL_LABEL: &str = "(built-in models/encoder.onnx)";
 
 /// The embedded default encoder, parsed.
 pub fn default_model() -> Result<ModelFile, EncodeError> {
-    ModelFile::from_bytes(PathBuf::from(DEFAULT_MODEL_LABEL), DEFAULT_MODEL.to_vec())
+    ModelFile::from_bytes(PathBuf::from(DEFAULT_MODEL_LABEL), DEFAULT_MODEL)
 }

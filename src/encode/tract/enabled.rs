@@ -11,7 +11,7 @@
 //! threads running single-threaded plans. A lone window of a model without a
 //! frame stage runs on tract's own pool, which speeds up matrix products only.
 
-use super::parallel::{concat, ranges, run_all, run_plan};
+use super::parallel::{concat, frame_chunks, ranges, run_all, run_plan};
 use super::stage::{cut, Cut};
 use crate::encode::{
     BackendInfo, Batch, BatchOutputs, EncodeError, Encoder, EncoderOptions, FrameFeatures,
@@ -190,8 +190,23 @@ impl TractEncoder {
     }
 
     /// Builds the plans a full batch runs, so that `open` reports what tract
-    /// cannot run before the first window does.
+    /// cannot run before the first window does. A model with a frame stage gets
+    /// the frame-stage plans instead (one frame, one window): a stream runs
+    /// through them (`FrameCache`), so a device holds the graph's weights once
+    /// per plan it uses, not also a whole-window plan it never runs; a batch of
+    /// windows builds that plan on first use.
     fn prepare(&mut self) -> Result<(), EncodeError> {
+        if self.cut.is_some() {
+            for stage in [Stage::Frames, Stage::Fuse] {
+                let pooled = false;
+                self.plan(PlanKey {
+                    stage,
+                    rows: 1,
+                    pooled,
+                })?;
+            }
+            return Ok(());
+        }
         let chunks = ranges(self.batch_size, self.threads.min(self.batch_size));
         for r in &chunks {
             self.plan(self.window_key(r.len(), chunks.len() > 1))?;
@@ -239,11 +254,14 @@ impl TractEncoder {
         three(concat(outputs))
     }
 
-    /// `[F, 3, H, W]` frames to their `[F, ...]` features, in chunks of at
-    /// most T frames split across the threads.
+    /// `[F, 3, H, W]` frames to their `[F, ...]` features, in chunks split
+    /// across the threads whose sizes are powers of two up to T/2
+    /// (`frame_chunks`): a stream's first window (T new frames) and its steady
+    /// windows (stride / frame interval new frames) share plans, and no count of
+    /// new frames adds a plan beyond log2(T/2) + 1 of them.
     pub(super) fn run_frames(&mut self, frames: &[f32], f: usize) -> Result<Vec<f32>, EncodeError> {
         let c = self.contract.clone();
-        let chunks = ranges(f, self.threads.max(f.div_ceil(c.frames.max(1))));
+        let chunks = frame_chunks(f, self.threads, c.frames / 2);
         let plans = (chunks.iter())
             .map(|r| {
                 self.plan(PlanKey {

@@ -23,6 +23,30 @@ pub fn ranges(n: usize, chunks: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// `n` frames cut into contiguous chunks whose sizes are powers of two of at
+/// most `most` (rounded down to a power of two), and small enough that there
+/// are at least `threads` chunks when there are that many frames, largest first. tract needs one plan per
+/// chunk size and each plan holds its own packed copy of the weights, so the
+/// sizes a stream can ask for (any count of new frames, after drops too) take
+/// at most log2(`most`) + 1 plans.
+pub fn frame_chunks(n: usize, threads: usize, most: usize) -> Vec<Range<usize>> {
+    let share = (n / threads.max(1)).max(1);
+    let cap = pow2_floor(most.max(1)).min(pow2_floor(share));
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    while start < n {
+        let len = pow2_floor((n - start).min(cap));
+        chunks.push(start..start + len);
+        start += len;
+    }
+    chunks
+}
+
+/// The largest power of two not above `n` (`n` >= 1).
+fn pow2_floor(n: usize) -> usize {
+    1 << (usize::BITS - 1 - n.max(1).leading_zeros())
+}
+
 /// Runs `job(i)` for every `i` in `0..count`, `workers` at a time on scoped
 /// threads (inline when one), and returns the results in order; the first
 /// error wins.
@@ -115,6 +139,33 @@ mod tests {
                 assert!(hi.zip(lo).is_some_and(|(h, l)| h - l <= 1), "{lens:?}");
             }
         }
+    }
+
+    #[test]
+    fn frame_chunks_cover_every_frame_once_in_few_sizes() {
+        for most in 1..10 {
+            for threads in 1..4 {
+                let mut sizes = std::collections::BTreeSet::new();
+                for n in 0..40 {
+                    let r = frame_chunks(n, threads, most);
+                    let covered: Vec<usize> = r.iter().flat_map(|r| r.clone()).collect();
+                    assert_eq!(covered, (0..n).collect::<Vec<_>>());
+                    for len in r.iter().map(|r| r.len()) {
+                        assert!(len.is_power_of_two() && len <= most, "{n} {most}: {r:?}");
+                        sizes.insert(len);
+                    }
+                    if n >= threads {
+                        assert!(r.len() >= threads, "{n} frames, {threads} threads: {r:?}");
+                    }
+                }
+                let plans = pow2_floor(most).trailing_zeros() as usize + 1;
+                assert!(sizes.len() <= plans, "{most}: {sizes:?}");
+            }
+        }
+        assert_eq!(frame_chunks(8, 1, 4), [0..4, 4..8]);
+        assert_eq!(frame_chunks(7, 1, 4), [0..4, 4..6, 6..7]);
+        assert_eq!(frame_chunks(8, 2, 8), [0..4, 4..8]);
+        assert_eq!(frame_chunks(2, 2, 4), [0..1, 1..2]);
     }
 
     #[test]
