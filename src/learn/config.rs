@@ -153,8 +153,8 @@ pub struct LearnerConfig {
     /// proto: pseudo-features drawn per new embedding (spread evenly over the old classes).
     /// 0.5 was chosen on the val split among 0, 0.5, 1, 2, 4 (docs/learning.md): final
     /// accuracy 90.4, 90.6, 90.6, 90.1, 90.9 %, with the video absent 62.7, 63.3, 60.4, 62.5,
-    /// 60.4 %. The diagonal Gaussian draws are a poorer stand-in for a class than its real
-    /// exemplars within one block, which the one-modality variants train on alone.
+    /// 60.4 % (likely because a diagonal Gaussian draw stands in poorly for a class inside
+    /// one block, which its one-modality variants are trained on alone).
     pub pseudo_ratio: f32,
     /// analytic: ridge regularizer lambda in `(G + lambda I)^-1 Q` (features have unit scale, so
     /// 10 is the prior weight of ~20 windows: it keeps `G + lambda I` well conditioned while
