@@ -60,6 +60,10 @@ pub struct Args {
     /// val split, the one the learner's defaults are chosen from.
     #[arg(long)]
     pub sweep_val: bool,
+    /// With `--sweep-val`: only these comma-separated settings (e.g.
+    /// `ncm-shrinkage-0.1,analytic-relu-false-ridge-10`) [default: every one].
+    #[arg(long, value_delimiter = ',', requires = "sweep_val")]
+    pub sweep_settings: Vec<String>,
     /// Embedding cache directory (default: DATASET/.mmcl-cache).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -127,7 +131,7 @@ pub fn run(args: Args) -> Result<(), CliError> {
         quiet: args.json,
     };
     let runs = if args.sweep_val {
-        sweep_val(&plan, &strategies, budget, val)?
+        sweep_val(&plan, &strategies, budget, val, &args.sweep_settings)?
     } else {
         let mut runs = Vec::new();
         for strategy in strategies {
@@ -210,13 +214,21 @@ fn base_config(strategy: Strategy, features: &FeatureSet, budget: usize) -> Lear
     config
 }
 
-/// Every setting of `eval::sweep` for each strategy, trained on train and scored on val.
+/// Every setting of `eval::sweep` for each strategy (those named in `only`, if any), trained on
+/// train and scored on val.
 fn sweep_val(
     plan: &Plan,
     strategies: &[Strategy],
     budget: usize,
     val: Vec<Labelled>,
+    only: &[String],
 ) -> Result<Vec<StrategyRun>, CliError> {
+    let all = strategies
+        .iter()
+        .flat_map(|s| sweep::settings(*s, &base_config(*s, plan.features, budget)))
+        .collect();
+    let settings =
+        sweep::select(all, only).map_err(|e| CliError::Input(anyhow!("--sweep-settings: {e}")))?;
     let classes = plan.protocol.order();
     let val: Vec<Labelled> = val
         .into_iter()
@@ -232,14 +244,10 @@ fn sweep_val(
         features: &on_val,
         ..*plan
     };
-    let mut runs = Vec::new();
-    for strategy in strategies {
-        let base = base_config(*strategy, plan.features, budget);
-        for setting in sweep::settings(*strategy, &base) {
-            runs.push(run_strategy(&plan, &setting.name, &setting.config)?);
-        }
-    }
-    Ok(runs)
+    settings
+        .iter()
+        .map(|setting| run_strategy(&plan, &setting.name, &setting.config))
+        .collect()
 }
 
 /// Encodes what the cache lacks, then reads the features from it: train and test (with its

@@ -1,4 +1,4 @@
-//! `proto`, the product default: the SGD head + a herding replay buffer + per-class prototypes.
+//! `proto`: the SGD head + a herding replay buffer + per-class prototypes.
 //!
 //! At each `learn`: the batch updates the prototypes (count/mean/variance on normalized
 //! embeddings, `prototypes.rs`); the head trains on the batch, the replayed exemplars and
