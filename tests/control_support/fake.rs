@@ -352,7 +352,7 @@ fn status_report(s: &State) -> StatusReport {
         profile: "fake".to_string(),
         classes: s.classes.len(),
         learner_bytes: 26_240 * s.classes.len() as u64,
-        budget_bytes: 8 << 20,
+        budget_bytes: Some(8 << 20),
         rss_bytes: 84 << 20,
         windows_per_s: 1.0,
         latency_ms: Latency {
