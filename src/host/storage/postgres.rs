@@ -1,7 +1,8 @@
 //! `PgStorage`: metadata in PostgreSQL (the blocking `postgres` client), bundle bytes in a
 //! `BlobDir`. The schema is versioned by the one-row table `mmcl_schema` and brought up to
 //! date by `MIGRATIONS` when the storage is opened, one transaction per step under an
-//! advisory lock so two hosts starting at once migrate once; a database newer than this
+//! advisory lock taken before anything else (the schema table is created under it too)
+//! so two hosts starting at once migrate once; a database newer than this
 //! build is refused, not guessed at. Several hosts may share one database: every write is
 //! one statement or one transaction, and a bundle stored by two hosts at once is stored
 //! once (`ON CONFLICT DO NOTHING`).
@@ -173,13 +174,15 @@ fn schema_version(client: &mut impl GenericClient) -> Result<i64, StorageError> 
 /// Applies the migrations after the database's version, each in its own transaction.
 fn migrate(client: &mut Client) -> Result<(), StorageError> {
     let known = MIGRATIONS.len() as i64;
-    client
-        .batch_execute("CREATE TABLE IF NOT EXISTS mmcl_schema (version BIGINT NOT NULL)")
-        .map_err(db("create schema table"))?;
     for (at, sql) in MIGRATIONS.iter().enumerate() {
         let mut tx = client.transaction().map_err(db("begin migration"))?;
+        // The lock before anything else, the schema table's creation included: two
+        // hosts creating it at once race in the catalog (a unique violation on
+        // pg_type), `IF NOT EXISTS` notwithstanding.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(db("lock for migration"))?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS mmcl_schema (version BIGINT NOT NULL)")
+            .map_err(db("create schema table"))?;
         let found = schema_version(&mut tx)?;
         if found > known {
             return Err(StorageError::SchemaTooNew { found, known });
