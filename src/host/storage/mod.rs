@@ -163,6 +163,14 @@ pub fn open(url: &str, blobs: Option<&BlobLocation>) -> Result<Box<dyn Storage>,
         return Ok(Box::new(PgStorage::open(url, open_blobs(blobs)?)?));
     }
     let path = sqlite_path(url);
+    // Created like a blob directory is: with blobs elsewhere (S3), nothing else makes it.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| StorageError::Blob {
+            path: parent.to_path_buf(),
+            action: "create database directory",
+            error,
+        })?;
+    }
     let blobs = match blobs {
         Some(location) => open_blobs(location)?,
         None => {
