@@ -125,7 +125,7 @@ impl BlobLocation {
         match blobs {
             Some(text) => BlobLocation::parse(text, options).map(Some),
             None if options != S3Options::default() => Err(StorageError::BlobUrl {
-                url: String::new(),
+                url: "(no --blobs)".into(),
                 why: "--s3-endpoint, --s3-region and --s3-allow-http need --blobs s3://BUCKET[/PREFIX]"
                     .into(),
             }),
