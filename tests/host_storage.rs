@@ -1,13 +1,15 @@
 #![cfg(feature = "host")]
 //! The `Storage` contract, one suite run on every backend this machine can reach: SQLite +
 //! blob files always, PostgreSQL + blob files when `MMCL_TEST_PG_URL` is set (each test on a
-//! scratch database of its own; the suite prints a skip line otherwise).
+//! scratch database of its own), and both with blobs in S3 when `MMCL_TEST_S3_URL` is set
+//! (the suite prints a skip line for what is not set).
 
 mod host_support;
 
 use host_support::backends::{self, Backend};
 use mmcl::host::auth::token_hash;
 use mmcl::host::storage::{self, BundleMeta, Put, Storage};
+use mmcl::uplink::bundle::content_hash;
 
 /// Each backend to test, with a fresh, empty store (the `Backend` owns its scratch database).
 fn backends(dir: &std::path::Path) -> Vec<(&'static str, Box<dyn Storage>, Backend)> {
@@ -38,29 +40,31 @@ fn hash(n: u8) -> String {
 #[test]
 fn bundles_are_stored_once_by_hash_and_listed_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
+    // Real content hashes: a blob read back is checked against its hash.
+    let (h1, h2) = (content_hash(b"one"), content_hash(b"two"));
     for (name, s, _backend) in backends(dir.path()) {
         s.add_token("d1", &token_hash("t"), 1).unwrap();
         assert_eq!(
-            s.put_bundle(&meta("d1", 2, &hash(2)), b"two").unwrap(),
+            s.put_bundle(&meta("d1", 2, &h2), b"two").unwrap(),
             Put::Stored,
             "{name}"
         );
         assert_eq!(
-            s.put_bundle(&meta("d1", 1, &hash(1)), b"one").unwrap(),
+            s.put_bundle(&meta("d1", 1, &h1), b"one").unwrap(),
             Put::Stored,
             "{name}"
         );
         assert_eq!(
-            s.put_bundle(&meta("d1", 2, &hash(2)), b"two").unwrap(),
+            s.put_bundle(&meta("d1", 2, &h2), b"two").unwrap(),
             Put::Duplicate,
             "{name}"
         );
         let history = s.history("d1").unwrap();
         let seqs: Vec<u64> = history.iter().map(|m| m.snapshot_seq).collect();
         assert_eq!(seqs, [1, 2], "{name}: one row per hash, in time order");
-        assert_eq!(history[0], meta("d1", 1, &hash(1)), "{name}: round trip");
+        assert_eq!(history[0], meta("d1", 1, &h1), "{name}: round trip");
         assert_eq!(
-            s.bundle_bytes(&hash(2)).unwrap(),
+            s.bundle_bytes(&h2).unwrap(),
             Some(b"two".to_vec()),
             "{name}"
         );
@@ -171,7 +175,9 @@ fn a_postgres_url_needs_a_blob_directory_and_errors_hide_its_password() {
     assert!(err.contains("--blobs"), "{err}");
     assert!(!err.contains("s3cr3t"), "{err}");
     // Port 1 on loopback refuses at once: the error names the URL, masked.
-    let err = storage::open(url, Some(dir.path())).err().expect("refused");
+    let err = storage::open(url, Some(&dir.path().into()))
+        .err()
+        .expect("refused");
     let text = mmcl::host::server::error_chain(&err);
     assert!(
         text.contains("postgres://mmcl:***@127.0.0.1:1/mmcl"),
@@ -189,8 +195,7 @@ fn a_postgres_schema_newer_than_this_build_is_refused() {
     else {
         return;
     };
-    let pg = storage::PgStorage::open(&backend.db, storage::BlobDir::open(&backend.blobs).unwrap())
-        .unwrap();
+    let pg = storage::PgStorage::open(&backend.db, backend.blob_store()).unwrap();
     let known = pg.schema_version().unwrap();
     assert!(known >= 1);
     drop(pg);
@@ -202,4 +207,48 @@ fn a_postgres_schema_newer_than_this_build_is_refused() {
     let err = backend.open_err();
     assert!(err.contains("schema version 99"), "{err}");
     assert!(err.contains(&format!("up to {known}")), "{err}");
+}
+
+#[test]
+fn hosts_migrating_one_postgres_database_at_once_all_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(backend) = backends::backends(dir.path())
+        .into_iter()
+        .find(|b| b.name == "postgres")
+    else {
+        return;
+    };
+    // Several rounds, each on a fresh database: the race is in the first statements.
+    for round in 0..4 {
+        let scratch = backends::ScratchDb::create(&std::env::var(backends::PG_URL_VAR).unwrap());
+        let hosts = 8;
+        let start = std::sync::Barrier::new(hosts);
+        let opened: Vec<Result<i64, String>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..hosts)
+                .map(|_| {
+                    let (url, blobs, start) = (&scratch.url, backend.blob_store(), &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        storage::PgStorage::open(url, blobs)
+                            .and_then(|pg| pg.schema_version())
+                            .map_err(|e| mmcl::host::server::error_chain(&e))
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let known = storage::PgStorage::open(&scratch.url, backend.blob_store())
+            .unwrap()
+            .schema_version()
+            .unwrap();
+        for result in opened {
+            assert_eq!(result, Ok(known), "round {round}");
+        }
+        let mut client = postgres::Client::connect(&scratch.url, postgres::NoTls).unwrap();
+        let rows: i64 = client
+            .query_one("SELECT COUNT(*) FROM mmcl_schema", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(rows, 1, "round {round}: one schema row");
+    }
 }

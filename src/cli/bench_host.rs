@@ -1,4 +1,4 @@
-//! `mmcl bench host [--devices N] [--bundles M] [--db URL] [--json]`: the host's API
+//! `mmcl bench host [--devices N] [--bundles M] [--db URL] [--blobs DIR|s3://…] [--json]`: the host's API
 //! under N devices pushing M bundles each at once through the device's own client, on
 //! loopback in this process (`host::load`). Prints bundles/s, upload latency p50/p99 and
 //! the bytes per bundle. Without `--db` the bundles go to a fresh SQLite database in a
@@ -6,7 +6,6 @@
 //! a build without it says so).
 
 use super::CliError;
-use std::path::PathBuf;
 
 #[cfg_attr(feature = "host", path = "bench_host_enabled.rs")]
 #[cfg_attr(not(feature = "host"), path = "bench_host_disabled.rs")]
@@ -30,9 +29,8 @@ pub struct Args {
     /// [default: a temporary SQLite database].
     #[arg(long)]
     pub db: Option<String>,
-    /// Where bundle blobs go [default: blobs/ next to an SQLite database].
-    #[arg(long)]
-    pub blobs: Option<PathBuf>,
+    #[command(flatten)]
+    pub blobs: super::host::BlobArgs,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,

@@ -1,12 +1,12 @@
-//! `mmcl bench host` with the `host` feature: opens the storage, runs `host::load`,
-//! prints the figures.
+//! `mmcl bench host` with the `host` feature: opens the storage (`--db`, `--blobs`),
+//! runs `host::load`, prints the figures.
 
 use super::{Args, CliError};
 use crate::cli::{print_json, print_out};
 use crate::encode::builtin::DEFAULT_MODEL;
 use crate::encode::sha256_hex;
 use crate::host::load::{self, LoadPlan, LoadReport};
-use crate::host::storage;
+use crate::host::storage::{self, BlobLocation};
 use anyhow::anyhow;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,8 +21,8 @@ pub fn run(args: Args) -> Result<(), CliError> {
         (None, Some(t)) => format!("sqlite:{}", t.0.join("host.db").display()),
         (None, None) => return Err(CliError::Runtime(anyhow!("no database"))),
     };
-    let storage =
-        storage::open(&db, args.blobs.as_deref()).map_err(|e| CliError::Runtime(e.into()))?;
+    let blobs = args.blobs.location()?;
+    let storage = storage::open(&db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))?;
     let plan = LoadPlan {
         devices: args.devices as usize,
         bundles_per_device: args.bundles as usize,
@@ -32,12 +32,17 @@ pub fn run(args: Args) -> Result<(), CliError> {
     };
     let report = load::run(&plan, Arc::from(storage)).map_err(|e| CliError::Runtime(e.into()))?;
     let backend = db.split(':').next().unwrap_or("sqlite").to_string();
+    let blob_kind = match blobs {
+        Some(BlobLocation::S3(_)) => "s3",
+        _ => "files",
+    };
     if args.json {
         let mut v = serde_json::to_value(&report).map_err(|e| CliError::Runtime(e.into()))?;
         v["db"] = serde_json::Value::String(backend);
+        v["blobs"] = serde_json::Value::String(blob_kind.into());
         return print_json(&v);
     }
-    print_out(&table(&report, &backend))
+    print_out(&table(&report, &format!("{backend}, blobs in {blob_kind}")))
 }
 
 fn table(r: &LoadReport, backend: &str) -> String {

@@ -79,9 +79,29 @@ pub struct DbArgs {
     /// The metadata database: `sqlite:PATH`, a path, or `postgres://USER[:PASSWORD]@HOST:PORT/DB`.
     #[arg(long)]
     pub db: String,
-    /// Where bundle blobs go [default: blobs/ next to an SQLite database; required with PostgreSQL].
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+}
+
+/// Where bundle bytes go: `--blobs` and the S3 flags. S3 credentials come from the
+/// standard variables only (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`, else web identity / ECS / EC2 instance credentials), never flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlobArgs {
+    /// Where bundle blobs go: a directory, or S3-compatible object storage
+    /// `s3://BUCKET[/PREFIX]` [default: blobs/ next to an SQLite database; required with
+    /// PostgreSQL].
+    #[arg(long, value_name = "DIR|s3://BUCKET[/PREFIX]")]
+    pub blobs: Option<String>,
+    /// S3-compatible server to use instead of AWS (MinIO, Ceph, ...) [env: AWS_ENDPOINT_URL].
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region [env: AWS_REGION or AWS_DEFAULT_REGION; default us-east-1].
+    #[arg(long, value_name = "REGION")]
+    pub s3_region: Option<String>,
+    /// Allow a plain-HTTP --s3-endpoint (requests and bundles cross the network in clear).
     #[arg(long)]
-    pub blobs: Option<PathBuf>,
+    pub s3_allow_http: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -2,12 +2,12 @@
 //! HTTPS with `--tls-cert`/`--tls-key`), token management;
 //! `host eval` is `cli::host_eval`.
 
-use super::{CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
+use super::{BlobArgs, CliError, Command, DbArgs, ServeArgs, TokenArgs, TokenCommand};
 use crate::cli::{diag, print_json, print_line};
 use crate::encode::builtin::DEFAULT_MODEL;
 use crate::encode::sha256_hex;
 use crate::host::server::{self, Host, Policy};
-use crate::host::storage::{self, Storage};
+use crate::host::storage::{self, BlobLocation, S3Options, Storage};
 use crate::host::{auth, unix_ms};
 use crate::uplink::check_device_id;
 use anyhow::anyhow;
@@ -26,7 +26,21 @@ pub fn run(command: Command) -> Result<(), CliError> {
 }
 
 pub fn open_storage(db: &DbArgs) -> Result<Box<dyn Storage>, CliError> {
-    storage::open(&db.db, db.blobs.as_deref()).map_err(|e| CliError::Runtime(e.into()))
+    let blobs = db.blobs.location()?;
+    storage::open(&db.db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))
+}
+
+impl BlobArgs {
+    /// `--blobs` and the S3 flags, checked (exit 2 when they do not make sense).
+    pub fn location(&self) -> Result<Option<BlobLocation>, CliError> {
+        let options = S3Options {
+            endpoint: self.s3_endpoint.clone(),
+            region: self.s3_region.clone(),
+            allow_http: self.s3_allow_http,
+        };
+        BlobLocation::from_flags(self.blobs.as_deref(), options)
+            .map_err(|e| CliError::Input(e.into()))
+    }
 }
 
 fn known_encoders(extra: &[String]) -> Result<BTreeSet<String>, CliError> {

@@ -22,8 +22,9 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         offline_dataset(raw, &args.testset);
         args.encoder.apply(&mut raw.encoder);
     })?;
-    let storage = storage::open(&args.db.db, args.db.blobs.as_deref())
-        .map_err(|e| CliError::Runtime(e.into()))?;
+    let blobs = args.db.blobs.location()?;
+    let storage =
+        storage::open(&args.db.db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))?;
     let mut encoder = settings.open_encoder().map_err(encoder_error)?;
     let sha = encoder.contract().sha256.clone();
     // Refuse a wrong encoder before encoding a test set with it.

@@ -40,7 +40,7 @@ mod tests {
     #[test]
     fn tokens_are_checked_per_device_and_revocation_ends_them() {
         let dir = tempfile::tempdir().unwrap();
-        let blobs = BlobDir::open(&dir.path().join("b")).unwrap();
+        let blobs = std::sync::Arc::new(BlobDir::open(&dir.path().join("b")).unwrap());
         let s = SqliteStorage::open(&dir.path().join("h.db"), blobs).unwrap();
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);

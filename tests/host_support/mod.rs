@@ -18,8 +18,15 @@ use std::process::{Child, Command, Stdio};
 /// The encoder the test bundles name (the server is told it knows it).
 pub const ENCODER: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/// The binary, with the test S3 server's credentials as the standard variables (a
+/// `--blobs s3://...` child reads them; any other ignores them).
 pub fn mmcl() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mmcl"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mmcl"));
+    command
+        .env("AWS_ACCESS_KEY_ID", backends::S3_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", backends::S3_SECRET)
+        .env("AWS_REGION", "us-east-1");
+    command
 }
 
 /// A running `mmcl host serve`; killed on drop.

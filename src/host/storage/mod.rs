@@ -1,23 +1,32 @@
 //! Where the host keeps what devices send: the `Storage` contract (devices and their hashed
 //! tokens, bundle metadata, bundle bytes) and its backends, picked by the `--db` URL
 //! (`open`): SQLite (`sqlite`, the default) or PostgreSQL (`postgres`, for a fleet that
-//! outgrows one host), with bundle bytes in content-addressed files (`blobs`).
+//! outgrows one host), with bundle bytes in a `BlobStore` picked by `--blobs`
+//! (`blob_url`): content-addressed files (`blobs`) or S3-compatible object storage (`s3`).
+//! Every `put_bundle` writes the blob first and the metadata row after it, so a crash
+//! between the two leaves an orphan blob (rewritten by the retry), never a row without
+//! its blob.
 //!
 //! Every backend is idempotent by content hash: storing a bundle whose hash is already
 //! stored changes nothing and says so (`Put::Duplicate`), which is what makes a device's
 //! retries harmless.
 
+mod blob_url;
 mod blobs;
 mod pg_url;
 mod postgres;
+mod s3;
 mod sqlite;
 
-pub use blobs::BlobDir;
+pub use blob_url::{BlobLocation, S3Config, S3Credentials, S3Options};
+pub use blobs::{BlobDir, BlobStore, MAX_BLOB_BYTES};
 pub use pg_url::redact as redact_url;
 pub use postgres::PgStorage;
+pub use s3::S3Blobs;
 pub use sqlite::SqliteStorage;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The metadata of one stored bundle (the bytes are in the blob store, by hash).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -81,8 +90,32 @@ pub enum StorageError {
         action: &'static str,
         error: std::io::Error,
     },
-    #[error("bundle {hash} is in the database but its blob {} is missing", path.display())]
-    MissingBlob { hash: String, path: PathBuf },
+    #[error("bundle {hash} is in the database but its blob {location} is missing")]
+    MissingBlob { hash: String, location: String },
+    #[error(
+        "the blob of bundle {hash} at {location} is damaged: its {bytes} bytes have sha256 {found}"
+    )]
+    CorruptBlob {
+        hash: String,
+        location: String,
+        found: String,
+        bytes: u64,
+    },
+    #[error("the blob {location} is {bytes} bytes, over the {limit} bytes a blob may have")]
+    BlobTooLarge {
+        location: String,
+        bytes: u64,
+        limit: u64,
+    },
+    /// An S3 request that failed (after its retries): `location` is `s3://bucket/key`.
+    #[error("{action} {location}: {message}")]
+    ObjectStore {
+        action: &'static str,
+        location: String,
+        message: String,
+    },
+    #[error("blob location {url:?}: {why}")]
+    BlobUrl { url: String, why: String },
     #[error("database URL {url:?}: {why}")]
     Url { url: String, why: String },
     #[error("device {device:?} is not registered (mmcl host token add {device})")]
@@ -118,27 +151,42 @@ pub trait Storage: Send + Sync {
 /// Opens the storage a `--db` URL names: `postgres://` or `postgresql://` (PostgreSQL; blobs
 /// must be given: the database server's disk is not the host's), else `sqlite:PATH`,
 /// `sqlite://PATH` or a plain path (SQLite; blobs default to `blobs/` next to the file).
-pub fn open(url: &str, blobs: Option<&Path>) -> Result<Box<dyn Storage>, StorageError> {
+pub fn open(url: &str, blobs: Option<&BlobLocation>) -> Result<Box<dyn Storage>, StorageError> {
     if is_postgres(url) {
         let Some(blobs) = blobs else {
             return Err(StorageError::Url {
                 url: redact_url(url),
-                why:
-                    "a PostgreSQL database keeps bundle bytes in a blob directory: pass --blobs DIR"
-                        .into(),
+                why: "a PostgreSQL database keeps bundle bytes in a blob store: pass --blobs DIR or --blobs s3://BUCKET[/PREFIX]"
+                    .into(),
             });
         };
-        return Ok(Box::new(PgStorage::open(url, BlobDir::open(blobs)?)?));
+        return Ok(Box::new(PgStorage::open(url, open_blobs(blobs)?)?));
     }
     let path = sqlite_path(url);
-    let blob_dir = blobs.map_or_else(
-        || path.parent().unwrap_or(Path::new(".")).join("blobs"),
-        Path::to_path_buf,
-    );
-    Ok(Box::new(SqliteStorage::open(
-        &path,
-        BlobDir::open(&blob_dir)?,
-    )?))
+    // Created like a blob directory is: with blobs elsewhere (S3), nothing else makes it.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|error| StorageError::Blob {
+            path: parent.to_path_buf(),
+            action: "create database directory",
+            error,
+        })?;
+    }
+    let blobs = match blobs {
+        Some(location) => open_blobs(location)?,
+        None => {
+            let next_to = path.parent().unwrap_or(Path::new(".")).join("blobs");
+            Arc::new(BlobDir::open(&next_to)?)
+        }
+    };
+    Ok(Box::new(SqliteStorage::open(&path, blobs)?))
+}
+
+/// The blob store `location` names.
+pub fn open_blobs(location: &BlobLocation) -> Result<Arc<dyn BlobStore>, StorageError> {
+    Ok(match location {
+        BlobLocation::Dir(dir) => Arc::new(BlobDir::open(dir)?),
+        BlobLocation::S3(config) => Arc::new(S3Blobs::open(config)?),
+    })
 }
 
 /// Whether `url` names a PostgreSQL database.

@@ -1,16 +1,17 @@
 //! `PgStorage`: metadata in PostgreSQL (the blocking `postgres` client), bundle bytes in a
-//! `BlobDir`. The schema is versioned by the one-row table `mmcl_schema` and brought up to
-//! date by `MIGRATIONS` when the storage is opened, one transaction per step under an
-//! advisory lock so two hosts starting at once migrate once; a database newer than this
+//! `BlobStore` (files or S3). The schema is versioned by the one-row table `mmcl_schema`
+//! and brought up to date by `MIGRATIONS` when the storage is opened, one transaction per
+//! step under an advisory lock taken before anything else (the schema table is created
+//! under it too) so two hosts starting at once migrate once; a database newer than this
 //! build is refused, not guessed at. Several hosts may share one database: every write is
 //! one statement or one transaction, and a bundle stored by two hosts at once is stored
 //! once (`ON CONFLICT DO NOTHING`).
 
 use super::pg_url::redact;
-use super::{from_sql, to_sql, BlobDir, BundleMeta, DeviceSummary, Put, Storage, StorageError};
+use super::{from_sql, to_sql, BlobStore, BundleMeta, DeviceSummary, Put, Storage, StorageError};
 use postgres::{Client, Config, GenericClient, NoTls, Row};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// Schema steps: `MIGRATIONS[i]` takes version `i` to `i + 1`. Append, never edit.
@@ -50,7 +51,7 @@ const CONNECTIONS: usize = 4;
 /// Taken (transaction-scoped) while migrating; an arbitrary constant ("mmcl" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6d6d_636c;
 
-/// PostgreSQL metadata + blob files (see the module docs).
+/// PostgreSQL metadata + a blob store (see the module docs).
 pub struct PgStorage {
     config: Config,
     /// The URL with its password masked, for errors.
@@ -58,7 +59,7 @@ pub struct PgStorage {
     /// `None` until connected, and after a connection was found closed.
     pool: Vec<Mutex<Option<Client>>>,
     next: AtomicUsize,
-    blobs: BlobDir,
+    blobs: Arc<dyn BlobStore>,
 }
 
 /// A postgres error as one message: its `Display` already appends its cause, which
@@ -72,7 +73,7 @@ fn db(action: &'static str) -> impl FnOnce(postgres::Error) -> StorageError {
 
 impl PgStorage {
     /// Connects to the database `url` names and migrates it.
-    pub fn open(url: &str, blobs: BlobDir) -> Result<PgStorage, StorageError> {
+    pub fn open(url: &str, blobs: Arc<dyn BlobStore>) -> Result<PgStorage, StorageError> {
         let shown = redact(url);
         let mut config: Config = url
             .parse()
@@ -173,13 +174,15 @@ fn schema_version(client: &mut impl GenericClient) -> Result<i64, StorageError> 
 /// Applies the migrations after the database's version, each in its own transaction.
 fn migrate(client: &mut Client) -> Result<(), StorageError> {
     let known = MIGRATIONS.len() as i64;
-    client
-        .batch_execute("CREATE TABLE IF NOT EXISTS mmcl_schema (version BIGINT NOT NULL)")
-        .map_err(db("create schema table"))?;
     for (at, sql) in MIGRATIONS.iter().enumerate() {
         let mut tx = client.transaction().map_err(db("begin migration"))?;
+        // The lock before anything else, the schema table's creation included: two
+        // hosts creating it at once race in the catalog (a unique violation on
+        // pg_type), `IF NOT EXISTS` notwithstanding.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .map_err(db("lock for migration"))?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS mmcl_schema (version BIGINT NOT NULL)")
+            .map_err(db("create schema table"))?;
         let found = schema_version(&mut tx)?;
         if found > known {
             return Err(StorageError::SchemaTooNew { found, known });

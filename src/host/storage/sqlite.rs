@@ -1,12 +1,12 @@
 //! `SqliteStorage`: metadata in one SQLite database (rusqlite, SQLite bundled), bundle
-//! bytes in a `BlobDir`. The schema is versioned by `PRAGMA user_version` and brought up to
+//! bytes in a `BlobStore` (files or S3). The schema is versioned by `PRAGMA user_version` and brought up to
 //! date by `MIGRATIONS` in one transaction per step when the database is opened; a database
 //! newer than this build is refused, not guessed at.
 
-use super::{from_sql, to_sql, BlobDir, BundleMeta, DeviceSummary, Put, Storage, StorageError};
+use super::{from_sql, to_sql, BlobStore, BundleMeta, DeviceSummary, Put, Storage, StorageError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Schema steps: `MIGRATIONS[i]` takes version `i` to `i + 1`. Append, never edit.
 pub const MIGRATIONS: &[&str] = &[
@@ -36,10 +36,10 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX bundles_by_device ON bundles (device_id, created_at_ms, snapshot_seq);",
 ];
 
-/// SQLite metadata + blob files (see the module docs).
+/// SQLite metadata + a blob store (see the module docs).
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
-    blobs: BlobDir,
+    blobs: Arc<dyn BlobStore>,
 }
 
 fn db(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StorageError {
@@ -51,7 +51,7 @@ fn db(action: &'static str) -> impl FnOnce(rusqlite::Error) -> StorageError {
 
 impl SqliteStorage {
     /// Opens (creating) the database at `path` and migrates it.
-    pub fn open(path: &Path, blobs: BlobDir) -> Result<SqliteStorage, StorageError> {
+    pub fn open(path: &Path, blobs: Arc<dyn BlobStore>) -> Result<SqliteStorage, StorageError> {
         let mut conn = Connection::open(path).map_err(db("open"))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db("set busy timeout"))?;
@@ -188,7 +188,7 @@ impl Storage for SqliteStorage {
                 device: meta.device_id.clone(),
             });
         }
-        // The blob first: metadata never names a blob that is not on disk.
+        // The blob first: metadata never names a blob that is not stored.
         self.blobs.put(&meta.content_hash, bytes)?;
         conn.execute(
             &format!(
