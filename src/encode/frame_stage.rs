@@ -40,9 +40,9 @@ impl FrameFeatures {
 /// The two halves of an encoder with a frame stage.
 ///
 /// Required: all three methods. `encode_frames` then `fuse` over a window's
-/// frames equals `Encoder::encode` of that window (within float rounding; the
-/// tract backend gives the same bits). On error nothing is returned, as for
-/// `encode`.
+/// frames equals `Encoder::encode` of that window within float rounding (tract
+/// picks its product kernels by row count, so chunks of other sizes differ by
+/// ~1e-6). On error nothing is returned, as for `encode`.
 pub trait FrameStage {
     /// Values in each `FrameFeatures` this stage makes and takes.
     fn feature_len(&self) -> usize;

@@ -191,20 +191,21 @@ impl TractEncoder {
 
     /// Builds the plans a full batch runs, so that `open` reports what tract
     /// cannot run before the first window does. A model with a frame stage gets
-    /// the frame-stage plans instead (one frame, one window): a stream runs
-    /// through them (`FrameCache`), so a device holds the graph's weights once
-    /// per plan it uses, not also a whole-window plan it never runs; a batch of
-    /// windows builds that plan on first use.
+    /// the frame-stage plans instead, those of a stream's first window (its T
+    /// frames' chunks, run once for the absent-video features, and the fuse of
+    /// one window): a stream runs through them (`FrameCache`), so a device holds
+    /// the graph's weights once per plan it uses, not also a whole-window plan it
+    /// never runs, and its first window waits for no plan; a batch of windows
+    /// builds the whole-window plan on first use.
     fn prepare(&mut self) -> Result<(), EncodeError> {
         if self.cut.is_some() {
-            for stage in [Stage::Frames, Stage::Fuse] {
-                let pooled = false;
-                self.plan(PlanKey {
-                    stage,
-                    rows: 1,
-                    pooled,
-                })?;
-            }
+            self.absent_features()?;
+            let (stage, pooled) = (Stage::Fuse, false);
+            self.plan(PlanKey {
+                stage,
+                rows: 1,
+                pooled,
+            })?;
             return Ok(());
         }
         let chunks = ranges(self.batch_size, self.threads.min(self.batch_size));

@@ -8,14 +8,19 @@ use crate::sample::Frame;
 use crate::window::ImuBlock;
 
 impl TractEncoder {
-    /// The features of an all-zero frame, computed once.
+    /// The features of an all-zero frame, computed once, as the first row of
+    /// a whole window of zero frames: that runs the plans a stream's first
+    /// window runs (`frame_chunks`), so no plan is built for this alone.
     pub(super) fn absent_features(&mut self) -> Result<FrameFeatures, EncodeError> {
         if let Some(absent) = &self.absent {
             return Ok(absent.clone());
         }
         let c = &self.contract;
-        let zeros = vec![0.0; 3 * c.height * c.width];
-        let absent = FrameFeatures::new(self.run_frames(&zeros, 1)?);
+        let t = c.frames.max(1);
+        let zeros = vec![0.0; t * 3 * c.height * c.width];
+        let mut features = self.run_frames(&zeros, t)?;
+        features.truncate(features.len() / t);
+        let absent = FrameFeatures::new(features);
         self.absent = Some(absent.clone());
         Ok(absent)
     }
