@@ -186,13 +186,17 @@ fn a_postgres_url_needs_a_blob_directory_and_errors_hide_its_password() {
     assert!(!text.contains("s3cr3t"), "{text}");
 }
 
+/// The PostgreSQL backend with files for blobs, when MMCL_TEST_PG_URL names a server.
+fn postgres(dir: &std::path::Path) -> Option<Backend> {
+    backends::backends(dir)
+        .into_iter()
+        .find(|b| b.name == "postgres")
+}
+
 #[test]
 fn a_postgres_schema_newer_than_this_build_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(backend) = backends::backends(dir.path())
-        .into_iter()
-        .find(|b| b.name == "postgres")
-    else {
+    let Some(backend) = postgres(dir.path()) else {
         return;
     };
     let pg = storage::PgStorage::open(&backend.db, backend.blob_store()).unwrap();
@@ -212,10 +216,7 @@ fn a_postgres_schema_newer_than_this_build_is_refused() {
 #[test]
 fn hosts_migrating_one_postgres_database_at_once_all_open_it() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(backend) = backends::backends(dir.path())
-        .into_iter()
-        .find(|b| b.name == "postgres")
-    else {
+    let Some(backend) = postgres(dir.path()) else {
         return;
     };
     // Several rounds, each on a fresh database: the race is in the first statements.
