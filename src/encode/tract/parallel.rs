@@ -25,10 +25,10 @@ pub fn ranges(n: usize, chunks: usize) -> Vec<Range<usize>> {
 
 /// `n` frames cut into contiguous chunks whose sizes are powers of two of at
 /// most `most` (rounded down to a power of two), and small enough that there
-/// are at least `threads` chunks when there are that many frames, largest first. tract needs one plan per
-/// chunk size and each plan holds its own packed copy of the weights, so the
-/// sizes a stream can ask for (any count of new frames, after drops too) take
-/// at most log2(`most`) + 1 plans.
+/// are at least `threads` chunks when there are that many frames, largest
+/// first. tract needs one plan per chunk size and each plan holds its own
+/// packed copy of the weights, so the sizes a stream can ask for (any count of
+/// new frames, after drops too) take at most log2(`most`) + 1 plans.
 pub fn frame_chunks(n: usize, threads: usize, most: usize) -> Vec<Range<usize>> {
     let share = (n / threads.max(1)).max(1);
     let cap = pow2_floor(most.max(1)).min(pow2_floor(share));
