@@ -64,7 +64,7 @@ pub struct PgStorage {
 
 /// A postgres error as one message: its `Display` already appends its cause, which
 /// `source()` would repeat.
-fn db(action: &'static str) -> impl FnOnce(postgres::Error) -> StorageError {
+fn db(action: &'static str) -> impl Fn(postgres::Error) -> StorageError + Copy {
     move |e| StorageError::Database {
         action,
         source: e.to_string().into(),
@@ -208,10 +208,7 @@ fn migrate(client: &mut Client) -> Result<(), StorageError> {
 }
 
 fn meta_from_row(r: &Row) -> Result<BundleMeta, StorageError> {
-    let read = |e: postgres::Error| StorageError::Database {
-        action: "read bundle row",
-        source: e.to_string().into(),
-    };
+    let read = db("read bundle row");
     Ok(BundleMeta {
         content_hash: r.try_get(0).map_err(read)?,
         device_id: r.try_get(1).map_err(read)?,
@@ -371,10 +368,7 @@ impl Storage for PgStorage {
 }
 
 fn device_from_row(r: &Row) -> Result<DeviceSummary, StorageError> {
-    let read = |e: postgres::Error| StorageError::Database {
-        action: "read device",
-        source: e.to_string().into(),
-    };
+    let read = db("read device");
     Ok(DeviceSummary {
         device_id: r.try_get(0).map_err(read)?,
         registered_at_ms: from_sql(r.try_get(1).map_err(read)?),
