@@ -14,6 +14,11 @@
 //! propagation, so the graph computes the same function (the same bits, up to
 //! the order of a final mean).
 //!
+//! A single image (the frame stage's one new frame) matters as much as a
+//! batch: tract drops a batch axis of 1 while decluttering, leaving CHW
+//! convolutions and rank-3 products, which the pass moves to HWC alike (left
+//! NCHW, one frame cost 1.8x its share of a batch of two).
+//!
 //! The pass never makes a model fail: a change tract cannot propagate is
 //! skipped, and an error restores the graph as it was.
 
@@ -22,7 +27,6 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::{AxisChange, AxisOp, InOut, TypedModelPatch};
 use tract_onnx::tract_core::ops::cnn::Conv;
 use tract_onnx::tract_core::ops::einsum::EinSum;
-use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_core::optim::change_axes::change_axes;
 
 /// Moves what it can to channel-last; returns how many changes it applied.
@@ -80,21 +84,26 @@ fn wanted(model: &TypedModel, id: usize) -> TractResult<Option<AxisChange>> {
             return Ok(None);
         };
         let rank = model.outlet_fact(input)?.rank();
-        let nchw = conv.pool_spec.data_format == DataFormat::NCHW && rank == 4;
-        let op = AxisOp::Move(1, rank.saturating_sub(1));
-        return Ok(nchw.then_some(AxisChange { outlet: input, op }));
+        // A 2-D convolution, channel first: NCHW, or CHW once tract has
+        // dropped a batch axis of 1.
+        let format = conv.pool_spec.data_format;
+        let channel = usize::from(format.has_n());
+        let image = !format.c_is_last() && rank == channel + 3;
+        let op = AxisOp::Move(channel, rank.saturating_sub(1));
+        return Ok(image.then_some(AxisChange { outlet: input, op }));
     }
     let Some(einsum) = node.op_as::<EinSum>() else {
         return Ok(None);
     };
-    let weights_const = match node.inputs.as_slice() {
-        [data, weights] => {
-            model.outlet_fact(*data)?.rank() == 4 && model.outlet_fact(*weights)?.konst.is_some()
-        }
-        _ => false,
+    let (weights_const, data_rank) = match node.inputs.as_slice() {
+        [data, weights] => (
+            model.outlet_fact(*weights)?.konst.is_some(),
+            model.outlet_fact(*data)?.rank(),
+        ),
+        _ => (false, 0),
     };
     let rank = node.outputs.first().map_or(0, |o| o.fact.rank());
-    if !weights_const || rank < 4 {
+    if !weights_const || !(3..=4).contains(&data_rank) || rank != data_rank {
         return Ok(None);
     }
     // The output channel: the output axis that only the weights carry.
@@ -104,7 +113,11 @@ fn wanted(model: &TypedModel, id: usize) -> TractResult<Option<AxisChange>> {
             .axis((InOut::Out(0), p))
             .is_ok_and(|a| a.inputs[0].is_empty() && !a.inputs[1].is_empty())
     });
-    Ok(channel.filter(|&c| c + 1 != rank).map(|c| AxisChange {
+    // The product of a 1x1 convolution over an image: NCHW (channel at 1), or
+    // CHW without a batch axis (channel at 0). A rank-3 product with its
+    // channel at 1 is a 1-D convolution over a batch (N, C, L): left alone.
+    let image = |c: usize| c + 1 != rank && (rank == 4 || c == 0);
+    Ok(channel.filter(|&c| image(c)).map(|c| AxisChange {
         outlet: OutletId::new(id, 0),
         op: AxisOp::Move(c, rank - 1),
     }))
@@ -172,47 +185,77 @@ fn through_pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tract_onnx::tract_core::ops::cnn::{KernelFormat, PaddingSpec, PoolSpec};
+    use tract_onnx::tract_core::ops::nn::DataFormat;
 
-    /// A 3-D input through a 3x3 conv, a ReLU-free 1x1 conv and a mean: the
-    /// pass moves both convolutions and leaves the values alone.
-    fn tiny_cnn() -> TractResult<TypedModel> {
+    /// One NCHW convolution layer: `k`x`k`, `ci` -> `co` channels, `group` groups.
+    struct Layer {
+        k: usize,
+        ci: usize,
+        co: usize,
+        group: usize,
+    }
+
+    /// A batch of `n` 4-channel 6x5 images through a 3x3 conv, a 1x1 conv, a
+    /// 3x3 depthwise conv and a 1x1 conv: the shape of a MobileNet block.
+    fn tiny_cnn(n: usize) -> TractResult<TypedModel> {
         let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact([2, 4, 6, 5]))?;
-        let conv = |m: &mut TypedModel, name: &str, x: OutletId, k: usize, ci: usize, co: usize| {
-            let w: Vec<f32> = (0..co * ci * k * k)
-                .map(|i| ((i * 37) % 11) as f32 / 11.0 - 0.5)
+        let mut x = m.add_source("x", f32::fact([n, 4, 6, 5]))?;
+        let layers = [
+            Layer {
+                k: 3,
+                ci: 4,
+                co: 8,
+                group: 1,
+            },
+            Layer {
+                k: 1,
+                ci: 8,
+                co: 8,
+                group: 1,
+            },
+            Layer {
+                k: 3,
+                ci: 8,
+                co: 8,
+                group: 8,
+            },
+            Layer {
+                k: 1,
+                ci: 8,
+                co: 3,
+                group: 1,
+            },
+        ];
+        for (i, l) in layers.iter().enumerate() {
+            let name = format!("conv{i}");
+            let per_group = l.ci / l.group;
+            let w: Vec<f32> = (0..l.co * per_group * l.k * l.k)
+                .map(|j| ((j * 37 + i) % 11) as f32 / 11.0 - 0.5)
                 .collect();
-            let w = m.add_const(
-                format!("{name}.w"),
-                Tensor::from_shape(&[co, ci, k, k], &w)?,
-            )?;
-            let b = m.add_const(
-                format!("{name}.b"),
-                Tensor::from_shape(&[co], &vec![0.1f32; co])?,
-            )?;
-            let pool = tract_onnx::tract_core::ops::cnn::PoolSpec {
+            let w = Tensor::from_shape(&[l.co, per_group, l.k, l.k], &w)?;
+            let w = m.add_const(format!("{name}.w"), w)?;
+            let b = Tensor::from_shape(&[l.co], &vec![0.1f32; l.co])?;
+            let b = m.add_const(format!("{name}.b"), b)?;
+            let pad = tvec![l.k / 2, l.k / 2];
+            let pool_spec = PoolSpec {
                 data_format: DataFormat::NCHW,
-                kernel_shape: tvec![k, k],
-                padding: tract_onnx::tract_core::ops::cnn::PaddingSpec::Explicit(
-                    tvec![k / 2, k / 2],
-                    tvec![k / 2, k / 2],
-                ),
+                kernel_shape: tvec![l.k, l.k],
+                padding: PaddingSpec::Explicit(pad.clone(), pad),
                 dilations: None,
                 strides: None,
-                input_channels: ci,
-                output_channels: co,
+                input_channels: l.ci,
+                output_channels: l.co,
             };
             let op = Conv {
-                pool_spec: pool,
-                kernel_fmt: tract_onnx::tract_core::ops::cnn::KernelFormat::OIHW,
-                group: 1,
+                pool_spec,
+                kernel_fmt: KernelFormat::OIHW,
+                group: l.group,
                 q_params: None,
             };
-            Ok::<_, TractError>(m.wire_node(name, op, &[x, w, b])?[0])
-        };
-        let a = conv(&mut m, "a", x, 3, 4, 8)?;
-        let b = conv(&mut m, "b", a, 1, 8, 3)?;
-        m.select_output_outlets(&[b])?;
+            x = m.wire_node(name, op, &[x, w, b])?[0];
+        }
+        m.select_output_outlets(&[x])?;
         m.into_decluttered()
     }
 
@@ -224,34 +267,40 @@ mod tests {
         Ok(out[0].clone().into_tensor())
     }
 
+    /// Every convolution ends channel-last, the products too, and the values
+    /// stay: for a batch, and for a single image, where tract drops the batch
+    /// axis while decluttering and the convolutions it leaves are CHW.
     #[test]
     fn moves_convolutions_to_channel_last_without_changing_values() -> TractResult<()> {
-        let plain = tiny_cnn()?;
-        let mut moved = plain.clone();
-        assert!(channel_last(&mut moved) >= 1);
-        let formats: Vec<DataFormat> = (moved.nodes().iter())
-            .filter_map(|n| n.op_as::<Conv>().map(|c| c.pool_spec.data_format))
-            .collect();
-        assert!(
-            formats.iter().all(|f| *f == DataFormat::NHWC),
-            "{formats:?}"
-        );
-        let x: Vec<f32> = (0..2 * 4 * 6 * 5)
-            .map(|i| ((i * 13) % 17) as f32 / 17.0)
-            .collect();
-        let x = Tensor::from_shape(&[2, 4, 6, 5], &x)?;
-        let (a, b) = (run(plain, &x)?, run(moved, &x)?);
-        assert_eq!(a.shape(), b.shape());
-        let (a, b) = (
-            a.to_plain_array_view::<f32>()?,
-            b.to_plain_array_view::<f32>()?,
-        );
-        let diff = a
-            .iter()
-            .zip(b)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0f32, f32::max);
-        assert!(diff < 1e-6, "channel-last changed the output by {diff}");
+        for n in [2, 1] {
+            let plain = tiny_cnn(n)?;
+            let mut moved = plain.clone();
+            assert!(channel_last(&mut moved) >= 1, "batch {n}: nothing moved");
+            let formats: Vec<DataFormat> = (moved.nodes().iter())
+                .filter_map(|n| n.op_as::<Conv>().map(|c| c.pool_spec.data_format))
+                .collect();
+            assert_eq!(formats.len(), 2, "batch {n}: {formats:?}");
+            assert!(
+                formats.iter().all(DataFormat::c_is_last),
+                "batch {n}: {formats:?}"
+            );
+            let len = n * 4 * 6 * 5;
+            let x: Vec<f32> = (0..len).map(|i| ((i * 13) % 17) as f32 / 17.0).collect();
+            let x = Tensor::from_shape(&[n, 4, 6, 5], &x)?;
+            let (a, b) = (run(plain, &x)?, run(moved, &x)?);
+            assert_eq!(a.shape(), b.shape());
+            let (a, b) = (
+                a.to_plain_array_view::<f32>()?,
+                b.to_plain_array_view::<f32>()?,
+            );
+            let diff = (a.iter().zip(b))
+                .map(|(p, q)| (p - q).abs())
+                .fold(0f32, f32::max);
+            assert!(
+                diff < 1e-5,
+                "batch {n}: channel-last changed the output by {diff}"
+            );
+        }
         Ok(())
     }
 }
