@@ -5,9 +5,10 @@
 //! T frames, as the stream did before the frame cache), "cached" is what the
 //! encoder stage runs now (`FrameCache::for_spec`). The stream is cut into
 //! chunks of CHUNK windows and the columns take turns chunk by chunk, so a
-//! change in machine load hits both alike. CPU time is the encoding thread's
-//! own (`CLOCK_THREAD_CPUTIME_ID`; with one thread tract runs on the caller's
-//! thread), so other processes on a shared machine inflate it far less than
+//! change in machine load hits both alike. CPU time is this process's
+//! (`CLOCK_PROCESS_CPUTIME_ID`: the encoding thread and, with `--threads 2`,
+//! the scoped threads the frames are split across; the bench runs nothing
+//! else), so other processes on a shared machine inflate it far less than
 //! wall time, which is printed beside it.
 //!
 //! ```text
@@ -117,15 +118,15 @@ fn stream_windows(spec: &WindowSpec, c: &ModelContract, a: &Args) -> Vec<Window>
     windows
 }
 
-/// The calling thread's CPU time in milliseconds.
-fn thread_cpu_ms() -> f64 {
+/// This process's CPU time in milliseconds, all its threads.
+fn process_cpu_ms() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 * 1e-6
 }
 
@@ -160,14 +161,14 @@ impl Column {
 
     /// One turn: the windows one at a time, as the encoder stage takes a steady stream.
     fn turn(&mut self, windows: &[Window]) {
-        let (cpu, wall) = (thread_cpu_ms(), Instant::now());
+        let (cpu, wall) = (process_cpu_ms(), Instant::now());
         for w in windows {
             let encoded = (self.cache)
                 .encode(self.encoder.as_mut(), std::slice::from_ref(w))
                 .expect("encode");
             self.out.extend(encoded);
         }
-        self.cpu_ms += thread_cpu_ms() - cpu;
+        self.cpu_ms += process_cpu_ms() - cpu;
         self.wall_ms += wall.elapsed().as_secs_f64() * 1e3;
         self.windows += windows.len();
     }
@@ -217,11 +218,11 @@ fn breakdown(model: &Path, threads: usize, windows: &[Window]) {
     let features = stage.encode_frames(frames).expect("frames");
     let time = |what: &str, job: &mut dyn FnMut()| {
         job();
-        let cpu = thread_cpu_ms();
+        let cpu = process_cpu_ms();
         for _ in 0..REPS {
             job();
         }
-        let ms = (thread_cpu_ms() - cpu) / REPS as f64;
+        let ms = (process_cpu_ms() - cpu) / REPS as f64;
         println!("  {what:<28} {ms:>7.2} cpu ms");
     };
     println!("where a cached window's time goes (cpu ms per call, {REPS} calls each):");
