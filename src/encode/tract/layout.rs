@@ -17,7 +17,7 @@
 //! A single image (the frame stage's one new frame) matters as much as a
 //! batch: tract drops a batch axis of 1 while decluttering, leaving CHW
 //! convolutions and rank-3 products, which the pass moves to HWC alike (left
-//! NCHW, one frame cost 1.8x its share of a batch of two).
+//! channel-first, one frame cost 1.8x its share of a batch of two).
 //!
 //! The pass never makes a model fail: a change tract cannot propagate is
 //! skipped, and an error restores the graph as it was.
