@@ -200,11 +200,10 @@ impl TractEncoder {
     fn prepare(&mut self) -> Result<(), EncodeError> {
         if self.cut.is_some() {
             self.absent_features()?;
-            let (stage, pooled) = (Stage::Fuse, false);
             self.plan(PlanKey {
-                stage,
+                stage: Stage::Fuse,
                 rows: 1,
-                pooled,
+                pooled: false,
             })?;
             return Ok(());
         }
