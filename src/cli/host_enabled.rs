@@ -25,9 +25,12 @@ pub fn run(command: Command) -> Result<(), CliError> {
     }
 }
 
-pub fn open_storage(db: &DbArgs) -> Result<Box<dyn Storage>, CliError> {
-    let blobs = db.blobs.location()?;
-    storage::open(&db.db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))
+impl DbArgs {
+    /// The storage `--db` and `--blobs` (with the S3 flags) name, opened.
+    pub fn open(&self) -> Result<Box<dyn Storage>, CliError> {
+        let blobs = self.blobs.location()?;
+        storage::open(&self.db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))
+    }
 }
 
 impl BlobArgs {
@@ -67,7 +70,7 @@ fn serve(args: ServeArgs) -> Result<(), CliError> {
         )));
     }
     let host = Arc::new(Host {
-        storage: Arc::from(open_storage(&args.db)?),
+        storage: Arc::from(args.db.open()?),
         policy: Policy {
             max_bundle_bytes: args.max_bundle_bytes,
             known_encoders: known_encoders(&args.known_encoders)?,
@@ -142,7 +145,7 @@ async fn stop_signal() {
 
 fn token_add(args: TokenArgs) -> Result<(), CliError> {
     check_device_id(&args.device_id).map_err(|e| CliError::Input(e.into()))?;
-    let storage = open_storage(&args.db)?;
+    let storage = args.db.open()?;
     let token = auth::new_token();
     storage
         .add_token(&args.device_id, &auth::token_hash(&token), unix_ms())
@@ -159,7 +162,7 @@ fn token_add(args: TokenArgs) -> Result<(), CliError> {
 
 fn token_revoke(args: TokenArgs) -> Result<(), CliError> {
     check_device_id(&args.device_id).map_err(|e| CliError::Input(e.into()))?;
-    let storage = open_storage(&args.db)?;
+    let storage = args.db.open()?;
     let revoked = storage
         .revoke_tokens(&args.device_id, unix_ms())
         .map_err(|e| CliError::Runtime(e.into()))?;

@@ -13,7 +13,6 @@ use crate::encode::dataset::embed_dataset;
 use crate::encode::Encoder;
 use crate::host::history;
 use crate::host::report::{self, HostReport, ReportError, TestClip, HOST_REPORT_FORMAT};
-use crate::host::storage;
 use anyhow::anyhow;
 
 pub fn run(args: EvalArgs) -> Result<(), CliError> {
@@ -22,9 +21,7 @@ pub fn run(args: EvalArgs) -> Result<(), CliError> {
         offline_dataset(raw, &args.testset);
         args.encoder.apply(&mut raw.encoder);
     })?;
-    let blobs = args.db.blobs.location()?;
-    let storage =
-        storage::open(&args.db.db, blobs.as_ref()).map_err(|e| CliError::Runtime(e.into()))?;
+    let storage = args.db.open()?;
     let mut encoder = settings.open_encoder().map_err(encoder_error)?;
     let sha = encoder.contract().sha256.clone();
     // Refuse a wrong encoder before encoding a test set with it.

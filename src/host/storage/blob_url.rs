@@ -6,6 +6,10 @@
 use super::StorageError;
 use std::path::{Path, PathBuf};
 
+/// Why S3 flags without `--blobs s3://...` are refused (they would be ignored).
+const S3_FLAGS_NEED_S3: &str =
+    "--s3-endpoint, --s3-region and --s3-allow-http need --blobs s3://BUCKET[/PREFIX]";
+
 /// A checked `--blobs` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobLocation {
@@ -87,10 +91,7 @@ impl BlobLocation {
         };
         let Some(rest) = text.strip_prefix("s3://") else {
             if options != S3Options::default() {
-                return Err(bad(
-                    "--s3-endpoint, --s3-region and --s3-allow-http need --blobs s3://BUCKET[/PREFIX]"
-                        .into(),
-                ));
+                return Err(bad(S3_FLAGS_NEED_S3.into()));
             }
             if text.is_empty() {
                 return Err(bad("an empty blob directory".into()));
@@ -126,8 +127,7 @@ impl BlobLocation {
             Some(text) => BlobLocation::parse(text, options).map(Some),
             None if options != S3Options::default() => Err(StorageError::BlobUrl {
                 url: "(no --blobs)".into(),
-                why: "--s3-endpoint, --s3-region and --s3-allow-http need --blobs s3://BUCKET[/PREFIX]"
-                    .into(),
+                why: S3_FLAGS_NEED_S3.into(),
             }),
             None => Ok(None),
         }

@@ -49,6 +49,13 @@ pub trait BlobStore: Send + Sync {
     }
 }
 
+/// The name of the blob of `hash` inside a store, `<first two hex digits>/<hash>.mmcl`:
+/// the file under a `BlobDir` and the key under an S3 prefix.
+pub(super) fn blob_name(hash: &str) -> String {
+    let fan = hash.get(..2).unwrap_or("00");
+    format!("{fan}/{hash}.mmcl")
+}
+
 /// A directory of content-addressed blobs.
 #[derive(Debug, Clone)]
 pub struct BlobDir {
@@ -70,8 +77,7 @@ impl BlobDir {
 
     /// Where the blob of `hash` lives (`hash` is 64 hex digits, checked by the caller).
     pub fn path_of(&self, hash: &str) -> PathBuf {
-        let fan = hash.get(..2).unwrap_or("00");
-        self.dir.join(fan).join(format!("{hash}.mmcl"))
+        self.dir.join(blob_name(hash))
     }
 }
 

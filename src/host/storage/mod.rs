@@ -171,13 +171,8 @@ pub fn open(url: &str, blobs: Option<&BlobLocation>) -> Result<Box<dyn Storage>,
             error,
         })?;
     }
-    let blobs = match blobs {
-        Some(location) => open_blobs(location)?,
-        None => {
-            let next_to = path.parent().unwrap_or(Path::new(".")).join("blobs");
-            Arc::new(BlobDir::open(&next_to)?)
-        }
-    };
+    let next_to = BlobLocation::Dir(path.parent().unwrap_or(Path::new(".")).join("blobs"));
+    let blobs = open_blobs(blobs.unwrap_or(&next_to))?;
     Ok(Box::new(SqliteStorage::open(&path, blobs)?))
 }
 

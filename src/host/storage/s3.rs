@@ -17,7 +17,7 @@
 //! checked against the content hash by `BlobStore::get_stored`.
 
 use super::blob_url::{S3Config, S3Credentials};
-use super::blobs::{BlobStore, MAX_BLOB_BYTES};
+use super::blobs::{blob_name, BlobStore, MAX_BLOB_BYTES};
 use super::StorageError;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
@@ -77,11 +77,10 @@ impl S3Blobs {
     }
 
     fn key(&self, hash: &str) -> ObjectPath {
-        let fan = hash.get(..2).unwrap_or("00");
         if self.prefix.is_empty() {
-            ObjectPath::from(format!("{fan}/{hash}.mmcl"))
+            ObjectPath::from(blob_name(hash))
         } else {
-            ObjectPath::from(format!("{}/{fan}/{hash}.mmcl", self.prefix))
+            ObjectPath::from(format!("{}/{}", self.prefix, blob_name(hash)))
         }
     }
 
